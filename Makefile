@@ -1,0 +1,50 @@
+# labkit: the two commands of the README are `make lab` and `make test`; both set themselves up from nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+PORT ?= 8888
+TOKEN ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: lab test notebooks bench debian-packages clean help
+
+help:
+	@echo "make lab        set up and open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT)/lab)"
+	@echo "make test       set up and run every check (ruff, unit tests, nbval over every notebook)"
+	@echo "make notebooks  re-execute every notebook in place (for authors)"
+	@echo "make bench      run the benchmarks and print their tables"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime install (make lab) and test install (make test) are stamped so a second run starts at once.
+$(VENV)/.lab-stamp: pyproject.toml constraints.txt | $(PY)
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test-stamp: pyproject.toml constraints.txt | $(PY)
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.lab-stamp
+
+debian-packages:
+	@bash scripts/debian-packages.sh binder/apt.txt
+
+lab: $(VENV)/.lab-stamp
+	@echo "labkit: JupyterLab on http://127.0.0.1:$(PORT)/lab/tree/00-welcome.ipynb (the token is in the URL below)"
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
+		--ServerApp.root_dir=notebooks $(ROOT_FLAG) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN))
+
+test: $(VENV)/.test-stamp debian-packages
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest --nbval --nbval-current-env tests notebooks
+
+notebooks: $(VENV)/.test-stamp debian-packages
+	$(PY) scripts/run_notebooks.py notebooks
+
+bench: $(VENV)/.test-stamp debian-packages
+	$(PY) benchmarks/notebooks.py
+
+clean:
+	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

@@ -1,0 +1,84 @@
+"""The ``labkit`` command line: decode and convert certificates (guide appendices C and D).
+
+Exit codes: 0 success; 2 bad input, with a one-line message on stderr (never a traceback).
+The command line works on real time unless ``--at`` gives an instant, because administrators use it on real
+certificates; notebooks use the lab clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from . import __version__, lab
+from .convert import FORMATS, convert_file
+from .decode import fingerprint_line, table, text
+from .errors import LabkitError
+from .loading import load_all, read_file
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labkit", description="X.509 certificates as Cisco Expressway uses them: decode, convert, check.")
+    parser.add_argument("--version", action="version", version=f"labkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dec = sub.add_parser("decode", help="print a certificate, CSR, CRL or key like `openssl x509 -text -noout`",
+                         description="Print a certificate, CSR or CRL (PEM or DER, one or a bundle) the way "
+                                     "`openssl x509|req|crl -text -noout` does (guide appendix D).")
+    dec.add_argument("file")
+    dec.add_argument("--fingerprint", action="store_true",
+                     help="also print SHA-1 and SHA-256 fingerprints (as `openssl x509 -fingerprint`)")
+    dec.add_argument("--table", action="store_true", help="print the fields as a table, with the status now")
+    dec.add_argument("--at", metavar="ISO8601", help="the instant for the status (default: real time now)")
+
+    conv = sub.add_parser("convert", help="convert between PEM and DER (like `openssl x509 -inform/-outform`)",
+                          description="Convert a certificate, CSR, CRL or key between PEM and DER "
+                                      "(guide appendix C: the Expressway needs PEM).")
+    conv.add_argument("file")
+    conv.add_argument("--to", required=True, choices=FORMATS, type=str.lower)
+    conv.add_argument("-o", "--out", metavar="OUT", help="write here (atomically) instead of standard output")
+    return parser
+
+
+def _decode(args) -> None:
+    items = load_all(read_file(args.file))
+    if args.table:
+        import pandas as pd
+
+        at = lab.parse_instant(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        with pd.option_context("display.max_colwidth", None, "display.width", 200):
+            print(table(items, at=at).to_string(index=False, justify="left"))
+    else:
+        sys.stdout.write(text(items))
+    if args.fingerprint:
+        for item in items:
+            if item.kind == "certificate":
+                print(fingerprint_line(item.obj, "sha1"))
+                print(fingerprint_line(item.obj, "sha256"))
+
+
+def _convert(args) -> None:
+    result = convert_file(args.file, args.to, args.out)
+    if args.out is None:
+        sys.stdout.buffer.write(result)
+        sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"decode": _decode, "convert": _convert}
+    try:
+        handlers[args.command](args)
+    except LabkitError as exc:
+        print(f"labkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"labkit {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

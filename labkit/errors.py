@@ -1,0 +1,70 @@
+"""One exception hierarchy for everything labkit refuses.
+
+Every error names three things a trainee needs to fix the problem:
+
+* ``rule``: a short, stable identifier of the rule that was broken (``pem-label``, ``file-too-large`` ...);
+* ``value``: the offending value, shortened for display;
+* ``chapter``: where in the *Certificate Creation and Use Deployment Guide (X14.0)* the rule is explained.
+
+Widgets catch :class:`LabkitError` and show ``str(error)``; the command line prints it on one line and exits 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError"]
+
+_MAX_VALUE = 60
+
+
+def _short(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        text = repr(bytes(value[:_MAX_VALUE]))
+        return text + (f" ... ({len(value)} bytes)" if len(value) > _MAX_VALUE else "")
+    text = str(value)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+
+
+class LabkitError(Exception):
+    """Base class: a rule was broken by a value; the guide chapter says why the rule exists."""
+
+    default_chapter = "the guide"
+
+    def __init__(self, message: str, *, rule: str, value: object = None, chapter: str | None = None):
+        self.message = message
+        self.rule = rule
+        self.value = value
+        self.chapter = chapter or self.default_chapter
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [f"rule {self.rule}"]
+        if self.value is not None:
+            parts.append(f"value {_short(self.value)}")
+        parts.append(f"see {self.chapter}")
+        return f"{self.message} ({'; '.join(parts)})"
+
+
+class InputError(LabkitError):
+    """A file or text could not be read as what it claims to be (empty, truncated, garbage, too large)."""
+
+    default_chapter = "guide appendix D (Decode Certificates)"
+
+
+class WrongTypeError(InputError):
+    """The input is valid, but of another type than the one asked for (a CSR where a certificate was expected)."""
+
+
+class PasswordError(InputError):
+    """A private key is encrypted and the password is missing or wrong."""
+
+    default_chapter = "guide chapter 7 (Loading Certificates and Keys Onto Expressway)"
+
+
+class PolicyError(LabkitError):
+    """A PKI rule of the guide is broken (SHA-1 digest, short RSA key, wildcard name ...)."""
+
+
+class LabError(LabkitError):
+    """The lab itself was asked for something it does not have (an unknown fixture key, a bad instant)."""
+
+    default_chapter = "notebook 00-welcome (how the lab works)"

@@ -1,0 +1,140 @@
+"""Exercises that check themselves: ``check("01.2", answer, ...)`` says pass or not yet, with a hint.
+
+Each exercise is a small function that works the expected answer out from the objects it is given (a signature is
+verified, a fingerprint recomputed), so no answer is written down here. Reference solutions live in
+``notebooks/solutions/``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from . import lab, pki
+from .decode import fingerprint
+from .errors import LabError
+
+__all__ = ["Exercise", "Result", "EXERCISES", "check", "mystery_signature"]
+
+
+@dataclass(frozen=True)
+class Result:
+    exercise: str
+    passed: bool
+    message: str
+
+    def __str__(self) -> str:
+        return f"{'PASS' if self.passed else 'NOT YET'} [{self.exercise}] {self.message}"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _repr_html_(self) -> str:
+        colour = "#1b7f3b" if self.passed else "#a4262c"
+        return (f'<div style="border-left:4px solid {colour};padding:4px 8px"><b>{"PASS" if self.passed else "NOT YET"}'
+                f" [{html.escape(self.exercise)}]</b> {html.escape(self.message)}</div>")
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    chapter: str
+    checker: Callable[..., tuple[bool, str]]
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def _exercise(ex_id: str, title: str, chapter: str):
+    def register(func):
+        EXERCISES[ex_id] = Exercise(ex_id, title, chapter, func)
+        return func
+    return register
+
+
+def check(exercise_id: str, *answer, **context) -> Result:
+    """Check an answer to exercise ``exercise_id``; never raises for a wrong answer, only says why."""
+    if exercise_id not in EXERCISES:
+        raise LabError(f"No such exercise; choose one of {', '.join(EXERCISES)}", rule="exercise-id",
+                       value=exercise_id)
+    try:
+        passed, message = EXERCISES[exercise_id].checker(*answer, **context)
+    except TypeError as exc:
+        passed, message = False, f"the answer is not in the expected form ({exc})"
+    return Result(exercise_id, passed, message)
+
+
+# -- 00 welcome -------------------------------------------------------------------------------------------------
+
+@_exercise("00.1", "Move the lab clock one week forward", "notebook 00-welcome")
+def _clock_week(answer) -> tuple[bool, str]:
+    expected = lab.DEFAULT_INSTANT + _dt.timedelta(days=7)
+    if not isinstance(answer, _dt.datetime):
+        return False, "pass the value of lab.now() after moving the clock (a datetime)"
+    if lab.now(answer) == expected:
+        return True, f"the lab clock reads {expected:%Y-%m-%d %H:%M} UTC; lab.reset() puts it back"
+    return False, f"{answer:%Y-%m-%d %H:%M} is not one week after the default instant: try lab.clock.advance(days=7)"
+
+
+# -- 01 PKI basics ----------------------------------------------------------------------------------------------
+
+_CANDIDATES = (
+    "Restart the Expressway-E at 22:00",
+    "Append the new root CA to the trusted CA list",
+    "Discard the pending CSR on peer 2",
+)
+
+
+def mystery_signature() -> tuple[tuple[str, ...], bytes, object]:
+    """Three messages, a signature over one of them and the public key that checks it (exercise 01.1)."""
+    return _CANDIDATES, pki.sign(lab.fixture_key("ucm"), _CANDIDATES[2]), lab.fixture_key("ucm").public_key()
+
+
+@_exercise("01.1", "Which message was signed?", "guide chapter 2 (PKI Introduction)")
+def _which_message(answer: str) -> tuple[bool, str]:
+    _, signature, public = mystery_signature()
+    if pki.verify(public, str(answer), signature):
+        return True, "the signature verifies over exactly this message and no other"
+    return False, "that message does not verify: try pki.verify(public_key, message, signature) on each candidate"
+
+
+@_exercise("01.2", "Whose key signed the server certificate?", "guide chapter 2 (PKI Introduction)")
+def _issuer_of(answer, *, server: x509.Certificate) -> tuple[bool, str]:
+    if not isinstance(answer, x509.Certificate):
+        return False, "pass a certificate object, for example chain.root.certificate"
+    try:
+        server.verify_directly_issued_by(answer)
+    except (ValueError, TypeError) as exc:
+        if answer.subject == server.subject:
+            return False, "that is the server certificate itself; a CA signed it"
+        return False, f"this certificate's key did not sign the server certificate ({exc}); look at the Issuer line"
+    return True, f"{answer.subject.rfc4514_string()} signed it: its public key verifies the server's signature"
+
+
+@_exercise("01.3", "Put the three stages in order", "guide chapter 2 (Certificate Generation Overview)")
+def _stages(answer) -> tuple[bool, str]:
+    words = [str(a).lower() for a in answer] if isinstance(answer, list | tuple) else []
+    patterns = (r"\bkey\b", r"request|csr", r"certificate|sign|authori")
+    if len(words) == 3 and all(re.search(p, w) for p, w in zip(patterns, words, strict=True)):
+        return True, "key first, then the request that carries the public key, then the CA's signed certificate"
+    return False, "three steps: what must exist before a request can carry a public key? What does the CA return?"
+
+
+@_exercise("01.4", "Read a fingerprint with OpenSSL", "guide appendix D (Decode Certificates)")
+def _fingerprint(answer: str, *, certificate: x509.Certificate) -> tuple[bool, str]:
+    given = re.sub(r"^.*=", "", str(answer).strip()).replace(":", "").replace(" ", "").upper()
+    expected = fingerprint(certificate, "sha256").replace(":", "")
+    if given == expected:
+        return True, "fingerprints match: OpenSSL and labkit hash the same DER bytes"
+    if len(given) == 40:
+        return False, "that is a SHA-1 fingerprint (20 bytes); ask openssl for -sha256"
+    return False, "not this certificate's SHA-256 fingerprint: openssl x509 -in FILE -noout -fingerprint -sha256"

@@ -1,0 +1,253 @@
+"""The deterministic lab: a lab clock, named fixture keys and counter serials.
+
+Every notebook run gives byte-identical output because three sources of change are pinned:
+
+* **time** comes from :data:`clock`, frozen at :data:`DEFAULT_INSTANT` (Monday 5 January 2026, 09:00 UTC) until
+  someone calls :func:`use_real_time`;
+* **keys** are named fixture keys shipped with the package (:func:`fixture_key`); a fresh random key is the explicit
+  :func:`new_key`;
+* **serial numbers** of certificates labkit issues come from a counter (:func:`next_serial`) starting at 0x1000,
+  as OpenSSL's ``serial`` file would.
+
+RSA PKCS#1 v1.5 signatures are deterministic for a fixed key and message, so with the three pinned, certificates,
+fingerprints and PEM are identical on every run. :func:`reset` puts all three back.
+
+The command line does the opposite by default (real time, fresh keys) because administrators use it on real
+certificates; ``--at`` and ``--lab-key`` opt in to the lab.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from .errors import LabError
+
+__all__ = [
+    "DEFAULT_INSTANT",
+    "FIRST_SERIAL",
+    "FIXTURE_KEYS",
+    "FixtureKeySpec",
+    "LabClock",
+    "clock",
+    "now",
+    "parse_instant",
+    "use_real_time",
+    "use_lab_time",
+    "fixture_key",
+    "new_key",
+    "next_serial",
+    "workdir",
+    "reset",
+]
+
+UTC = _dt.timezone.utc
+DEFAULT_INSTANT = _dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+FIRST_SERIAL = 0x1000
+_CHAPTER = "notebook 00-welcome (the lab clock and fixture keys)"
+
+
+def parse_instant(text: str) -> _dt.datetime:
+    """Parse an ISO 8601 instant (``2026-01-05T09:00:00Z``); a naive value is taken as UTC."""
+    try:
+        value = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise LabError(
+            "Not an ISO 8601 instant; write it like 2026-01-05T09:00:00Z",
+            rule="iso8601-instant",
+            value=text,
+            chapter=_CHAPTER,
+        ) from None
+    return _as_utc(value)
+
+
+def _as_utc(value: _dt.datetime) -> _dt.datetime:
+    if not isinstance(value, _dt.datetime):
+        raise LabError("An instant must be a datetime", rule="instant-type", value=value, chapter=_CHAPTER)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LabClock:
+    """The lab's notion of "now": frozen at an instant by default, or following real time."""
+
+    def __init__(self, instant: _dt.datetime = DEFAULT_INSTANT):
+        self._instant: _dt.datetime | None = _as_utc(instant)
+
+    @property
+    def frozen(self) -> bool:
+        return self._instant is not None
+
+    def now(self) -> _dt.datetime:
+        """The current lab instant (UTC, whole seconds: X.509 times have no fractions)."""
+        if self._instant is None:
+            return _dt.datetime.now(UTC).replace(microsecond=0)
+        return self._instant
+
+    def set(self, instant: _dt.datetime | str) -> _dt.datetime:
+        """Freeze the clock at ``instant`` (a datetime or an ISO 8601 string)."""
+        value = parse_instant(instant) if isinstance(instant, str) else _as_utc(instant)
+        self._instant = value.replace(microsecond=0)
+        return self._instant
+
+    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> _dt.datetime:
+        """Move a frozen clock forward (to see a certificate expire, a CRL go stale ...)."""
+        if self._instant is None:
+            raise LabError(
+                "The clock follows real time; freeze it with use_lab_time() before advancing it",
+                rule="advance-frozen-clock-only",
+                value="real time",
+                chapter=_CHAPTER,
+            )
+        delta = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        return self.set(self._instant + delta)
+
+    def use_real_time(self) -> None:
+        self._instant = None
+
+    def __repr__(self) -> str:
+        state = self._instant.isoformat() if self._instant else "real time"
+        return f"LabClock({state})"
+
+
+clock = LabClock()
+
+
+def now(at: _dt.datetime | str | None = None) -> _dt.datetime:
+    """``at`` if given (as UTC), else the lab clock's instant: the one place labkit asks for "now"."""
+    if at is None:
+        return clock.now()
+    return parse_instant(at) if isinstance(at, str) else _as_utc(at)
+
+
+def use_real_time() -> None:
+    """Switch the lab clock to the machine's real time (one call, undone by :func:`use_lab_time`)."""
+    clock.use_real_time()
+
+
+def use_lab_time(instant: _dt.datetime | str = DEFAULT_INSTANT) -> _dt.datetime:
+    """Freeze the lab clock again, at the default instant unless told otherwise."""
+    return clock.set(instant)
+
+
+@dataclass(frozen=True)
+class FixtureKeySpec:
+    name: str
+    kind: str  # "rsa" or "ec"
+    size: int
+    role: str
+
+
+FIXTURE_KEYS: dict[str, FixtureKeySpec] = {
+    spec.name: spec
+    for spec in (
+        FixtureKeySpec("root-ca", "rsa", 2048, "root certificate authority"),
+        FixtureKeySpec("issuing-ca", "rsa", 2048, "issuing (signing) certificate authority"),
+        FixtureKeySpec("rogue-ca", "rsa", 2048, "a CA nobody trusts, for failure labs"),
+        FixtureKeySpec("ocsp-signer", "rsa", 2048, "delegated OCSP responder"),
+        FixtureKeySpec("expc-1", "rsa", 2048, "Expressway-C peer 1"),
+        FixtureKeySpec("expc-2", "rsa", 2048, "Expressway-C peer 2"),
+        FixtureKeySpec("expc-3", "rsa", 2048, "Expressway-C peer 3"),
+        FixtureKeySpec("expe-1", "rsa", 2048, "Expressway-E peer 1"),
+        FixtureKeySpec("expe-2", "rsa", 2048, "Expressway-E peer 2"),
+        FixtureKeySpec("ucm", "rsa", 2048, "Unified CM"),
+        FixtureKeySpec("imp", "rsa", 2048, "IM and Presence Service"),
+        FixtureKeySpec("trainee", "rsa", 2048, "the trainee's own key"),
+        FixtureKeySpec("rsa-4096", "rsa", 4096, "a 4096-bit RSA key"),
+        FixtureKeySpec("rsa-8192", "rsa", 8192, "an 8192-bit RSA key (appendix A)"),
+        FixtureKeySpec("ec-p256", "ec", 256, "an EC P-256 key"),
+    )
+}
+
+
+@cache
+def _load_fixture(name: str):
+    data = resources.files("labkit").joinpath("data", "keys", f"{name}.key.pem").read_bytes()
+    return serialization.load_pem_private_key(data, password=None)
+
+
+def fixture_key(name: str):
+    """The named fixture key shipped with labkit (the same on every machine and every run).
+
+    These keys are public teaching material: never use them for anything real.
+    """
+    if name not in FIXTURE_KEYS:
+        raise LabError(
+            f"No fixture key of that name; choose one of: {', '.join(FIXTURE_KEYS)}",
+            rule="fixture-key-name",
+            value=name,
+            chapter=_CHAPTER,
+        )
+    return _load_fixture(name)
+
+
+def new_key(kind: str = "rsa", size: int = 2048):
+    """A fresh random private key: ``("rsa", 2048|3072|4096|8192)`` or ``("ec", 256|384)``."""
+    if kind == "rsa":
+        if size not in (2048, 3072, 4096, 8192):
+            raise LabError(
+                "RSA key sizes in the lab are 2048, 3072, 4096 or 8192 bits (the guide recommends 2048 or 4096)",
+                rule="rsa-key-size",
+                value=size,
+                chapter="guide chapter 3 (Generating a CSR)",
+            )
+        return rsa.generate_private_key(public_exponent=65537, key_size=size)
+    if kind == "ec":
+        curves = {256: ec.SECP256R1(), 384: ec.SECP384R1()}
+        if size not in curves:
+            raise LabError("EC keys in the lab are P-256 or P-384", rule="ec-curve", value=size, chapter=_CHAPTER)
+        return ec.generate_private_key(curves[size])
+    raise LabError("Key type must be 'rsa' or 'ec'", rule="key-type", value=kind, chapter=_CHAPTER)
+
+
+class _SerialCounter:
+    def __init__(self, first: int = FIRST_SERIAL):
+        self.first = first
+        self._next = first
+
+    def take(self) -> int:
+        value, self._next = self._next, self._next + 1
+        return value
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+_serials = _SerialCounter()
+
+
+def next_serial() -> int:
+    """The next certificate serial number of this lab session (0x1000, 0x1001, ...)."""
+    return _serials.take()
+
+
+def _work_root() -> Path:
+    return Path(os.environ.get("LABKIT_WORKDIR") or Path.cwd() / "lab-work")
+
+
+def workdir(name: str) -> Path:
+    """A clean-named working folder for one notebook or exercise (``lab-work/NAME`` below the current folder,
+    or below ``$LABKIT_WORKDIR``), created if missing. Files the lab writes for OpenSSL to read go here."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise LabError("A working folder name is letters, digits, '.', '_' or '-' (at most 64)",
+                       rule="workdir-name", value=name, chapter=_CHAPTER)
+    path = _work_root() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def reset(*, workdirs: bool = False) -> None:
+    """Put the lab back as it starts: clock at the default instant, serial counter at 0x1000; with
+    ``workdirs=True`` also delete every working folder made by :func:`workdir`."""
+    clock.set(DEFAULT_INSTANT)
+    _serials.reset()
+    if workdirs:
+        shutil.rmtree(_work_root(), ignore_errors=True)

@@ -1,0 +1,10 @@
+"""Widgets: small ipywidgets apps that only compose; every callback calls one labkit function.
+
+Each has a non-widget twin in the core package (noted in its docstring) and a headless test.
+"""
+
+from .decoder import decoder
+from .signature import signature_lab
+from .welcome import widget_check
+
+__all__ = ["widget_check", "signature_lab", "decoder"]

@@ -1,0 +1,41 @@
+"""Shared fixtures: the real openssl command, a clean lab, and the labkit command line run as a user runs it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labkit import lab
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_lab(tmp_path, monkeypatch):
+    """Every test starts with the lab as a notebook does: default instant, serials from 0x1000."""
+    monkeypatch.setenv("LABKIT_WORKDIR", str(tmp_path / "lab-work"))
+    lab.reset()
+    yield
+    lab.reset()
+
+
+@pytest.fixture
+def openssl_bin() -> str:
+    path = shutil.which("openssl")
+    if path is None:
+        pytest.skip("the openssl command is not installed (make test installs it as root)")
+    return path
+
+
+def run_openssl(*args, cwd=None, input=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *map(str, args)], cwd=cwd, input=input, capture_output=True, check=True)
+
+
+def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """``labkit ARGS`` in a subprocess, exactly as a shell would run it."""
+    return subprocess.run([sys.executable, "-m", "labkit.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          timeout=60)

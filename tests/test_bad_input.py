@@ -1,0 +1,129 @@
+"""Bad input gets a clear LabkitError (rule, value, chapter) and exit code 2 from the CLI, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import run_cli, run_openssl
+from cryptography.hazmat.primitives import serialization
+
+from labkit import InputError, LabkitError, PasswordError, WrongTypeError, lab
+from labkit.certs import CertSpec, issue, request
+from labkit.loading import MAX_INPUT_BYTES, load, load_all, load_file
+
+
+@pytest.fixture(scope="module")
+def material(tmp_path_factory):
+    """A certificate, a CSR and an encrypted key, made once for the whole table."""
+    lab.reset()
+    key = lab.fixture_key("trainee")
+    cert = issue(CertSpec("trainee.lab.example"), key).cert_pem()
+    csr = request(CertSpec("trainee.lab.example"), key).public_bytes(serialization.Encoding.PEM)
+    enc = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.BestAvailableEncryption(b"correct horse"))
+    return {"cert": cert, "csr": csr, "enc": enc}
+
+
+def _cases(m):
+    body = m["cert"].split(b"\n")
+    der = load(m["cert"]).obj.public_bytes(serialization.Encoding.DER)
+    return {
+        "empty file": (b"", InputError, "input-not-empty"),
+        "only whitespace": (b"  \n\t\n", InputError, "input-not-empty"),
+        "truncated PEM (no END line)": (b"\n".join(body[:10]), InputError, "pem-complete"),
+        "END label differs from BEGIN": (m["cert"].replace(b"END CERTIFICATE", b"END X509 CRL"), InputError,
+                                         "pem-complete"),
+        "wrong PEM label": (m["cert"].replace(b"CERTIFICATE", b"CERTIFICATE CHAIN"), InputError, "pem-label"),
+        "body is not base64": (m["cert"].replace(body[3], b"!!!!not*base64!!!!"), InputError, "pem-base64"),
+        "PEM body cut short": (b"\n".join(body[:5] + body[-2:]), InputError, "pem-content"),
+        "garbage DER": (bytes(range(0x31, 0xFF)) * 3, InputError, "pem-or-der"),
+        "DER cut in half": (der[: len(der) // 2], InputError, "der-content"),
+        "text without PEM armour": (b"this is my certificate, honest\n", InputError, "pem-or-der"),
+        "text before the PEM block": (b"Certificate:\n    Data: ...\n" + m["cert"], InputError, "pem-no-extra-text"),
+        "text after the PEM block": (m["cert"] + b"thanks, the admin\n", InputError, "pem-no-extra-text"),
+        "encrypted key, no passphrase": (m["enc"], PasswordError, "key-passphrase"),
+        "file of 10 MB": (b"A" * 10_000_000, InputError, "file-too-large"),
+    }
+
+
+CASE_IDS = [
+    "empty file", "only whitespace", "truncated PEM (no END line)", "END label differs from BEGIN", "wrong PEM label",
+    "body is not base64", "PEM body cut short", "garbage DER", "DER cut in half", "text without PEM armour",
+    "text before the PEM block", "text after the PEM block", "encrypted key, no passphrase", "file of 10 MB",
+]
+
+
+def test_the_table_lists_every_case(material):
+    assert sorted(_cases(material)) == sorted(CASE_IDS) and len(CASE_IDS) >= 12
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+def test_bad_input_raises_a_labkit_error_naming_the_rule(material, case, tmp_path):
+    data, error, rule = _cases(material)[case]
+    with pytest.raises(error) as info:
+        path = tmp_path / "input.pem"
+        path.write_bytes(data)
+        load_file(path)
+    assert info.value.rule == rule
+    assert f"rule {rule}" in str(info.value) and "see " in str(info.value)
+
+
+@pytest.mark.parametrize("case", CASE_IDS)
+@pytest.mark.parametrize("command", ["decode", "convert"])
+def test_bad_input_exits_2_with_one_line_and_no_traceback(material, case, command, tmp_path):
+    data, _, rule = _cases(material)[case]
+    path = tmp_path / "input.pem"
+    path.write_bytes(data)
+    extra = ["--to", "der"] if command == "convert" else []
+    done = run_cli(command, path, *extra)
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert done.stdout == b""
+    assert err.count("\n") == 1 and err.startswith(f"labkit {command}: ") and f"rule {rule}" in err
+    assert "Traceback" not in err
+
+
+def test_a_csr_where_a_certificate_is_expected_says_it_must_be_signed_first(material):
+    with pytest.raises(WrongTypeError) as info:
+        load(material["csr"], expect="certificate")
+    assert "certificate signing request" in str(info.value) and "signed by a CA" in str(info.value)
+    assert info.value.rule == "expect-certificate"
+
+
+def test_wrong_key_password_is_refused_without_showing_it(material):
+    with pytest.raises(PasswordError) as info:
+        load(material["enc"], password="Tr0ub4dor&3")
+    assert "Wrong passphrase" in str(info.value) and "Tr0ub4dor" not in str(info.value)
+    assert load(material["enc"], password="correct horse").kind == "private-key"
+
+
+def test_two_objects_where_one_is_expected(material):
+    with pytest.raises(InputError, match="single-object"):
+        load(material["cert"] + material["cert"])
+    assert len(load_all(material["cert"] + b"\n" + material["cert"])) == 2
+
+
+def test_missing_file_folder_and_limit(tmp_path):
+    with pytest.raises(InputError, match="file-exists"):
+        load_file(tmp_path / "nope.pem")
+    with pytest.raises(InputError, match="input-is-file"):
+        load_file(tmp_path)
+    assert MAX_INPUT_BYTES < 10_000_000
+    done = run_cli("decode", tmp_path / "nope.pem")
+    assert done.returncode == 2 and b"No such file" in done.stderr
+
+
+def test_every_error_is_a_labkit_error_with_rule_value_and_chapter():
+    for cls in (InputError, WrongTypeError, PasswordError):
+        err = cls("message", rule="some-rule", value="v")
+        assert isinstance(err, LabkitError) and err.rule == "some-rule" and err.chapter.startswith("guide")
+
+
+def test_openssl_agrees_these_inputs_are_bad(material, tmp_path, openssl_bin):
+    """A sanity check of the table itself: OpenSSL refuses the same broken certificates."""
+    for case in ("truncated PEM (no END line)", "PEM body cut short", "garbage DER"):
+        path = tmp_path / "bad.pem"
+        path.write_bytes(_cases(material)[case][0])
+        with pytest.raises(subprocess.CalledProcessError):
+            run_openssl("x509", "-in", path, "-noout")

@@ -1,0 +1,45 @@
+"""Every widget callback, driven headless: set values, click, and read what the trainee would see."""
+
+from __future__ import annotations
+
+from labkit import lab
+from labkit.pki import lab_chain
+from labkit.widgets import decoder, signature_lab, widget_check
+
+
+def test_widget_check_answers_a_click_with_the_lab_clock():
+    box = widget_check()
+    assert "Click the button" in box.pane.value
+    box.button.click()
+    assert "Widgets work" in box.pane.value and "2026-01-05 09:00" in box.pane.value
+    assert "not rendering" in repr(box)  # the text a browser without widget support shows instead
+
+
+def test_signature_lab_fails_verification_when_the_message_is_edited():
+    box = signature_lab(lab.fixture_key("trainee"), "Upload at 18:00")
+    assert "VALID:" in box.pane.value and "INVALID" not in box.pane.value
+    box.text.value = "Upload at 19:00"
+    assert "INVALID:" in box.pane.value
+    box.text.value = "Upload at 18:00"
+    assert "INVALID" not in box.pane.value
+
+
+def test_decoder_shows_openssl_text_or_the_error_message():
+    pem = lab_chain().server.cert_pem().decode()
+    box = decoder(pem)
+    box.button.click()
+    assert "Subject: C = GB, O = labkit, CN = expe.lab.example" in box.pane.value
+    box.pem.value = pem[:200]
+    box.button.click()
+    assert "InputError" in box.pane.value and "pem-complete" in box.pane.value and "Traceback" not in box.pane.value
+
+
+def test_decoder_reads_an_uploaded_der_file():
+    chain = lab_chain()
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    box = decoder()
+    box.upload.value = ({"name": "root.cer", "type": "", "size": 1, "content": memoryview(
+        chain.root.certificate.public_bytes(Encoding.DER)), "last_modified": lab.now()},)
+    box.button.click()
+    assert "CN = labkit Root CA" in box.pane.value
