@@ -7,17 +7,16 @@ OpenSSL's own quirks are kept on purpose, for instance ``othername: UPN::name`` 
 the missing line break between ``Full Name`` and ``Reasons`` in CRL Distribution Points, and an empty
 ``Requested Extensions:`` in a CSR without extensions.
 
-Known differences from OpenSSL, all on exotic input:
+Known differences from OpenSSL, all on input rarely met:
 
-* object identifiers are named from a built-in table of the ones met in certificates, CSRs and CRLs; an
-  identifier that OpenSSL knows but the table does not is printed in dotted form;
-* extensions printed as raw bytes here although OpenSSL decodes them: RFC 3779 IP address and AS identifier
-  blocks, Strong Extranet ID, proxy certificate information, OCSP request/response extensions, Subject
-  Directory Attributes, admissions and issuer sign tool;
-* public keys other than RSA, RSA-PSS, named-curve EC, Ed25519, Ed448, X25519 and X448 (DSA, explicit
-  EC parameters, GOST ...), for which OpenSSL prints a key dump or an error trace;
-* byte sequences that are not valid UTF-8 (where OpenSSL copies raw bytes) are decoded with replacement
-  characters, and the GeneralString special case of ``X509_NAME_oneline`` is not reproduced.
+* object identifiers are named from a built-in table of those seen in certificates, CSRs and CRLs; one that
+  OpenSSL knows but the table lacks is printed in dotted form;
+* a few extensions that OpenSSL decodes are shown as raw bytes: RFC 3779 IP address and AS identifier blocks,
+  Strong Extranet ID, proxy certificate information, admissions, issuer sign tool and the OCSP ones;
+* public keys are decoded for RSA, RSA-PSS, DSA, EC on the usual named prime curves, Ed25519, Ed448,
+  X25519 and X448; for others (explicit EC parameters, binary curves, GOST, SM2 ...) only ``Unable to load
+  Public Key`` is printed, where OpenSSL prints the key or an error trace;
+* bytes that are not valid UTF-8, which OpenSSL copies as they are, become replacement characters.
 """
 
 from __future__ import annotations
@@ -218,6 +217,8 @@ _OBJECTS: dict[str, tuple[str, str]] = {
     "2.16.840.1.101.3.4.2.4": ("SHA224", "sha224"),
     "2.16.840.1.101.3.4.3.1": ("dsa_with_SHA224", "dsa_with_SHA224"),
     "2.16.840.1.101.3.4.3.2": ("dsa_with_SHA256", "dsa_with_SHA256"),
+    "2.16.840.1.101.3.4.3.3": ("id-dsa-with-sha384", "dsa_with_SHA384"),
+    "2.16.840.1.101.3.4.3.4": ("id-dsa-with-sha512", "dsa_with_SHA512"),
     "2.16.840.1.101.3.4.3.10": ("id-ecdsa-with-sha3-256", "ecdsa_with_SHA3-256"),
     "2.16.840.1.101.3.4.3.11": ("id-ecdsa-with-sha3-384", "ecdsa_with_SHA3-384"),
     "2.16.840.1.101.3.4.3.12": ("id-ecdsa-with-sha3-512", "ecdsa_with_SHA3-512"),
@@ -249,8 +250,14 @@ _CURVES = {
     "1.3.36.3.3.2.8.1.1.13": (512, ""),
 }
 _ECX_KEYS = {"1.3.101.110": "X25519", "1.3.101.111": "X448", "1.3.101.112": "ED25519", "1.3.101.113": "ED448"}
-_RSA, _RSA_PSS, _EC = "1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10", "1.2.840.10045.2.1"
-_MGF1 = "1.2.840.113549.1.1.8"
+_RSA, _RSA_PSS, _EC, _DSA = (
+    "1.2.840.113549.1.1.1",
+    "1.2.840.113549.1.1.10",
+    "1.2.840.10045.2.1",
+    "1.2.840.10040.4.1",
+)
+_DSA_SIGNATURES = ("1.2.840.10040.4.3", *(f"2.16.840.1.101.3.4.3.{n}" for n in range(1, 5)))
+_MGF1, _SHA1 = "1.2.840.113549.1.1.8", "1.3.14.3.2.26"
 _PSS_DIGESTS = {
     "1.3.14.3.2.26": "SHA1",
     "2.16.840.1.101.3.4.2.4": "SHA2-224",
@@ -410,7 +417,7 @@ def _bit_names(value: bytes, names: tuple[str, ...]) -> list[str]:
     return [name for bit, name in enumerate(names) if bit < size and octets[bit // 8] & (0x80 >> bit % 8)]
 
 
-# ---------------------------------------------------------------------------------------------- number and time
+# ------------------------------------------------------------------------------------- number and time
 
 
 def _colon_hex(data: bytes) -> str:
@@ -465,7 +472,7 @@ def _printable(data: bytes) -> str:
     return "".join(chr(b) if 32 <= b <= 126 or b in (10, 13) else "." for b in data)
 
 
-# ---------------------------------------------------------------------------------------------- names
+# ----------------------------------------------------------------------------------------------- names
 
 
 def _name_entries(name: _Tlv) -> list[tuple[int, bytes, _Tlv]]:
@@ -518,7 +525,7 @@ def _name(name: _Tlv) -> str:
 
 
 def _name_slashes(name: _Tlv) -> str:
-    """``X509_NAME_oneline`` into a 256-byte buffer: ``/CN=a+UID=b/O=c``, cut before the entry that overflows."""
+    """``X509_NAME_oneline`` (256-byte buffer): ``/CN=a+UID=b/O=c``, cut before the entry that overflows."""
     out, previous = "", -1
     for index, oid, value in _name_entries(name):
         data = value.raw if value.tag & 0x20 else value.value[1:] if value.tag == _BIT_STRING else value.value
@@ -533,7 +540,7 @@ def _name_slashes(name: _Tlv) -> str:
     return out
 
 
-# ---------------------------------------------------------------------------------------------- general names
+# --------------------------------------------------------------------------------------- general names
 
 
 def _other_name(name: _Tlv) -> tuple[bytes, _Tlv]:
@@ -549,7 +556,7 @@ def _string_value(data: bytes) -> str:
 
 
 def _general_name_value(name: _Tlv) -> tuple[str, str]:
-    """``i2v_GENERAL_NAME``: a (name, value) pair as in ``DNS:a``, ``othername: UPN::u``, ``DirName:/CN=x``."""
+    """``i2v_GENERAL_NAME``: a (name, value) pair: ``DNS:a``, ``othername: UPN::u``, ``DirName:/CN=x``."""
     kind = name.tag & 0x1F
     if kind == 0:
         oid, value = _other_name(name)
@@ -601,7 +608,8 @@ def _general_names_block(value: bytes, indent: int) -> str:
     return "\n".join(" " * (indent + 2) + _general_name_print(name) for name in _tlvs(value))
 
 
-# ---------------------------------------------------------------------------------------------- extensions
+# ------------------------------------------------------------------------------------------ extensions
+
 
 def _values(pairs: _Pairs, indent: int, multiline: bool) -> str:
     """``X509V3_EXT_val_prn``: ``name:value`` items, comma separated or one per line."""
@@ -617,6 +625,10 @@ def _nonempty(pairs: _Pairs) -> _Pairs:
     if not pairs:
         raise _Unprintable("nothing to print")
     return pairs
+
+
+def _alternative_names(data: bytes) -> _Pairs:
+    return _general_names(_first(data).value)
 
 
 def _key_identifier(data: bytes) -> _Pairs:
@@ -682,6 +694,10 @@ def _i2v(build: Callable[[bytes], _Pairs], multiline: bool, data: bytes, indent:
 
 def _i2s(render: Callable[[_Tlv], str], data: bytes, indent: int) -> str:
     return " " * indent + render(_first(data))
+
+
+def _integer_text(tlv: _Tlv) -> str:
+    return _int_text(tlv.value)
 
 
 def _reason_code(tlv: _Tlv) -> str:
@@ -843,16 +859,16 @@ _EXTENSIONS: dict[str, Callable[[bytes, int], str]] = {
     "2.5.29.14": partial(_i2s, lambda tlv: _colon_hex(tlv.value)),
     "2.5.29.15": partial(_i2v, partial(_bits, _KEY_USAGES), False),
     "2.5.29.16": _usage_period,
-    "2.5.29.17": partial(_i2v, lambda data: _general_names(_first(data).value), False),
-    "2.5.29.18": partial(_i2v, lambda data: _general_names(_first(data).value), False),
+    "2.5.29.17": partial(_i2v, _alternative_names, False),
+    "2.5.29.18": partial(_i2v, _alternative_names, False),
     "2.5.29.19": partial(_i2v, _basic_constraints, False),
-    "2.5.29.20": partial(_i2s, lambda tlv: _int_text(tlv.value)),
+    "2.5.29.20": partial(_i2s, _integer_text),
     "2.5.29.21": partial(_i2s, _reason_code),
     "2.5.29.23": partial(_i2s, lambda tlv: _long_name(tlv.value)),
     "2.5.29.24": partial(_i2s, _time),
-    "2.5.29.27": partial(_i2s, lambda tlv: _int_text(tlv.value)),
+    "2.5.29.27": partial(_i2s, _integer_text),
     "2.5.29.28": _issuing_distribution_point,
-    "2.5.29.29": partial(_i2v, lambda data: _general_names(_first(data).value), False),
+    "2.5.29.29": partial(_i2v, _alternative_names, False),
     "2.5.29.30": _name_constraints,
     "2.5.29.31": _distribution_points,
     "2.5.29.32": _policies,
@@ -861,7 +877,7 @@ _EXTENSIONS: dict[str, Callable[[bytes, int], str]] = {
     "2.5.29.36": partial(_i2v, _policy_constraints, False),
     "2.5.29.37": partial(_i2v, _key_purposes, False),
     "2.5.29.46": _distribution_points,
-    "2.5.29.54": partial(_i2s, lambda tlv: _int_text(tlv.value)),
+    "2.5.29.54": partial(_i2s, _integer_text),
     "1.3.6.1.5.5.7.1.1": partial(_i2v, _info_access, True),
     "1.3.6.1.5.5.7.1.11": partial(_i2v, _info_access, True),
     "1.3.6.1.5.5.7.1.24": partial(_i2v, _tls_features, False),
@@ -902,34 +918,38 @@ def _titled_extensions(title: str, extensions: list[_Tlv], indent: int) -> str:
     return f"{' ' * indent}{title}:\n" + _extensions(extensions, indent + 4) if extensions else ""
 
 
-# ---------------------------------------------------------------------------------------------- keys, signatures
+# ------------------------------------------------------------------------------------ keys, signatures
 
 
-def _big_number(label: str, value: bytes) -> str:
-    """The provider's ``print_labeled_bignum``: small numbers inline, large ones as a hex block."""
+def _big_number(label: str, value: bytes, indent: int = 0) -> str:
+    """``ASN1_bn_print`` (and the providers' twin): small numbers inline, large ones as a hex block."""
     number = _integer(value)
-    sign = "-" if number < 0 else ""
+    sign, pad = "-" if number < 0 else "", " " * indent
     if number == 0:
-        return f"{label} 0\n"
+        return f"{pad}{label} 0\n"
     if abs(number).bit_length() <= 64:
-        return f"{label} {sign}{abs(number)} ({sign}0x{abs(number):x})\n"
+        return f"{pad}{label} {sign}{abs(number)} ({sign}0x{abs(number):x})\n"
     data = _magnitude(number)
     data = b"\0" + data if data[0] & 0x80 else data
-    return f"{label}{' (Negative)' if number < 0 else ''}\n" + _hex_block(data, 15, 4)
+    return f"{pad}{label}{' (Negative)' if number < 0 else ''}\n" + _hex_block(data, 15, indent + 4)
+
+
+def _pss_digest(oid: str) -> str:
+    return _PSS_DIGESTS.get(oid, "(null)") + (" (default)" if oid == _SHA1 else "")
 
 
 def _pss_restrictions(params: list[_Tlv]) -> str:
+    """The PSS parameters of an RSA-PSS key, as the OpenSSL 3.0 key printer words them."""
     if not params:
         return "No PSS parameter restrictions\n"
     fields = {field.tag: _first(field.value) for field in _tlvs(params[0].value)}
-    digest = _oid(_tlvs(fields[0xA0].value)[0].value) if 0xA0 in fields else "1.3.14.3.2.26"
-    mask = _oid(_tlvs(_tlvs(fields[0xA1].value)[1].value)[0].value) if 0xA1 in fields else "1.3.14.3.2.26"
+    digest = _oid(_first(fields[0xA0].value).value) if 0xA0 in fields else _SHA1
+    mask = _oid(_first(_tlvs(fields[0xA1].value)[1].value).value) if 0xA1 in fields else _SHA1
     salt = _integer(fields[0xA2].value) if 0xA2 in fields else 20
     trailer = _integer(fields[0xA3].value) if 0xA3 in fields else 1
     return (
-        "PSS parameter restrictions:\n"
-        f"  Hash Algorithm: {_PSS_DIGESTS[digest]}{' (default)' if digest == '1.3.14.3.2.26' else ''}\n"
-        f"  Mask Algorithm: MGF1 with {_PSS_DIGESTS[mask]}{' (default)' if mask == '1.3.14.3.2.26' else ''}\n"
+        f"PSS parameter restrictions:\n  Hash Algorithm: {_pss_digest(digest)}\n"
+        f"  Mask Algorithm: MGF1 with {_pss_digest(mask)}\n"
         f"  Minimum Salt Length: {salt}{' (default)' if salt == 20 else ''}\n"
         f"  Trailer Field: 0x{trailer:x}{' (default)' if trailer == 1 else ''}\n"
     )
@@ -949,6 +969,11 @@ def _key_lines(oid: str, params: list[_Tlv], key: bytes) -> str | None:
         return text + (f"NIST CURVE: {nist}\n" if nist else "")
     if oid in _ECX_KEYS:
         return f"{_ECX_KEYS[oid]} Public-Key:\npub:\n" + _hex_block(key, 15, 4)
+    if oid == _DSA and params:
+        prime, divisor, generator = _tlvs(params[0].value)
+        text = f"Public-Key: ({_integer(prime.value).bit_length()} bit)\n"
+        text += _big_number("pub: ", _first(key).value) + _big_number("P:   ", prime.value)
+        return text + _big_number("Q:   ", divisor.value) + _big_number("G:   ", generator.value)
     return None
 
 
@@ -956,7 +981,10 @@ def _public_key(spki: _Tlv) -> str:
     algorithm, key = _tlvs(spki.value)
     oid, *params = _tlvs(algorithm.value)
     text = f"        Subject Public Key Info:\n            Public Key Algorithm: {_long_name(oid.value)}\n"
-    lines = _key_lines(_oid(oid.value), params, key.value[1:])
+    try:
+        lines = _key_lines(_oid(oid.value), params, key.value[1:])
+    except (ValueError, IndexError):
+        lines = None
     if lines is None:
         return text + " " * 12 + "Unable to load Public Key\n"
     return text + "".join(" " * 16 + line for line in lines.splitlines(keepends=True))
@@ -985,12 +1013,26 @@ def _pss_parameters(params: list[_Tlv], indent: int) -> str:
 
 
 def _signature(algorithm: _Tlv, signature: _Tlv | None) -> str:
-    """``X509_signature_print``: the algorithm (with RSA-PSS parameters) and, if given, the signature bytes."""
+    """``X509_signature_print``: the algorithm (with RSA-PSS parameters) and, if given, the signature."""
     oid, *params = _tlvs(algorithm.value)
     text = f"    Signature Algorithm: {_long_name(oid.value)}"
     text += "\n    Signature Value:" if signature is not None else ""
-    text += _pss_parameters(params, 8) if _oid(oid.value) == _RSA_PSS else "\n"
+    if _oid(oid.value) == _RSA_PSS:
+        text += _pss_parameters(params, 8)
+    elif _oid(oid.value) in _DSA_SIGNATURES and signature is not None:
+        return text + "\n" + _dsa_signature(signature.value[1:])
+    else:
+        text += "\n"
     return text + (_hex_block(signature.value[1:], 18, 8) if signature is not None else "")
+
+
+def _dsa_signature(data: bytes) -> str:
+    """``dsa_sig_print``: r and s of a DSA signature, or the plain dump when it does not decode."""
+    try:
+        r, s = _tlvs(_first(data).value)
+    except (ValueError, IndexError):
+        return _hex_block(data, 18, 8)
+    return _big_number("r:   ", r.value, 8) + _big_number("s:   ", s.value, 8)
 
 
 def _split_signed(obj: x509.Certificate | x509.CertificateSigningRequest | x509.CertificateRevocationList):
@@ -999,7 +1041,7 @@ def _split_signed(obj: x509.Certificate | x509.CertificateSigningRequest | x509.
     return _tlvs(body.value), algorithm, signature
 
 
-# ---------------------------------------------------------------------------------------------- documents
+# ------------------------------------------------------------------------------------------- documents
 
 
 def certificate_text(cert: x509.Certificate) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
@@ -202,12 +202,13 @@ def handmade_cert(
     version: bytes = der(0xA0, integer(2)),
     serial: int = 4096,
     subject: bytes | None = None,
-    validity: bytes | None = None,
+    spki: bytes | None = None,
     tail: bytes = b"",
 ) -> bytes:
+    """A certificate assembled field by field, for shapes the builders refuse, signed by the P-256 key."""
     subject = subject or der_name(("2.5.4.3", utf8("handmade")))
-    validity = validity or seq(der(0x17, b"260105090000Z"), der(0x17, b"270105090000Z"))
-    spki = keys.ec256.public_key().public_bytes(
+    validity = seq(der(0x17, b"260105090000Z"), der(0x17, b"270105090000Z"))
+    spki = spki or keys.ec256.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     body = seq(version, integer(serial), ECDSA_SHA256, subject, validity, subject, spki, tail)
@@ -304,6 +305,12 @@ def _cli_pss(keys, tmp):
     return "x509", self_signed(keys, "rsa", "-sha384", *sigopts, "-subj", "/CN=pss")
 
 
+@case("cli-rsa-pss-signature-all-defaults")
+def _cli_pss_defaults(keys, tmp):
+    sigopts = ("-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:20")
+    return "x509", self_signed(keys, "rsa", "-sha1", *sigopts, "-subj", "/CN=pss defaults")
+
+
 def _cli_pss_key(*options: str) -> Case:
     def make(keys, tmp):
         key = tmp / "pss.key"
@@ -315,12 +322,6 @@ def _cli_pss_key(*options: str) -> Case:
         )
 
     return make
-
-
-@case("cli-rsa-pss-signature-all-defaults")
-def _cli_pss_defaults(keys, tmp):
-    sigopts = ("-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:20")
-    return "x509", self_signed(keys, "rsa", "-sha1", *sigopts, "-subj", "/CN=pss defaults")
 
 
 CASES["cli-rsa-pss-key-unrestricted"] = _cli_pss_key()
@@ -564,6 +565,7 @@ CASES.update(
 )
 CASES["key-x25519"] = _subject_key_case(x25519.X25519PrivateKey.generate)
 CASES["key-x448"] = _subject_key_case(x448.X448PrivateKey.generate)
+CASES["key-dsa-2048"] = lambda keys, tmp: ("x509", build_cert(dsa.generate_private_key(2048)))
 CASES["key-rsa-1025-bits-exponent-3"] = _subject_key_case(lambda: rsa.generate_private_key(3, 1025))
 
 
@@ -573,10 +575,7 @@ def _compressed_point(keys, tmp):
         serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
     )
     spki = seq(seq(oid("1.2.840.10045.2.1"), oid("1.2.840.10045.3.1.7")), der(0x03, b"\0" + point))
-    subject = der_name(("2.5.4.3", utf8("compressed")))
-    validity = seq(der(0x17, b"260105090000Z"), der(0x17, b"270105090000Z"))
-    body = seq(der(0xA0, integer(2)), integer(7), ECDSA_SHA256, subject, validity, subject, spki)
-    return "x509", pem("CERTIFICATE", signed(keys.ec256, body))
+    return "x509", handmade_cert(keys, spki=spki)
 
 
 # Signature algorithms.
@@ -1089,6 +1088,19 @@ def _crl_v2_no_next_update(keys, tmp):
     )
 
 
+# Known differences (see the module docstring): kept as cases, skipped with the reason.
+
+KNOWN_DIFFERENCES = {
+    "known-difference-object-missing-from-table": "labkit names the OIDs of its own table only",
+}
+
+
+@case("known-difference-object-missing-from-table")
+def _object_missing(keys, tmp):
+    purposes = x509.ExtendedKeyUsage([ObjectIdentifier("1.2.840.113549.1.9.16.2.12")])
+    return "x509", build_cert(keys.ec256, None, purposes)
+
+
 # ------------------------------------------------------------------------------------------------- the test
 
 
@@ -1098,7 +1110,15 @@ def _visible(text: str) -> list[str]:
 
 
 @pytest.mark.filterwarnings("ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning")
-@pytest.mark.parametrize("case_name", list(CASES))
+@pytest.mark.parametrize(
+    "case_name",
+    [
+        pytest.param(name, marks=pytest.mark.skip(reason=KNOWN_DIFFERENCES[name]))
+        if name in KNOWN_DIFFERENCES
+        else name
+        for name in CASES
+    ],
+)
 def test_text_matches_openssl(case_name: str, keys: Keys, tmp_path: Path) -> None:
     kind, document = CASES[case_name](keys, tmp_path)
     load, render = RENDERERS[kind]
