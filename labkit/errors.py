@@ -37,9 +37,9 @@ class LabkitError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [f"rule {self.rule}"]
+        parts = [f"rule: {self.rule}"]
         if self.value is not None:
-            parts.append(f"value {_short(self.value)}")
+            parts.append(f"value: {_short(self.value)}")
         parts.append(f"see {self.chapter}")
         return f"{self.message} ({'; '.join(parts)})"
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from . import lab, pki
 from .decode import fingerprint
@@ -82,7 +83,8 @@ def _clock_week(answer) -> tuple[bool, str]:
         return False, "pass the value of lab.now() after moving the clock (a datetime)"
     if lab.now(answer) == expected:
         return True, f"the lab clock reads {expected:%Y-%m-%d %H:%M} UTC; lab.reset() puts it back"
-    return False, f"{answer:%Y-%m-%d %H:%M} is not one week after the default instant: try lab.clock.advance(days=7)"
+    return False, (f"{answer:%Y-%m-%d %H:%M} is not one week after the default instant: call lab.reset() first, "
+                   "then lab.clock.advance(days=7)")
 
 
 # -- 01 PKI basics ----------------------------------------------------------------------------------------------
@@ -104,26 +106,28 @@ def _which_message(answer: str) -> tuple[bool, str]:
     _, signature, public = mystery_signature()
     if pki.verify(public, str(answer), signature):
         return True, "the signature verifies over exactly this message and no other"
-    return False, "that message does not verify: try pki.verify(public_key, message, signature) on each candidate"
+    return False, "that message does not verify: try pki.verify(ucm_public, candidate, mystery) on each candidate"
 
 
 @_exercise("01.2", "Whose key signed the server certificate?", "guide chapter 2 (PKI Introduction)")
 def _issuer_of(answer, *, server: x509.Certificate) -> tuple[bool, str]:
     if not isinstance(answer, x509.Certificate):
-        return False, "pass a certificate object, for example chain.root.certificate"
+        return False, "pass a certificate object (one of chain.<...>.certificate)"
+    if answer == server:
+        return False, "that is the server certificate itself; a CA signed it"
+    if answer.subject != server.issuer:
+        return False, "this certificate's Subject is not the server certificate's Issuer: read the Issuer line"
     try:
         server.verify_directly_issued_by(answer)
-    except (ValueError, TypeError) as exc:
-        if answer.subject == server.subject:
-            return False, "that is the server certificate itself; a CA signed it"
-        return False, f"this certificate's key did not sign the server certificate ({exc}); look at the Issuer line"
+    except (ValueError, TypeError, InvalidSignature):
+        return False, "the name matches the Issuer, but this certificate's key did not make the signature"
     return True, f"{answer.subject.rfc4514_string()} signed it: its public key verifies the server's signature"
 
 
 @_exercise("01.3", "Put the three stages in order", "guide chapter 2 (Certificate Generation Overview)")
 def _stages(answer) -> tuple[bool, str]:
     words = [str(a).lower() for a in answer] if isinstance(answer, list | tuple) else []
-    patterns = (r"\bkey\b", r"request|csr", r"certificate|sign|authori")
+    patterns = (r"\bkeys?\b|key ?pair", r"request|csr", r"cert|sign|authori|issue")
     if len(words) == 3 and all(re.search(p, w) for p, w in zip(patterns, words, strict=True)):
         return True, "key first, then the request that carries the public key, then the CA's signed certificate"
     return False, "three steps: what must exist before a request can carry a public key? What does the CA return?"
@@ -131,10 +135,13 @@ def _stages(answer) -> tuple[bool, str]:
 
 @_exercise("01.4", "Read a fingerprint with OpenSSL", "guide appendix D (Decode Certificates)")
 def _fingerprint(answer: str, *, certificate: x509.Certificate) -> tuple[bool, str]:
-    given = re.sub(r"^.*=", "", str(answer).strip()).replace(":", "").replace(" ", "").upper()
+    text = str(answer)
+    found = re.findall(r"(?:[0-9A-Fa-f]{2}:){19,31}[0-9A-Fa-f]{2}|\b[0-9A-Fa-f]{40,64}\b", text)
+    given = found[-1].replace(":", "").upper() if found else ""
     expected = fingerprint(certificate, "sha256").replace(":", "")
     if given == expected:
         return True, "fingerprints match: OpenSSL and labkit hash the same DER bytes"
     if len(given) == 40:
         return False, "that is a SHA-1 fingerprint (20 bytes); ask openssl for -sha256"
-    return False, "not this certificate's SHA-256 fingerprint: openssl x509 -in FILE -noout -fingerprint -sha256"
+    return False, ("not this certificate's SHA-256 fingerprint: run openssl x509 -in root.pem -noout -fingerprint "
+                   "-sha256 and paste the 'sha256 Fingerprint=...' line (or pass run.stdout)")

@@ -29,7 +29,7 @@ from typing import NamedTuple
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-__all__ = ["certificate_text", "csr_text", "crl_text"]
+__all__ = ["certificate_text", "csr_text", "crl_text", "oid_short_name"]
 
 # Object identifiers: dotted form -> (OpenSSL short name, long name), as in OpenSSL 3.0's objects table.
 _OBJECTS: dict[str, tuple[str, str]] = {
@@ -384,6 +384,11 @@ def _long_name(value: bytes) -> str:
     """``i2a_ASN1_OBJECT``: the long name, or the dotted form of an unknown identifier."""
     oid = _oid(value)
     return _OBJECTS[oid][1] if oid in _OBJECTS else oid
+
+
+def oid_short_name(dotted: str) -> str:
+    """OpenSSL's short name of an object identifier (``2.5.4.3`` -> ``CN``), or the dotted form if unknown."""
+    return _OBJECTS[dotted][0] if dotted in _OBJECTS else dotted
 
 
 def _short_name(value: bytes) -> str:

@@ -2,20 +2,23 @@
 
 Each verb does one step a trainee can repeat with OpenSSL:
 
-* :func:`encrypt` / :func:`decrypt` -- ``openssl pkeyutl -encrypt -pubin -inkey pub.pem -pkeyopt rsa_padding_mode:oaep``
+* :func:`encrypt` / :func:`decrypt` -- ``openssl pkeyutl -encrypt -pubin -inkey pub.pem -pkeyopt rsa_padding_mode:oaep
+  -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256`` (without the two ``md`` options OpenSSL uses SHA-1)
 * :func:`sign` / :func:`verify` -- ``openssl dgst -sha256 -sign key.pem`` / ``-verify pub.pem -signature sig.bin``
 * :func:`lab_chain` / :func:`verify_chain` -- ``openssl verify -CAfile root.pem -untrusted inter.pem server.pem``
 
 RSA-OAEP encryption is randomised on purpose (the same message never encrypts to the same bytes twice). So that the
 notebooks print the same bytes on every run, :func:`encrypt` derives OAEP's random seed from the message unless asked
 for ``fresh=True``; the padding and the RSA operation are the standard ones, and decryption is done by cryptography's
-own OAEP, which would refuse anything malformed.
+own OAEP, which would refuse anything malformed. Never derive the seed outside a lab: anyone could confirm a
+guessed message by encrypting it again.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -90,7 +93,8 @@ def decrypt(private_key, ciphertext: bytes) -> bytes:
         return private_key.decrypt(bytes(ciphertext), _OAEP)
     except ValueError:
         raise PolicyError("Decryption failed: this is not the private key of the public key that encrypted the "
-                          "data, or the ciphertext was changed", rule="oaep-decrypt",
+                          "data, the ciphertext was changed, or it was encrypted with other OAEP settings (the lab "
+                          "uses SHA-256 for OAEP and MGF1)", rule="oaep-decrypt",
                           value=f"{len(ciphertext)} bytes", chapter=_CH2) from None
 
 
@@ -166,22 +170,28 @@ def verify_chain(leaf: x509.Certificate, *, trusted: list[x509.Certificate],
             name = sans.get_values_for_type(x509.DNSName)[0]
         except (x509.ExtensionNotFound, IndexError):
             name = "localhost"
-    verifier = (verification.PolicyBuilder().store(verification.Store(list(trusted))).time(lab.now(at))
+    moment = lab.now(at)
+    verifier = (verification.PolicyBuilder().store(verification.Store(list(trusted))).time(moment)
                 .build_server_verifier(x509.DNSName(name)))
     try:
         return verifier.verify(leaf, list(intermediates))
     except verification.VerificationError as exc:
-        raise PolicyError(f"The chain does not verify for {name}: {_explain(str(exc))}", rule="chain-verifies",
+        raise PolicyError(f"The chain does not verify for {name}: {_explain(str(exc), moment)}", rule="chain-verifies",
                           value=leaf.subject.rfc4514_string(), chapter=_CH2) from None
 
 
-def _explain(detail: str) -> str:
+def _explain(detail: str, at: _dt.datetime) -> str:
+    """Trainee words for cryptography's verifier messages (the raw detail stays in brackets where useful)."""
+    subject = re.search(r"subject=<Name\(([^)]*)\)>", detail)
+    who = f" ({subject.group(1)})" if subject else ""
     if "candidates exhausted" in detail and "interior errors" in detail:
         return ("no path from this certificate to a trusted CA: an intermediate certificate is missing, or the "
                 "CA that signed it is not in the trust store")
     if "signature does not match" in detail:
         return ("a CA certificate with the right name was found, but its key did not make the signature: it is "
                 "another CA that only shares the name")
-    if "not valid at validation time" in detail or "validity" in detail:
-        return f"a certificate is outside its validity period at {lab.now():%Y-%m-%d %H:%M} UTC ({detail})"
-    return detail
+    if "not valid at validation time" in detail:
+        return f"a certificate{who} is outside its validity period at {at:%Y-%m-%d %H:%M} UTC"
+    if "no matching subjectAltName" in detail:
+        return f"the name asked for is not among the certificate's subject alternative names{who}"
+    return re.sub(r" \(encountered processing <Certificate.*$", "", detail) + who

@@ -66,7 +66,7 @@ def test_bad_input_raises_a_labkit_error_naming_the_rule(material, case, tmp_pat
         path.write_bytes(data)
         load_file(path)
     assert info.value.rule == rule
-    assert f"rule {rule}" in str(info.value) and "see " in str(info.value)
+    assert f"rule: {rule}" in str(info.value) and "see " in str(info.value)
 
 
 @pytest.mark.parametrize("case", CASE_IDS)
@@ -80,7 +80,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(material, case, comman
     err = done.stderr.decode()
     assert done.returncode == 2, err
     assert done.stdout == b""
-    assert err.count("\n") == 1 and err.startswith(f"labkit {command}: ") and f"rule {rule}" in err
+    assert err.count("\n") == 1 and err.startswith(f"labkit {command}: ") and f"rule: {rule}" in err
     assert "Traceback" not in err
 
 

@@ -32,7 +32,12 @@ def test_01_2_the_issuing_ca_signed_the_server_not_the_root():
     chain = pki.lab_chain()
     server = chain.server.certificate
     assert check("01.2", chain.intermediate.certificate, server=server)
-    assert not check("01.2", chain.root.certificate, server=server)
+    wrong = check("01.2", chain.root.certificate, server=server)
+    assert not wrong and "Issuer" in wrong.message
+    from labkit.certs import CertSpec, issue
+
+    impostor = issue(CertSpec("labkit Issuing CA", ca=True, path_length=0), lab.fixture_key("rogue-ca"))
+    assert "did not make the signature" in check("01.2", impostor.certificate, server=server).message
     assert "itself" in check("01.2", server, server=server).message
     assert not check("01.2", "the root", server=server)
 
@@ -40,6 +45,7 @@ def test_01_2_the_issuing_ca_signed_the_server_not_the_root():
 @pytest.mark.parametrize("answer,ok", [
     (["generate a private key", "create a CSR", "CA signs the certificate"], True),
     (["key", "certificate signing request", "authorise the certificate"], True),
+    (["make a keypair", "send a CSR", "get cert"], True),
     (["create a request", "generate a key", "CA signs the certificate"], False),
     (["key", "certificate"], False),
     ("key, request, certificate", False),
@@ -52,6 +58,8 @@ def test_01_4_fingerprint_in_any_openssl_spelling():
     cert = pki.lab_chain().root.certificate
     assert check("01.4", fingerprint_line(cert), certificate=cert)
     assert check("01.4", fingerprint(cert).replace(":", "").lower(), certificate=cert)
+    pasted = f"$ openssl x509 -in root.pem -noout -fingerprint -sha256\n{fingerprint_line(cert)}\n"
+    assert check("01.4", pasted, certificate=cert)
     sha1 = check("01.4", fingerprint(cert, "sha1"), certificate=cert)
     assert not sha1 and "SHA-1" in sha1.message
     assert not check("01.4", fingerprint(pki.lab_chain().server.certificate), certificate=cert)

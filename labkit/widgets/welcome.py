@@ -12,8 +12,8 @@ class _Check(w.VBox):
     """A VBox whose plain-text fallback explains that widgets are not rendering."""
 
     def __repr__(self) -> str:
-        return ("Widget check: if you can read this sentence instead of a button, widgets are not rendering here. "
-                "Open the notebook in JupyterLab started by `make lab` (or on Binder), then run the cell again.")
+        return ("Widget check: a button appears here when the notebook runs in JupyterLab (`make lab` or Binder). "
+                "If you see this sentence after running the cell there, widgets are not rendering in this browser.")
 
 
 def widget_check() -> w.VBox:
