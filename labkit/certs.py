@@ -94,7 +94,7 @@ class Issued:
         return cert_path, key_path
 
 
-def _general_name(name: str) -> x509.GeneralName:
+def general_name(name: str) -> x509.GeneralName:
     try:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
@@ -134,9 +134,9 @@ def issue(spec: CertSpec, key, issuer: Issued | None = None, *, at: _dt.datetime
         .add_extension(_key_usage(spec.ca, public), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
-    signer_public = signer_cert.public_key() if signer_cert else public
-    builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_public), critical=False)
+    if signer_cert is not None:  # a self-signed root needs no AKI (RFC 5280 4.2.1.1)
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_cert.public_key()), critical=False)
     if not spec.ca:
         usages = [oid for flag, oid in ((spec.server_auth, ExtendedKeyUsageOID.SERVER_AUTH),
                                         (spec.client_auth, ExtendedKeyUsageOID.CLIENT_AUTH)) if flag]
@@ -144,7 +144,7 @@ def issue(spec: CertSpec, key, issuer: Issued | None = None, *, at: _dt.datetime
             builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         names = list(dict.fromkeys((spec.common_name, *spec.sans)))
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
+            x509.SubjectAlternativeName([general_name(n) for n in names]), critical=False)
     return Issued(sign_builder(builder, issuer.key if issuer else private), private)
 
 
@@ -162,7 +162,7 @@ def request(spec: CertSpec, key) -> x509.CertificateSigningRequest:
     """
     names = list(dict.fromkeys((spec.common_name, *spec.sans)))
     builder = (x509.CertificateSigningRequestBuilder().subject_name(spec.subject())
-               .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False))
+               .add_extension(x509.SubjectAlternativeName([general_name(n) for n in names]), critical=False))
     return sign_builder(builder, key)
 
 

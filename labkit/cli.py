@@ -1,4 +1,4 @@
-"""The ``labkit`` command line: decode and convert certificates (guide appendices C and D).
+"""The ``labkit`` command line: decode and convert certificates (guide appendices C and D), run a CA (B-F).
 
 Exit codes: 0 success; 2 bad input, with a one-line message on stderr (never a traceback).
 The command line works on real time unless ``--at`` gives an instant, because administrators use it on real
@@ -8,7 +8,6 @@ certificates; notebooks use the lab clock.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from . import __version__, lab
@@ -32,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="also print SHA-1 and SHA-256 fingerprints (as `openssl x509 -fingerprint`)")
     dec.add_argument("--table", action="store_true", help="print the fields as a table, with the status now")
     dec.add_argument("--at", metavar="ISO8601", help="the instant for the status (default: real time now)")
+    dec.set_defaults(func=_decode)
 
     conv = sub.add_parser("convert", help="convert between PEM and DER (like `openssl x509 -inform/-outform`)",
                           description="Convert a certificate, CSR, CRL or key between PEM and DER "
@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("file")
     conv.add_argument("--to", required=True, choices=FORMATS, type=str.lower)
     conv.add_argument("-o", "--out", metavar="OUT", help="write here (atomically) instead of standard output")
+    conv.set_defaults(func=_convert)
+
+    from .ca.commands import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -47,7 +52,7 @@ def _decode(args) -> None:
     if args.table:
         import pandas as pd
 
-        at = lab.parse_instant(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        at = lab.parse_instant(args.at) if args.at else lab.now_real()
         with pd.option_context("display.max_colwidth", None, "display.width", 200):
             print(table(items, at=at).to_string(index=False, justify="left"))
     else:
@@ -68,9 +73,8 @@ def _convert(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"decode": _decode, "convert": _convert}
     try:
-        handlers[args.command](args)
+        args.func(args)
     except LabkitError as exc:
         print(f"labkit {args.command}: {exc}", file=sys.stderr)
         return 2

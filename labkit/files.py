@@ -11,10 +11,11 @@ from .errors import InputError
 __all__ = ["write_atomic", "write_private"]
 
 
-def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644) -> Path:
+def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
-    A reader sees the old file or the new one, never half of one; a crash leaves the old file untouched.
+    A reader sees the old file or the new one, never half of one; a killed process leaves the old file untouched.
+    ``fsync=False`` skips flushing to disk (still atomic for other processes; only a power cut could lose it).
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -25,8 +26,9 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644) -> P
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

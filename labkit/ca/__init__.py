@@ -1,0 +1,15 @@
+"""An OpenSSL-style CA that OpenSSL itself can operate (guide appendices B-F).
+
+    root = init_ca("lab-ca/root", "labkit Root CA", key=lab.fixture_key("root-ca"))
+    issuing = init_ca("lab-ca/issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"), parent=root)
+    cert = issuing.sign(csr, "client-server")          # openssl ca -batch -config ... -extensions client_server_ext
+    issuing.revoke(cert, "keyCompromise")               # openssl ca -revoke cert.pem -crl_reason keyCompromise
+    crl = issuing.crl()                                 # openssl ca -gencrl -out crl/ca.crl.pem
+"""
+
+from .authority import CertificateAuthority, init_ca, open_ca, self_signed
+from .database import REASONS, IndexEntry
+from .policy import POLICIES, PROFILES, Profile
+
+__all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed", "IndexEntry", "REASONS", "POLICIES",
+           "PROFILES", "Profile"]

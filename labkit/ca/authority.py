@@ -1,0 +1,340 @@
+"""A certificate authority in a directory that both labkit and ``openssl ca`` operate (guide appendices B-F)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from .. import lab
+from ..certs import CertSpec, Issued, issue, sign_builder
+from ..errors import InputError, PolicyError
+from ..files import write_atomic, write_private
+from ..loading import load_certificate, load_file
+from . import config as _config
+from .database import (
+    REASONS,
+    IndexEntry,
+    locked,
+    oneline,
+    read_index,
+    read_number,
+    serial_hex,
+    write_index,
+    write_number,
+)
+from .policy import POLICIES, apply_policy, profile
+
+__all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed"]
+
+_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
+_CH3 = "guide chapter 3 (Generating a CSR)"
+
+
+@dataclass
+class CertificateAuthority:
+    """An OpenSSL-layout CA directory. Make one with :func:`init_ca`, open one with :func:`open_ca`."""
+
+    config: _config.CAConfig
+    passphrase: bytes | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.config.folder
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return load_certificate(self.config.certificate.read_bytes())
+
+    @property
+    def name(self) -> str:
+        values = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(values[0].value) if values else self.certificate.subject.rfc4514_string()
+
+    def _key(self):
+        return load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
+
+    # -- issuing ------------------------------------------------------------------------------------------------
+
+    def sign(self, csr: x509.CertificateSigningRequest, profile_name: str = "server", *, days: int | None = None,
+             at: _dt.datetime | None = None) -> x509.Certificate:
+        """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``)."""
+        prof = profile(profile_name)
+        _check_request(csr)
+        ca_cert, key = self.certificate, self._key()
+        subject = apply_policy(self.config.policy, csr.subject, ca_cert.subject)
+        start = lab.now(at)
+        end = start + _dt.timedelta(days=days or self.config.default_days)
+        with locked(self.folder):
+            entries = read_index(self.config.database)
+            serial = max([read_number(self.config.serial), *(e.serial + 1 for e in entries)])
+            write_number(self.config.serial, serial + 1)  # first: the serial file never falls behind
+            cert = sign_builder(self._builder(csr, subject, prof, serial, start, end, ca_cert), key)
+            pem = cert.public_bytes(serialization.Encoding.PEM)
+            write_atomic(self.config.new_certs_dir / f"{serial_hex(serial)}.pem", pem, fsync=False)
+            entries.append(IndexEntry("V", end, serial, oneline(subject)))
+            write_index(self.config.database, entries)
+        return cert
+
+    def _builder(self, csr, subject, prof, serial, start, end, ca_cert) -> x509.CertificateBuilder:
+        public = csr.public_key()
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public)
+                   .serial_number(serial).not_valid_before(start).not_valid_after(end))
+        builder = builder.add_extension(x509.BasicConstraints(ca=prof.ca, path_length=prof.path_length), True)
+        builder = builder.add_extension(prof.key_usage(isinstance(public, rsa.RSAPublicKey)), True)
+        if prof.extended_usages:
+            builder = builder.add_extension(x509.ExtendedKeyUsage(list(prof.extended_usages)), False)
+        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public), False)
+        builder = builder.add_extension(_authority_key_id(ca_cert), False)
+        if not prof.ocsp_nocheck:
+            if self.config.crl_url:
+                point = x509.DistributionPoint([x509.UniformResourceIdentifier(self.config.crl_url)], None, None,
+                                               None)
+                builder = builder.add_extension(x509.CRLDistributionPoints([point]), False)
+            if self.config.ocsp_url:
+                builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                    x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.config.ocsp_url))]),
+                    False)
+        else:
+            builder = builder.add_extension(x509.OCSPNoCheck(), False)
+        try:  # copy_extensions = copy: the names come from the request, everything else from the profile
+            san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            builder = builder.add_extension(san.value, san.critical)
+        except x509.ExtensionNotFound:
+            pass
+        return builder
+
+    # -- revocation ---------------------------------------------------------------------------------------------
+
+    def revoke(self, serial_or_cert: int | str | x509.Certificate, reason: str = "unspecified", *,
+               at: _dt.datetime | None = None) -> IndexEntry:
+        """Mark a certificate revoked (an ``R`` line, like ``openssl ca -revoke -crl_reason``)."""
+        if reason not in REASONS:
+            raise PolicyError(f"Unknown revocation reason; RFC 5280 reasons: {', '.join(REASONS)}",
+                              rule="revocation-reason", value=reason, chapter="guide chapter 8 (CRLs)")
+        serial = self._serial(serial_or_cert)
+        if serial == self.certificate.serial_number and self.certificate.issuer == self.certificate.subject:
+            raise PolicyError("A root CA cannot revoke its own certificate: remove it from the trust stores instead",
+                              rule="revoke-not-self", value=serial_hex(serial), chapter="guide chapter 8 (CRLs)")
+        with locked(self.folder):
+            entries = read_index(self.config.database)
+            index = self._find(entries, serial)
+            if entries[index].status == "R":
+                raise PolicyError("Already revoked", rule="revoke-once", value=serial_hex(serial),
+                                  chapter="guide chapter 8 (CRLs)")
+            entries[index] = entries[index].revoke(lab.now(at), reason)
+            write_index(self.config.database, entries)
+            return entries[index]
+
+    def update_db(self, *, at: _dt.datetime | None = None) -> list[IndexEntry]:
+        """Mark valid entries whose expiry has passed as ``E`` (``openssl ca -updatedb``); returns those."""
+        moment = lab.now(at)
+        with locked(self.folder):
+            entries = read_index(self.config.database)
+            changed = [e for e in entries if e.status == "V" and e.expiry <= moment]
+            updated = [IndexEntry("E", e.expiry, e.serial, e.subject, filename=e.filename) if e in changed else e
+                       for e in entries]
+            if changed:
+                write_index(self.config.database, updated)
+        return [IndexEntry("E", e.expiry, e.serial, e.subject, filename=e.filename) for e in changed]
+
+    def crl(self, *, at: _dt.datetime | None = None, days: int | None = None,
+            hours: int | None = None) -> x509.CertificateRevocationList:
+        """A signed CRL of every revoked entry (``openssl ca -gencrl``); the CRL number advances and the CRL is
+        written to the configured ``crl`` path (PEM)."""
+        moment = lab.now(at)
+        span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
+        ca_cert, key = self.certificate, self._key()
+        with locked(self.folder):
+            builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(moment)
+                       .next_update(moment + span).add_extension(_authority_key_id(ca_cert), False))
+            if self.config.crlnumber is not None:
+                number = read_number(self.config.crlnumber) if self.config.crlnumber.exists() else 1
+                builder = builder.add_extension(x509.CRLNumber(number), False)
+                write_number(self.config.crlnumber, number + 1)
+            for entry in read_index(self.config.database):
+                if entry.status != "R":
+                    continue
+                revoked = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(
+                    entry.revoked_at)
+                if entry.reason and entry.reason != "unspecified":
+                    revoked = revoked.add_extension(x509.CRLReason(REASONS[entry.reason]), False)
+                builder = builder.add_revoked_certificate(revoked.build())
+            crl = sign_builder(builder, key)
+            self.config.crl.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.config.crl, crl.public_bytes(serialization.Encoding.PEM), fsync=False)
+        return crl
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def entries(self) -> list[IndexEntry]:
+        return read_index(self.config.database)
+
+    def status(self, serial: int | str) -> IndexEntry:
+        """The database entry of ``serial`` (``openssl ca -status SERIAL``)."""
+        entries = self.entries()
+        return entries[self._find(entries, self._serial(serial))]
+
+    def issued(self, serial: int | str) -> x509.Certificate:
+        return load_certificate((self.config.new_certs_dir / f"{serial_hex(self._serial(serial))}.pem").read_bytes())
+
+    def table(self):
+        """The database as a pandas DataFrame (one row per ``index.txt`` line)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"status": e.status_word, "serial": e.serial_hex, "expires": e.expiry,
+              "revoked": e.revoked_at, "reason": e.reason or ("unspecified" if e.revoked_at else None),
+              "subject": e.subject} for e in self.entries()],
+            columns=["status", "serial", "expires", "revoked", "reason", "subject"])
+
+    def chain_pem(self) -> bytes:
+        """This CA's certificate followed by its issuers' (``certs/chain.pem`` when written by labkit)."""
+        chain = self.folder / "certs" / "chain.pem"
+        return chain.read_bytes() if chain.exists() else self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def _serial(self, value: int | str | x509.Certificate) -> int:
+        if isinstance(value, x509.Certificate):
+            if value.issuer != self.certificate.subject:
+                raise PolicyError("This certificate was issued by another CA", rule="revoke-own-certificates",
+                                  value=value.issuer.rfc4514_string(), chapter="guide chapter 8 (CRLs)")
+            return value.serial_number
+        if isinstance(value, int):
+            return value
+        try:
+            return int(str(value).strip().removeprefix("0x").replace(":", ""), 16)
+        except ValueError:
+            raise InputError("A serial number is hexadecimal, as in index.txt (for example 1000)",
+                             rule="serial-hex", value=value, chapter=_APPX_B) from None
+
+    @staticmethod
+    def _find(entries: list[IndexEntry], serial: int) -> int:
+        for i, entry in enumerate(entries):
+            if entry.serial == serial:
+                return i
+        raise InputError("No certificate with this serial in index.txt", rule="serial-in-database",
+                         value=serial_hex(serial), chapter=_APPX_B)
+
+    def __repr__(self) -> str:
+        return f"CertificateAuthority({self.name!r}, {len(self.entries())} certificates)"
+
+
+def _authority_key_id(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    try:
+        ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key())
+
+
+def _check_request(csr: x509.CertificateSigningRequest) -> None:
+    """Refuse what a careful CA refuses: a broken signature, SHA-1, an RSA key under 2048 bits."""
+    algorithm = csr.signature_hash_algorithm
+    if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        raise PolicyError("The CSR is signed with SHA-1; Expressway refuses SHA-1 since X8.10, make it with SHA-256",
+                          rule="csr-digest", value=algorithm.name, chapter=_CH3)
+    if not csr.is_signature_valid:
+        raise PolicyError("The CSR's signature does not verify: it was altered, or not signed by the key it carries",
+                          rule="csr-signature", value=csr.subject.rfc4514_string(), chapter=_CH3)
+    public = csr.public_key()
+    if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
+        raise PolicyError("RSA keys under 2048 bits are refused; the Expressway form offers 2048, 4096 and 8192",
+                          rule="rsa-key-size", value=f"{public.key_size} bits", chapter=_CH3)
+
+
+def open_ca(folder: str | Path, *, passphrase: bytes | str | None = None) -> CertificateAuthority:
+    """Open the CA in ``folder`` (made by labkit or by OpenSSL commands)."""
+    folder = Path(folder).resolve()
+    _heal_dir(folder)
+    pwd = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    return CertificateAuthority(_config.read(folder), pwd)
+
+
+def _heal_dir(folder: Path) -> None:
+    """A labkit CA moved to another folder: point ``dir`` in its openssl.cnf at where it is now."""
+    path = folder / "openssl.cnf"
+    if not path.exists():
+        return
+    text = path.read_text()
+    if "written by labkit" not in text:
+        return
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("dir ") and line.split("=", 1)[1].strip() != str(folder):
+            lines[i] = f"dir                    = {folder}\n"
+            write_atomic(path, "".join(lines))
+            return
+
+
+def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAuthority | None = None,
+            days: int = 3650, at: _dt.datetime | None = None, crl_url: str | None = None,
+            ocsp_url: str | None = None, policy: str = "policy_anything", passphrase: bytes | str | None = None,
+            first_serial: int = 0x1000, organization: str = "labkit", country: str = "GB",
+            crl_days: int = 7) -> CertificateAuthority:
+    """Create a CA directory: a self-signed root, or with ``parent`` an issuing CA signed by it (path length 0).
+
+    ``key`` is the CA's private key (a fixture key in notebooks, a fresh one on the command line); it is written to
+    ``private/ca.key.pem`` with mode 0600, encrypted when ``passphrase`` is given.
+    """
+    folder = Path(folder).resolve()
+    if (folder / "openssl.cnf").exists() or (folder / "index.txt").exists():
+        raise InputError("A CA already exists in this folder; choose an empty one", rule="ca-folder-empty",
+                         value=str(folder), chapter=_APPX_B)
+    if policy not in POLICIES:
+        raise PolicyError(f"Unknown policy; choose {' or '.join(POLICIES)}", rule="policy-name", value=policy,
+                          chapter=_APPX_B)
+    if parent is not None and parent.certificate.public_key() == key.public_key():
+        raise PolicyError("Two CAs must never share a key: give the issuing CA its own", rule="ca-own-key",
+                          value=parent.name, chapter=_APPX_B)
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 2048:
+        raise PolicyError("A CA key needs at least 2048 bits", rule="rsa-key-size", value=key.key_size,
+                          chapter=_APPX_B)
+    for sub in ("certs", "crl", "newcerts", "private"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "private").chmod(0o700)
+    write_atomic(folder / "openssl.cnf", _config.render(folder, common_name, policy=policy, days=365,
+                                                       crl_days=crl_days, crl_url=crl_url, ocsp_url=ocsp_url))
+    write_atomic(folder / "index.txt", "")
+    write_atomic(folder / "index.txt.attr", "unique_subject = no\n")
+    write_number(folder / "serial", first_serial)
+    write_number(folder / "crlnumber", 0x1000)
+    pwd = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    encryption = serialization.BestAvailableEncryption(pwd) if pwd else serialization.NoEncryption()
+    write_private(folder / "private" / "ca.key.pem",
+                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    ca = CertificateAuthority(_config.read(folder), pwd)
+    spec = CertSpec(common_name, organization=organization, country=country, ca=True, days=days)
+    if parent is None:
+        cert = _self_signed_root(ca, spec, key, at)
+        chain = cert.public_bytes(serialization.Encoding.PEM)
+    else:
+        csr = sign_builder(x509.CertificateSigningRequestBuilder().subject_name(spec.subject()), key)
+        cert = parent.sign(csr, "ca", days=days, at=at)
+        chain = cert.public_bytes(serialization.Encoding.PEM) + parent.chain_pem()
+    write_atomic(folder / "certs" / "ca.cert.pem", cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(folder / "certs" / "chain.pem", chain)
+    return ca
+
+
+def _self_signed_root(ca: CertificateAuthority, spec: CertSpec, key, at) -> x509.Certificate:
+    """The root signs itself and records it in its own database, as ``openssl ca -selfsign`` does."""
+    with locked(ca.folder):
+        serial = read_number(ca.config.serial)
+        write_number(ca.config.serial, serial + 1)
+        cert = issue(spec, key, at=at, serial=serial).certificate
+        write_atomic(ca.config.new_certs_dir / f"{serial_hex(serial)}.pem",
+                     cert.public_bytes(serialization.Encoding.PEM))
+        write_index(ca.config.database, [IndexEntry("V", cert.not_valid_after_utc, serial, oneline(cert.subject))])
+    return cert
+
+
+def self_signed(key, common_name: str, *, sans: tuple[str, ...] = (), days: int = 365,
+                at: _dt.datetime | None = None) -> Issued:
+    """A self-signed server certificate (guide appendix B): fine for a lab or a test box, but Unified
+    Communications (MRA, Unified CM, IM and Presence) will not accept it; use a CA-signed certificate there."""
+    return issue(CertSpec(common_name, sans=sans, days=days), key, at=at)

@@ -1,0 +1,191 @@
+"""``openssl.cnf`` for a labkit CA: written so ``openssl ca -config`` and ``openssl req -config`` work on the same
+directory, and read back (``$dir`` and ``${var}`` expanded) so labkit can operate directories OpenSSL made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from .policy import POLICIES, PROFILES, Policy
+
+__all__ = ["CAConfig", "render", "read", "parse_sections"]
+
+_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
+
+
+@dataclass(frozen=True)
+class CAConfig:
+    """The ``[CA_default]`` settings labkit uses, with paths resolved."""
+
+    folder: Path
+    database: Path
+    serial: Path
+    crlnumber: Path | None
+    new_certs_dir: Path
+    certificate: Path
+    private_key: Path
+    crl: Path
+    default_days: int
+    default_crl_days: int
+    policy: Policy
+    crl_url: str | None = None
+    ocsp_url: str | None = None
+
+
+def render(folder: Path, common_name: str, *, policy: str, days: int, crl_days: int, crl_url: str | None,
+           ocsp_url: str | None) -> str:
+    """The text of ``openssl.cnf`` for a CA in ``folder`` (an absolute path: OpenSSL reads paths from the
+    current directory, so labkit rewrites ``dir`` when the folder moves)."""
+    revocation = ""
+    if crl_url:
+        revocation += f"crlDistributionPoints  = URI:{crl_url}\n"
+    if ocsp_url:
+        revocation += f"authorityInfoAccess    = OCSP;URI:{ocsp_url}\n"
+    sections = []
+    for prof in PROFILES.values():
+        lines = [f"[ {prof.section} ]", f"# labkit profile '{prof.name}': {prof.description}"]
+        lines.append("basicConstraints       = critical, CA:true, pathlen:0" if prof.ca
+                     else "basicConstraints       = critical, CA:false")
+        lines.append(f"keyUsage               = {prof.openssl_key_usage()}")
+        if prof.extended_usages:
+            names = {"1.3.6.1.5.5.7.3.1": "serverAuth", "1.3.6.1.5.5.7.3.2": "clientAuth",
+                     "1.3.6.1.5.5.7.3.9": "OCSPSigning"}
+            lines.append("extendedKeyUsage       = " + ", ".join(names[o.dotted_string] for o in prof.extended_usages))
+        lines += ["subjectKeyIdentifier   = hash", "authorityKeyIdentifier = keyid:always"]
+        if revocation and not prof.ocsp_nocheck:
+            lines.append(revocation.rstrip("\n"))
+        if prof.ocsp_nocheck:
+            lines.append("noCheck                = ignored")
+        sections.append("\n".join(lines))
+    policies = "\n\n".join(f"[ {p.name} ]\n" + "\n".join(f"{field:<23} = {rule}" for field, rule in p.fields)
+                           for p in POLICIES.values())
+    return f"""# OpenSSL configuration of the CA "{common_name}", written by labkit.
+# labkit and `openssl ca -config openssl.cnf` both operate this directory (guide appendix B).
+
+[ ca ]
+default_ca             = CA_default
+
+[ CA_default ]
+dir                    = {folder}
+certs                  = $dir/certs
+crl_dir                = $dir/crl
+new_certs_dir          = $dir/newcerts
+database               = $dir/index.txt
+serial                 = $dir/serial
+crlnumber              = $dir/crlnumber
+certificate            = $dir/certs/ca.cert.pem
+private_key            = $dir/private/ca.key.pem
+crl                    = $dir/crl/ca.crl.pem
+default_md             = sha256
+default_days           = {days}
+default_crl_days       = {crl_days}
+preserve               = no
+copy_extensions        = copy
+unique_subject         = no
+policy                 = {policy}
+x509_extensions        = server_ext
+crl_extensions         = crl_ext
+name_opt               = ca_default
+cert_opt               = ca_default
+
+{policies}
+
+[ req ]
+default_bits           = 2048
+default_md             = sha256
+distinguished_name     = req_distinguished_name
+string_mask            = utf8only
+x509_extensions        = root_ca_ext
+
+[ req_distinguished_name ]
+countryName            = Country Name (2 letter code)
+stateOrProvinceName    = State or Province Name
+localityName           = Locality Name
+organizationName       = Organization Name
+organizationalUnitName = Organizational Unit Name
+commonName             = Common Name (the FQDN for a server)
+emailAddress           = Email Address
+
+[ root_ca_ext ]
+basicConstraints       = critical, CA:true
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+
+{chr(10).join(s + chr(10) for s in sections)}
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
+"""
+
+
+_LINE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*=\s*(.*?)\s*$")
+_SECTION = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*$")
+_VAR = re.compile(r"\$(?:\{(?:([A-Za-z0-9_]+)::)?([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+
+
+def parse_sections(text: str) -> dict[str, dict[str, str]]:
+    """OpenSSL config sections with ``$var``, ``${var}`` and ``${section::var}`` expanded; ``#`` comments dropped."""
+    sections: dict[str, dict[str, str]] = {"default": {}}
+    current = "default"
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        header = _SECTION.match(line)
+        if header:
+            current = header.group(1)
+            sections.setdefault(current, {})
+            continue
+        pair = _LINE.match(line)
+        if not pair:
+            continue
+        key, value = pair.groups()
+
+        def expand(match, _current=current):
+            section, name = (match.group(1) or _current, match.group(2)) if match.group(2) else (_current,
+                                                                                                match.group(3))
+            return sections.get(section, {}).get(name, sections["default"].get(name, match.group(0)))
+
+        sections[current][key] = _VAR.sub(expand, value)
+    return sections
+
+
+def read(folder: Path) -> CAConfig:
+    """The settings of the CA in ``folder`` from its ``openssl.cnf`` (labkit's or one written for OpenSSL)."""
+    path = folder / "openssl.cnf"
+    if not path.exists():
+        raise InputError("Not a CA directory: no openssl.cnf (create one with `labkit ca init`)",
+                         rule="ca-layout", value=str(folder), chapter=_APPX_B)
+    sections = parse_sections(path.read_text())
+    name = sections.get("ca", {}).get("default_ca")
+    ca = sections.get(name or "", {})
+    if not ca:
+        raise InputError("openssl.cnf has no [ ca ] default_ca section", rule="ca-config", value=str(path),
+                         chapter=_APPX_B)
+
+    def where(key: str, default: str | None = None) -> Path:
+        value = ca.get(key, default)
+        if value is None:
+            raise InputError(f"openssl.cnf [{name}] does not set {key}", rule="ca-config", value=str(path),
+                             chapter=_APPX_B)
+        resolved = Path(value)
+        return resolved if resolved.is_absolute() else folder / resolved
+
+    policy_name = ca.get("policy", "policy_anything")
+    if policy_name in sections:
+        policy = Policy(policy_name, tuple(sections[policy_name].items()))
+    else:
+        policy = POLICIES.get(policy_name, POLICIES["policy_anything"])
+    crl_url = ocsp_url = None
+    for section in (PROFILES["server"].section,):
+        ext = sections.get(section, {})
+        crl_url = ext.get("crlDistributionPoints", "").removeprefix("URI:") or None
+        ocsp_url = ext.get("authorityInfoAccess", "").removeprefix("OCSP;URI:") or None
+    return CAConfig(
+        folder=folder, database=where("database"), serial=where("serial"),
+        crlnumber=where("crlnumber") if "crlnumber" in ca else None, new_certs_dir=where("new_certs_dir"),
+        certificate=where("certificate"), private_key=where("private_key"),
+        crl=where("crl", str(folder / "crl" / "ca.crl.pem")), default_days=int(ca.get("default_days", 365)),
+        default_crl_days=int(ca.get("default_crl_days", 30)), policy=policy, crl_url=crl_url, ocsp_url=ocsp_url)

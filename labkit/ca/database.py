@@ -1,0 +1,167 @@
+"""OpenSSL's CA database, exactly as ``openssl ca`` writes it, and a lock around every change.
+
+``index.txt`` has one line per certificate, six TAB-separated fields: status (``V`` valid, ``R`` revoked, ``E``
+expired), expiry time, revocation time with an optional ``,reason``, serial in upper-case hex, file name
+(``unknown``) and the subject as ``/C=GB/O=Lab/CN=x``. ``serial`` and ``crlnumber`` hold the *next* number in hex.
+Times are ``YYMMDDHHMMSSZ`` before 2050 and ``YYYYMMDDHHMMSSZ`` from 2050 on (RFC 5280's UTCTime rule).
+
+OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on ``.labkit.lock`` for every update and replaces
+files atomically, so several labkit processes can issue into one directory.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography import x509
+
+from ..errors import InputError, LabError
+from ..files import write_atomic
+from ..openssl_text import oid_short_name
+
+__all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index",
+           "write_index", "read_number", "write_number", "oneline", "locked"]
+
+_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
+UTC = _dt.timezone.utc
+
+#: RFC 5280 revocation reasons by their OpenSSL names, with cryptography's flags.
+REASONS: dict[str, x509.ReasonFlags] = {
+    "unspecified": x509.ReasonFlags.unspecified,
+    "keyCompromise": x509.ReasonFlags.key_compromise,
+    "CACompromise": x509.ReasonFlags.ca_compromise,
+    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
+    "superseded": x509.ReasonFlags.superseded,
+    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
+    "certificateHold": x509.ReasonFlags.certificate_hold,
+    "removeFromCRL": x509.ReasonFlags.remove_from_crl,
+}
+
+
+def openssl_time(moment: _dt.datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y%m%d%H%M%SZ" if moment.year >= 2050 else "%y%m%d%H%M%SZ")
+
+
+def parse_openssl_time(text: str) -> _dt.datetime:
+    fmt = "%Y%m%d%H%M%SZ" if len(text) == 15 else "%y%m%d%H%M%SZ"
+    try:
+        return _dt.datetime.strptime(text, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError("Not an OpenSSL database time (YYMMDDHHMMSSZ)", rule="index-time", value=text,
+                         chapter=_APPX_B) from None
+
+
+def serial_hex(serial: int) -> str:
+    """Upper-case hex in whole bytes, as OpenSSL writes serials (``1000``, ``0A``)."""
+    text = f"{serial:X}"
+    return "0" + text if len(text) % 2 else text
+
+
+def oneline(name: x509.Name) -> str:
+    """The subject as OpenSSL's database writes it: ``/C=GB/O=Lab/CN=x`` (X509_NAME_oneline)."""
+    parts = []
+    for attribute in name:
+        value = attribute.value if isinstance(attribute.value, str) else attribute.value.hex()
+        escaped = "".join(ch if 32 <= ord(ch) < 127 else "".join(f"\\x{b:02X}" for b in ch.encode()) for ch in value)
+        parts.append(f"/{oid_short_name(attribute.oid.dotted_string)}={escaped}")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One line of ``index.txt``."""
+
+    status: str
+    expiry: _dt.datetime
+    serial: int
+    subject: str
+    revoked_at: _dt.datetime | None = None
+    reason: str | None = None
+    filename: str = "unknown"
+
+    @property
+    def serial_hex(self) -> str:
+        return serial_hex(self.serial)
+
+    def line(self) -> str:
+        revoked = ""
+        if self.revoked_at is not None:
+            revoked = openssl_time(self.revoked_at) + (f",{self.reason}" if self.reason else "")
+        return "\t".join((self.status, openssl_time(self.expiry), revoked, self.serial_hex, self.filename,
+                          self.subject))
+
+    @classmethod
+    def parse(cls, line: str, number: int = 0) -> IndexEntry:
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != 6 or fields[0] not in ("V", "R", "E"):
+            raise InputError(f"index.txt line {number} is not six TAB-separated fields starting V, R or E",
+                             rule="index-line", value=line.strip(), chapter=_APPX_B)
+        status, expiry, revoked, serial, filename, subject = fields
+        when, _, reason = revoked.partition(",")
+        try:
+            serial_number = int(serial, 16)
+        except ValueError:
+            raise InputError(f"index.txt line {number}: the serial is not hex", rule="index-serial", value=serial,
+                             chapter=_APPX_B) from None
+        return cls(status, parse_openssl_time(expiry), serial_number, subject,
+                   parse_openssl_time(when) if when else None, reason or None, filename)
+
+    def revoke(self, at: _dt.datetime, reason: str | None) -> IndexEntry:
+        return replace(self, status="R", revoked_at=at, reason=None if reason == "unspecified" else reason)
+
+    @property
+    def status_word(self) -> str:
+        return {"V": "Valid", "R": "Revoked", "E": "Expired"}[self.status]
+
+
+def read_index(path: Path) -> list[IndexEntry]:
+    if not path.exists():
+        return []
+    return [IndexEntry.parse(line, n) for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+
+
+def write_index(path: Path, entries: list[IndexEntry]) -> None:
+    write_atomic(path, "".join(entry.line() + "\n" for entry in entries), fsync=False)
+
+
+def read_number(path: Path) -> int:
+    """The hex number in a ``serial`` or ``crlnumber`` file."""
+    try:
+        text = path.read_text().strip()
+        return int(text, 16)
+    except FileNotFoundError:
+        raise InputError("The CA directory has no such file", rule="ca-layout", value=str(path),
+                         chapter=_APPX_B) from None
+    except ValueError:
+        raise InputError("Not a hex number", rule="serial-file", value=str(path), chapter=_APPX_B) from None
+
+
+def write_number(path: Path, number: int) -> None:
+    write_atomic(path, serial_hex(number) + "\n", fsync=False)
+
+
+@contextmanager
+def locked(folder: Path, timeout: float = 30.0):
+    """Hold the CA directory's exclusive lock (``.labkit.lock``) for the duration of one update."""
+    fd = os.open(folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError("Another process holds the CA directory's lock", rule="ca-lock",
+                                   value=str(folder), chapter=_APPX_B) from None
+                time.sleep(0.002)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
