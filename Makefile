@@ -45,6 +45,7 @@ notebooks: $(VENV)/.test-stamp debian-packages
 
 bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/notebooks.py
+	$(PY) benchmarks/ca_issue.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

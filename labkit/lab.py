@@ -240,13 +240,16 @@ def _work_root() -> Path:
     return Path(os.environ.get("LABKIT_WORKDIR") or Path.cwd() / "lab-work")
 
 
-def workdir(name: str) -> Path:
+def workdir(name: str, *, fresh: bool = False) -> Path:
     """A clean-named working folder for one notebook or exercise (``lab-work/NAME`` below the current folder,
-    or below ``$LABKIT_WORKDIR``), created if missing. Files the lab writes for OpenSSL to read go here."""
+    or below ``$LABKIT_WORKDIR``), created if missing; ``fresh=True`` empties it first, so a notebook that builds
+    CA directories can run again from the top. Files the lab writes for OpenSSL to read go here."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise LabError("A working folder name is letters, digits, '.', '_' or '-' (at most 64)",
                        rule="workdir-name", value=name, chapter=_CHAPTER)
     path = _work_root() / name
+    if fresh:
+        shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

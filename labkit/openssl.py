@@ -1,4 +1,5 @@
-"""Run the real ``openssl`` command beside labkit, so every step can be checked with the tool admins use.
+"""Run the real ``openssl`` command (and labkit's own command line) beside labkit's Python calls, so every step can
+be checked with the tools admins use.
 
 ``openssl("x509", "-in", "server.pem", "-noout", "-fingerprint", "-sha256", cwd=folder)`` runs the command and
 returns a :class:`Run` that prints as a terminal would (``$ openssl ...`` then its output).
@@ -9,13 +10,14 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import lab
 from .errors import LabError
 
-__all__ = ["Run", "openssl", "available", "attime"]
+__all__ = ["Run", "openssl", "labkit_command", "available", "attime"]
 
 _TIMEOUT = 60
 
@@ -26,6 +28,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    program: str = "openssl"
 
     @property
     def ok(self) -> bool:
@@ -33,7 +36,7 @@ class Run:
 
     @property
     def command(self) -> str:
-        return shlex.join(("openssl", *self.args))
+        return shlex.join((self.program, *self.args))
 
     def __str__(self) -> str:
         out = (self.stdout + self.stderr).rstrip("\n")
@@ -61,6 +64,17 @@ def openssl(*args: str, cwd: str | Path | None = None, input: bytes | None = Non
         raise LabError("openssl did not finish in time", rule="openssl-timeout", value=shlex.join(args)) from None
     return Run(tuple(map(str, args)), done.returncode, done.stdout.decode(errors="replace"),
                done.stderr.decode(errors="replace"))
+
+
+def labkit_command(*args: str, cwd: str | Path | None = None) -> Run:
+    """Run the ``labkit`` command line (with this Python, so it works from any kernel) and capture its output."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "labkit.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                              timeout=_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise LabError("labkit did not finish in time", rule="labkit-timeout", value=shlex.join(args)) from None
+    return Run(tuple(map(str, args)), done.returncode, done.stdout.decode(errors="replace"),
+               done.stderr.decode(errors="replace"), program="labkit")
 
 
 def attime(at=None) -> str:

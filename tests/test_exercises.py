@@ -71,3 +71,44 @@ def test_results_render_and_unknown_ids_are_refused():
     with pytest.raises(LabError, match="exercise-id"):
         check("99.9", 1)
     assert all(e.chapter for e in EXERCISES.values())
+
+
+@pytest.fixture
+def issuing(tmp_path):
+    from labkit.ca import init_ca
+
+    root = init_ca(tmp_path / "root", "labkit Root CA", key=lab.fixture_key("root-ca"))
+    return init_ca(tmp_path / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"), parent=root)
+
+
+def _csr(name="expe2.lab.example", key="expe-2"):
+    from labkit.certs import CertSpec, request
+
+    return request(CertSpec(name), lab.fixture_key(key))
+
+
+def test_05_1_needs_the_client_server_profile_from_that_ca(issuing, tmp_path):
+    from labkit.ca import init_ca
+
+    assert check("05.1", issuing.sign(_csr(), "client-server"), ca=issuing)
+    server_only = check("05.1", issuing.sign(_csr(), "server"), ca=issuing)
+    assert not server_only and "both purposes" in server_only.message
+    other = init_ca(tmp_path / "other", "Other CA", key=lab.fixture_key("rogue-ca"))
+    assert "not issued by" in check("05.1", other.sign(_csr(), "client-server"), ca=issuing).message
+
+
+def test_05_2_the_crl_must_list_the_certificate_and_be_signed_by_the_ca(issuing):
+    cert = issuing.sign(_csr(), "client-server")
+    before = issuing.crl()
+    assert not check("05.2", before, certificate=cert, ca=issuing)
+    issuing.revoke(cert, "superseded")
+    assert check("05.2", issuing.crl(), certificate=cert, ca=issuing)
+    assert not check("05.2", "crl.pem", certificate=cert, ca=issuing)
+
+
+def test_05_3_serial_lookup(issuing):
+    issuing.sign(_csr("ucm.lab.example", "ucm"), "server")
+    imp = issuing.sign(_csr("imp.lab.example", "imp"), "server")
+    assert check("05.3", f"{imp.serial_number:X}", ca=issuing, common_name="imp.lab.example")
+    assert check("05.3", f"0x{imp.serial_number:x}", ca=issuing, common_name="imp.lab.example")
+    assert not check("05.3", "1000", ca=issuing, common_name="imp.lab.example")

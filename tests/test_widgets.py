@@ -43,3 +43,29 @@ def test_decoder_reads_an_uploaded_der_file():
         chain.root.certificate.public_bytes(Encoding.DER)), "last_modified": lab.now()},)
     box.button.click()
     assert "CN = labkit Root CA" in box.pane.value
+
+
+def test_sign_form_issues_or_shows_the_cas_refusal(tmp_path):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from labkit.ca import init_ca
+    from labkit.certs import CertSpec, request
+    from labkit.widgets import sign_form
+
+    root = init_ca(tmp_path / "root", "Form Root", key=lab.fixture_key("root-ca"))
+    csr = request(CertSpec("form.lab.example"), lab.fixture_key("trainee"))
+    box = sign_form(root, csr.public_bytes(Encoding.PEM).decode())
+    assert box.profile.value == "client-server"
+    box.days.value = 30
+    box.button.click()
+    assert "Issued serial 1001" in box.pane.value and "TLS Web Client Authentication" in box.pane.value
+    assert root.status("1001").status == "V"
+    box.upload.value = ({"name": "r.der", "type": "", "size": 1, "content": memoryview(
+        csr.public_bytes(Encoding.DER)), "last_modified": lab.now()},)
+    box.profile.value = "server"
+    box.button.click()
+    assert "Issued serial 1002" in box.pane.value
+    box.upload.value = ()
+    box.csr.value = root.certificate.public_bytes(Encoding.PEM).decode()  # a certificate, not a CSR
+    box.button.click()
+    assert "WrongTypeError" in box.pane.value and "expect-csr" in box.pane.value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -15,11 +15,13 @@ from .. import lab
 from ..certs import CertSpec, Issued, issue, sign_builder
 from ..errors import InputError, PolicyError
 from ..files import write_atomic, write_private
-from ..loading import load_certificate, load_file
+from ..loading import load, load_certificate, load_file
 from . import config as _config
 from .database import (
     REASONS,
+    DirectoryLock,
     IndexEntry,
+    append_index,
     locked,
     oneline,
     read_index,
@@ -41,7 +43,13 @@ class CertificateAuthority:
     """An OpenSSL-layout CA directory. Make one with :func:`init_ca`, open one with :func:`open_ca`."""
 
     config: _config.CAConfig
-    passphrase: bytes | None = None
+    passphrase: bytes | None = field(default=None, repr=False)
+    _cached_key: object = field(default=None, repr=False, compare=False)
+    _cached_cert: x509.Certificate | None = field(default=None, repr=False, compare=False)
+    _last_issued: int | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._lock = DirectoryLock(self.config.folder)
 
     @property
     def folder(self) -> Path:
@@ -57,29 +65,63 @@ class CertificateAuthority:
         return str(values[0].value) if values else self.certificate.subject.rfc4514_string()
 
     def _key(self):
-        return load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
+        """The CA's private key, loaded (and checked) once per opened CA."""
+        if self._cached_key is None:
+            self._cached_key = load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
+        return self._cached_key
+
+    def _ca_certificate(self) -> x509.Certificate:
+        if self._cached_cert is None:
+            self._cached_cert = self.certificate
+        return self._cached_cert
 
     # -- issuing ------------------------------------------------------------------------------------------------
 
     def sign(self, csr: x509.CertificateSigningRequest, profile_name: str = "server", *, days: int | None = None,
              at: _dt.datetime | None = None) -> x509.Certificate:
         """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``)."""
+        return self.sign_many([csr], profile_name, days=days, at=at)[0]
+
+    def sign_many(self, csrs: list[x509.CertificateSigningRequest], profile_name: str = "server", *,
+                  days: int | None = None, at: _dt.datetime | None = None) -> list[x509.Certificate]:
+        """Issue one certificate per CSR under one lock (``openssl ca -batch -infiles a.csr b.csr ...``).
+
+        Every CSR is checked before anything is issued; the serial file is advanced before any certificate is
+        written, so it never falls behind an issued serial, and the database lines are appended in one write.
+        """
         prof = profile(profile_name)
-        _check_request(csr)
-        ca_cert, key = self.certificate, self._key()
-        subject = apply_policy(self.config.policy, csr.subject, ca_cert.subject)
+        for csr in csrs:
+            _check_request(csr)
+        ca_cert, key = self._ca_certificate(), self._key()
+        subjects = [apply_policy(self.config.policy, csr.subject, ca_cert.subject) for csr in csrs]
         start = lab.now(at)
         end = start + _dt.timedelta(days=days or self.config.default_days)
-        with locked(self.folder):
-            entries = read_index(self.config.database)
-            serial = max([read_number(self.config.serial), *(e.serial + 1 for e in entries)])
-            write_number(self.config.serial, serial + 1)  # first: the serial file never falls behind
-            cert = sign_builder(self._builder(csr, subject, prof, serial, start, end, ca_cert), key)
-            pem = cert.public_bytes(serialization.Encoding.PEM)
-            write_atomic(self.config.new_certs_dir / f"{serial_hex(serial)}.pem", pem, fsync=False)
-            entries.append(IndexEntry("V", end, serial, oneline(subject)))
-            write_index(self.config.database, entries)
-        return cert
+        with self._lock.held():
+            first = max(read_number(self.config.serial), self._after_last_issued())
+            write_number(self.config.serial, first + len(csrs))  # first: the serial file never falls behind
+            certs, entries = [], []
+            for serial, csr, subject in zip(range(first, first + len(csrs)), csrs, subjects, strict=True):
+                cert = sign_builder(self._builder(csr, subject, prof, serial, start, end, ca_cert), key)
+                # A new file; if the process dies mid-write, the serial is used up and never recorded.
+                (self.config.new_certs_dir / f"{serial_hex(serial)}.pem").write_bytes(
+                    cert.public_bytes(serialization.Encoding.PEM))
+                certs.append(cert)
+                entries.append(IndexEntry("V", end, serial, oneline(subject)))
+            append_index(self.config.database, entries)
+            self._last_issued = first + len(csrs) - 1
+        return certs
+
+    def _after_last_issued(self) -> int:
+        """One past the highest serial in the database: read once per opened CA, then tracked in memory."""
+        if self._last_issued is None:
+            self._last_issued = max((e.serial for e in read_index(self.config.database)), default=-1)
+        return self._last_issued + 1
+
+    def sign_pasted(self, data: bytes | str, profile_name: str = "server", *, days: int | None = None,
+                    at: _dt.datetime | None = None) -> x509.Certificate:
+        """:meth:`sign` a CSR given as PEM text or DER bytes (a pasted or uploaded file, as AD CS's ``certreq``
+        takes ``certcsr.der``)."""
+        return self.sign(load(data, expect="csr").obj, profile_name, days=days, at=at)
 
     def _builder(self, csr, subject, prof, serial, start, end, ca_cert) -> x509.CertificateBuilder:
         public = csr.public_key()
@@ -121,7 +163,7 @@ class CertificateAuthority:
         if serial == self.certificate.serial_number and self.certificate.issuer == self.certificate.subject:
             raise PolicyError("A root CA cannot revoke its own certificate: remove it from the trust stores instead",
                               rule="revoke-not-self", value=serial_hex(serial), chapter="guide chapter 8 (CRLs)")
-        with locked(self.folder):
+        with self._lock.held():
             entries = read_index(self.config.database)
             index = self._find(entries, serial)
             if entries[index].status == "R":
@@ -134,7 +176,7 @@ class CertificateAuthority:
     def update_db(self, *, at: _dt.datetime | None = None) -> list[IndexEntry]:
         """Mark valid entries whose expiry has passed as ``E`` (``openssl ca -updatedb``); returns those."""
         moment = lab.now(at)
-        with locked(self.folder):
+        with self._lock.held():
             entries = read_index(self.config.database)
             changed = [e for e in entries if e.status == "V" and e.expiry <= moment]
             updated = [IndexEntry("E", e.expiry, e.serial, e.subject, filename=e.filename) if e in changed else e
@@ -149,8 +191,8 @@ class CertificateAuthority:
         written to the configured ``crl`` path (PEM)."""
         moment = lab.now(at)
         span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
-        ca_cert, key = self.certificate, self._key()
-        with locked(self.folder):
+        ca_cert, key = self._ca_certificate(), self._key()
+        with self._lock.held():
             builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(moment)
                        .next_update(moment + span).add_extension(_authority_key_id(ca_cert), False))
             if self.config.crlnumber is not None:
@@ -197,6 +239,14 @@ class CertificateAuthority:
         """This CA's certificate followed by its issuers' (``certs/chain.pem`` when written by labkit)."""
         chain = self.folder / "certs" / "chain.pem"
         return chain.read_bytes() if chain.exists() else self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def copy_to(self, dest: str | Path) -> CertificateAuthority:
+        """A copy of this CA directory (for a what-if, or for ``openssl ca`` to sign into side by side)."""
+        import shutil
+
+        with self._lock.held():
+            shutil.copytree(self.folder, dest, ignore=shutil.ignore_patterns(".labkit.lock"))
+        return open_ca(dest, passphrase=self.passphrase)
 
     def _serial(self, value: int | str | x509.Certificate) -> int:
         if isinstance(value, x509.Certificate):

@@ -25,8 +25,8 @@ from ..errors import InputError, LabError
 from ..files import write_atomic
 from ..openssl_text import oid_short_name
 
-__all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index",
-           "write_index", "read_number", "write_number", "oneline", "locked"]
+__all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
+           "append_index", "read_number", "write_number", "oneline", "locked", "DirectoryLock"]
 
 _APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
 UTC = _dt.timezone.utc
@@ -131,6 +131,15 @@ def write_index(path: Path, entries: list[IndexEntry]) -> None:
     write_atomic(path, "".join(entry.line() + "\n" for entry in entries), fsync=False)
 
 
+def append_index(path: Path, entries: list[IndexEntry]) -> None:
+    """Add lines with a single ``write`` (a process killed around it leaves the old file or all the new lines)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, "".join(entry.line() + "\n" for entry in entries).encode())
+    finally:
+        os.close(fd)
+
+
 def read_number(path: Path) -> int:
     """The hex number in a ``serial`` or ``crlnumber`` file."""
     try:
@@ -144,24 +153,72 @@ def read_number(path: Path) -> int:
 
 
 def write_number(path: Path, number: int) -> None:
-    write_atomic(path, serial_hex(number) + "\n", fsync=False)
-
-
-@contextmanager
-def locked(folder: Path, timeout: float = 30.0):
-    """Hold the CA directory's exclusive lock (``.labkit.lock``) for the duration of one update."""
-    fd = os.open(folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    """Replace a ``serial`` or ``crlnumber`` file through ``NAME.new`` and a rename, as OpenSSL does; callers hold
+    the lock, so the fixed temporary name is safe (and much cheaper than a random one)."""
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        deadline = time.monotonic() + timeout
+        os.write(fd, (serial_hex(number) + "\n").encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+class DirectoryLock:
+    """The CA directory's exclusive lock (``flock`` on ``.labkit.lock``), re-entrant within one process.
+
+    The lock file stays open between updates (opening it costs more than locking it), so each update is one
+    ``flock`` and one unlock.
+    """
+
+    def __init__(self, folder: Path, timeout: float = 30.0):
+        self.folder, self.timeout = folder, timeout
+        self._fd: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def held(self):
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        if self._fd is None:
+            self._fd = os.open(self.folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        deadline = time.monotonic() + self.timeout
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise LabError("Another process holds the CA directory's lock", rule="ca-lock",
-                                   value=str(folder), chapter=_APPX_B) from None
+                                   value=str(self.folder), chapter=_APPX_B) from None
                 time.sleep(0.002)
-        yield
+        self._depth = 1
+        try:
+            yield
+        finally:
+            self._depth = 0
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+@contextmanager
+def locked(folder: Path, timeout: float = 30.0):
+    """Hold the CA directory's lock for one update (a one-off :class:`DirectoryLock`)."""
+    lock = DirectoryLock(folder, timeout)
+    try:
+        with lock.held():
+            yield
     finally:
-        os.close(fd)  # closing releases the lock
+        lock.close()

@@ -1,0 +1,41 @@
+"""Sign a pasted or uploaded CSR with a lab CA (twin: ``CertificateAuthority.sign_pasted``)."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from .. import decode
+from ..ca import PROFILES
+from ..errors import LabkitError
+from ._common import result_pane, show_error, show_text
+
+
+class _SignForm(w.VBox):
+    def __repr__(self) -> str:
+        return "CA signing form (a widget: paste or upload a CSR, pick a profile and days, press Sign)"
+
+
+def sign_form(ca, initial: str = "") -> w.VBox:
+    """A CSR box, an upload button, profile and days; Sign shows the certificate decoded, or the CA's refusal."""
+    csr = w.Textarea(value=initial, placeholder="-----BEGIN CERTIFICATE REQUEST-----",
+                     layout=w.Layout(width="95%", height="8em"))
+    upload = w.FileUpload(accept=".csr,.pem,.der,.req", multiple=False, description="Upload CSR")
+    profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values()],
+                         value="client-server", description="Profile", layout=w.Layout(width="95%"))
+    days = w.BoundedIntText(value=365, min=1, max=3650, description="Days")
+    button = w.Button(description="Sign", button_style="primary")
+    pane = result_pane()
+
+    def on_click(_):
+        data = bytes(upload.value[0]["content"]) if upload.value else csr.value
+        try:
+            cert = ca.sign_pasted(data, profile.value, days=days.value)
+        except LabkitError as exc:
+            show_error(pane, exc)
+            return
+        show_text(pane, f"Issued serial {cert.serial_number:X} by {ca.name}\n\n{decode.text(cert)}", ok=True)
+
+    button.on_click(on_click)
+    box = _SignForm([csr, w.HBox([upload, days]), profile, button, pane])
+    box.csr, box.upload, box.profile, box.days, box.button, box.pane = csr, upload, profile, days, button, pane
+    return box
