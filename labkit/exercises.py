@@ -188,4 +188,4 @@ def _serial_of(answer, *, ca, common_name: str) -> tuple[bool, str]:
     given = str(answer).strip().upper().removeprefix("0X")
     if any(e.serial_hex == given.zfill(len(e.serial_hex)) for e in wanted):
         return True, "found it: index.txt keys every certificate by its serial"
-    return False, f"look for /CN={common_name} in ca.table() (or index.txt) and give its serial in hex"
+    return False, f"look for /CN={common_name} in issuing.table() (or index.txt) and give its serial in hex"

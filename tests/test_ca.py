@@ -105,10 +105,25 @@ def test_the_same_lab_inputs_give_the_same_bytes(tmp_path):
 
 # -- signing ---------------------------------------------------------------------------------------------------
 
+def _expressway_like_csr():
+    """A CSR like the Expressway's own: SANs, and it asks for serverAuth + clientAuth and a certificate policy."""
+    key = lab.fixture_key("expe-1")
+    return (x509.CertificateSigningRequestBuilder().subject_name(CertSpec("expe.lab.example").subject())
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+                                                  x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+            .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
+                x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), None)]), False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("expe.lab.example"),
+                                                        x509.DNSName("expe1.lab.example")]), False)
+            .sign(key, hashes.SHA256()))
+
+
 @pytest.mark.parametrize("name", ["server", "client-server", "client", "ocsp-signing"])
-def test_each_profile_gives_the_extensions_openssl_gives_byte_for_byte(pki, name, tmp_path, openssl_bin):
+@pytest.mark.parametrize("request_kind", ["san-only", "expressway-like"])
+def test_each_profile_gives_the_extensions_openssl_gives_byte_for_byte(pki, name, request_kind, tmp_path,
+                                                                       openssl_bin):
     _, issuing = pki
-    csr = csr_for(sans=("expe1.lab.example", "10.0.0.5"))
+    csr = csr_for(sans=("expe1.lab.example", "10.0.0.5")) if request_kind == "san-only" else _expressway_like_csr()
     csr_path = write_pem(tmp_path / "x.csr", csr)
     copy_ca(issuing, tmp_path / "copy")
     ours = issuing.sign(csr, name)
@@ -132,6 +147,22 @@ def test_a_signed_server_certificate_carries_the_csr_names_and_the_profile(pki):
     aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     assert aia[0].access_location.value == OCSP_URL
     assert cert.not_valid_before_utc == lab.DEFAULT_INSTANT
+
+
+def test_the_profile_overrides_the_requested_eku_and_other_extensions_are_copied(pki):
+    _, issuing = pki
+    cert = issuing.sign(_expressway_like_csr(), "server")
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
+    assert cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+
+
+def test_an_issuing_ca_with_path_length_0_refuses_to_make_a_ca(pki):
+    root, issuing = pki
+    with pytest.raises(PolicyError, match="path-length"):
+        issuing.sign(csr_for("sub.lab.example", key="rogue-ca"), "ca")
+    assert issuing.entries() == []
+    assert_is_ca(root.sign(csr_for("Second Issuing CA", key="rogue-ca"), "ca"), path_length=0)
 
 
 def test_a_csr_asking_to_be_a_ca_gets_the_profile_not_its_wish(pki):

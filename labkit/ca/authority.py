@@ -93,6 +93,12 @@ class CertificateAuthority:
         for csr in csrs:
             _check_request(csr)
         ca_cert, key = self._ca_certificate(), self._key()
+        if prof.ca:
+            limit = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+            if limit == 0:
+                raise PolicyError(f"{self.name} has path length 0: it may sign end-entity certificates only, and "
+                                  "anything a CA under it signed would fail verification (path length exceeded)",
+                                  rule="path-length", value=self.name, chapter=_APPX_B)
         subjects = [apply_policy(self.config.policy, csr.subject, ca_cert.subject) for csr in csrs]
         start = lab.now(at)
         end = start + _dt.timedelta(days=days or self.config.default_days)
@@ -124,31 +130,33 @@ class CertificateAuthority:
         return self.sign(load(data, expect="csr").obj, profile_name, days=days, at=at)
 
     def _builder(self, csr, subject, prof, serial, start, end, ca_cert) -> x509.CertificateBuilder:
+        """The certificate OpenSSL would build: the profile's extensions in openssl.cnf order, then (as
+        ``copy_extensions = copy``) every request extension the profile did not set, in the request's order."""
         public = csr.public_key()
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public)
-                   .serial_number(serial).not_valid_before(start).not_valid_after(end))
-        builder = builder.add_extension(x509.BasicConstraints(ca=prof.ca, path_length=prof.path_length), True)
-        builder = builder.add_extension(prof.key_usage(isinstance(public, rsa.RSAPublicKey)), True)
+        extensions: list[tuple[x509.ExtensionType, bool]] = [
+            (x509.BasicConstraints(ca=prof.ca, path_length=prof.path_length), True),
+            (prof.key_usage(isinstance(public, rsa.RSAPublicKey)), True)]
         if prof.extended_usages:
-            builder = builder.add_extension(x509.ExtendedKeyUsage(list(prof.extended_usages)), False)
-        builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public), False)
-        builder = builder.add_extension(_authority_key_id(ca_cert), False)
-        if not prof.ocsp_nocheck:
+            extensions.append((x509.ExtendedKeyUsage(list(prof.extended_usages)), False))
+        extensions += [(x509.SubjectKeyIdentifier.from_public_key(public), False),
+                       (_authority_key_id(ca_cert), False)]
+        if prof.ocsp_nocheck:
+            extensions.append((x509.OCSPNoCheck(), False))
+        else:
             if self.config.crl_url:
                 point = x509.DistributionPoint([x509.UniformResourceIdentifier(self.config.crl_url)], None, None,
                                                None)
-                builder = builder.add_extension(x509.CRLDistributionPoints([point]), False)
+                extensions.append((x509.CRLDistributionPoints([point]), False))
             if self.config.ocsp_url:
-                builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                extensions.append((x509.AuthorityInformationAccess([x509.AccessDescription(
                     x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.config.ocsp_url))]),
-                    False)
-        else:
-            builder = builder.add_extension(x509.OCSPNoCheck(), False)
-        try:  # copy_extensions = copy: the names come from the request, everything else from the profile
-            san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-            builder = builder.add_extension(san.value, san.critical)
-        except x509.ExtensionNotFound:
-            pass
+                    False))
+        taken = {value.oid for value, _ in extensions}
+        extensions += [(ext.value, ext.critical) for ext in csr.extensions if ext.oid not in taken]
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject).public_key(public)
+                   .serial_number(serial).not_valid_before(start).not_valid_after(end))
+        for value, critical in extensions:
+            builder = builder.add_extension(value, critical)
         return builder
 
     # -- revocation ---------------------------------------------------------------------------------------------
@@ -226,12 +234,15 @@ class CertificateAuthority:
         return load_certificate((self.config.new_certs_dir / f"{serial_hex(self._serial(serial))}.pem").read_bytes())
 
     def table(self):
-        """The database as a pandas DataFrame (one row per ``index.txt`` line)."""
+        """The database as a pandas DataFrame (one row per ``index.txt`` line; times in UTC)."""
         import pandas as pd
 
+        def when(moment):
+            return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
+
         return pd.DataFrame(
-            [{"status": e.status_word, "serial": e.serial_hex, "expires": e.expiry,
-              "revoked": e.revoked_at, "reason": e.reason or ("unspecified" if e.revoked_at else None),
+            [{"status": e.status_word, "serial": e.serial_hex, "expires": when(e.expiry),
+              "revoked": when(e.revoked_at), "reason": e.reason or ("unspecified" if e.revoked_at else ""),
               "subject": e.subject} for e in self.entries()],
             columns=["status", "serial", "expires", "revoked", "reason", "subject"])
 
@@ -241,7 +252,10 @@ class CertificateAuthority:
         return chain.read_bytes() if chain.exists() else self.certificate.public_bytes(serialization.Encoding.PEM)
 
     def copy_to(self, dest: str | Path) -> CertificateAuthority:
-        """A copy of this CA directory (for a what-if, or for ``openssl ca`` to sign into side by side)."""
+        """A copy of this CA directory, for a what-if or for ``openssl ca`` to sign into side by side.
+
+        Lab only: the copy continues the same serial numbers, so two certificates with one serial would exist.
+        """
         import shutil
 
         with self._lock.held():

@@ -20,7 +20,8 @@ def sign_form(ca, initial: str = "") -> w.VBox:
     csr = w.Textarea(value=initial, placeholder="-----BEGIN CERTIFICATE REQUEST-----",
                      layout=w.Layout(width="95%", height="8em"))
     upload = w.FileUpload(accept=".csr,.pem,.der,.req", multiple=False, description="Upload CSR")
-    profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values()],
+    # end-entity profiles only: a CA is made with init_ca(parent=...), not from a pasted request
+    profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values() if not p.ca],
                          value="client-server", description="Profile", layout=w.Layout(width="95%"))
     days = w.BoundedIntText(value=365, min=1, max=3650, description="Days")
     button = w.Button(description="Sign", button_style="primary")
