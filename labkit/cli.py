@@ -13,8 +13,9 @@ import sys
 from . import __version__, lab
 from .convert import FORMATS, convert_file
 from .decode import fingerprint_line, table, text
-from .errors import LabkitError
-from .loading import load_all, read_file
+from .doctor import ROLES, doctor
+from .errors import InputError, LabkitError
+from .loading import load, load_all, read_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +42,23 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("-o", "--out", metavar="OUT", help="write here (atomically) instead of standard output")
     conv.set_defaults(func=_convert)
 
+    doc = sub.add_parser("doctor", help="check a certificate or CSR against the guide and explain every finding",
+                         description="Will this certificate or CSR work on an Expressway? Exit 0: no error; 1: at "
+                                     "least one error; 2: the file cannot be read.")
+    doc.add_argument("file")
+    doc.add_argument("--role", default="expressway", choices=ROLES)
+    doc.add_argument("--fqdn", help="this Expressway's FQDN (standalone: the CN must be it)")
+    doc.add_argument("--cluster-fqdn", help="the cluster FQDN (the CN, and a SAN)")
+    doc.add_argument("--peer-fqdn", help="this peer's FQDN in the cluster (a SAN)")
+    doc.add_argument("--ucm-domain", action="append", default=[], metavar="D", help="Unified CM registration domain")
+    doc.add_argument("--xmpp-domain", action="append", default=[], metavar="D", help="XMPP federation domain")
+    doc.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
+    doc.add_argument("--phone-profile", action="append", default=[], metavar="P",
+                     help="Unified CM phone security profile name")
+    doc.add_argument("--at", metavar="ISO8601", help='"now" for the validity checks (default: real time)')
+    doc.add_argument("--json", action="store_true", help='print {"findings": [...]}')
+    doc.set_defaults(func=_doctor)
+
     from .ca.commands import add_commands
 
     add_commands(sub)
@@ -64,6 +82,20 @@ def _decode(args) -> None:
                 print(fingerprint_line(item.obj, "sha256"))
 
 
+def _doctor(args) -> int:
+    import json
+
+    item = load(read_file(args.file))
+    if item.kind not in ("certificate", "csr"):
+        raise InputError("doctor checks a certificate or a CSR", rule="doctor-input", value=item.description)
+    report = doctor(item.obj, role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
+                    peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
+                    chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
+                    at=lab.parse_instant(args.at) if args.at else lab.now_real())
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
 def _convert(args) -> None:
     result = convert_file(args.file, args.to, args.out)
     if args.out is None:
@@ -74,14 +106,14 @@ def _convert(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except LabkitError as exc:
         print(f"labkit {args.command}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"labkit {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
