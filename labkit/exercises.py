@@ -189,3 +189,87 @@ def _serial_of(answer, *, ca, common_name: str) -> tuple[bool, str]:
     if any(e.serial_hex == given.zfill(len(e.serial_hex)) for e in wanted):
         return True, "found it: index.txt keys every certificate by its serial"
     return False, f"look for /CN={common_name} in issuing.table() (or index.txt) and give its serial in hex"
+
+
+# -- 03 Expressway certificates ---------------------------------------------------------------------------------
+
+def mystery_certificate() -> x509.Certificate:
+    """A certificate with one problem an Expressway would not accept (exercise 03.1)."""
+    from .specimens import specimens
+
+    return next(s.certificate for s in specimens() if s.name == "web-server-template")
+
+
+@_exercise("03.1", "Name the broken rule", "guide chapter 2 (Points to be Aware)")
+def _broken_rule(answer) -> tuple[bool, str]:
+    from .doctor import doctor
+
+    errors = [f.rule for f in doctor(mystery_certificate()).errors]
+    if str(answer).strip() in errors:
+        return True, f"doctor agrees: {answer} is why the Expressway would refuse it on a mutual-TLS zone"
+    return False, "run doctor(mystery) and give the rule id of its error (a short name such as 'cn-not-fqdn')"
+
+
+@_exercise("03.2", "Subject alternative names of a cluster peer", "guide chapter 2 (Certificate Use on the Expressway)")
+def _peer_sans(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
+    from .names import is_fqdn
+
+    names = [str(n).strip().lower() for n in answer] if isinstance(answer, list | tuple) else []
+    if not names or not all(is_fqdn(n) for n in names):
+        return False, "give a list of FQDNs (no wildcards, no host names)"
+    missing = [n for n in (peer_fqdn, cluster_fqdn) if n.lower() not in names]
+    if missing:
+        return False, f"one name the peer is reached by is missing: {', '.join(missing)}"
+    return True, "this peer's own FQDN and the cluster FQDN: traffic for either name reaches it"
+
+
+@_exercise("03.3", "Common name of a cluster peer", "guide chapter 2 (Certificate Use on the Expressway)")
+def _peer_cn(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
+    given = str(answer).strip().lower().rstrip(".")
+    if given == cluster_fqdn.lower():
+        return True, "every peer of the cluster carries the cluster FQDN as its CN"
+    if given == peer_fqdn.lower():
+        return False, "that is right for a standalone Expressway; in a cluster the CN is shared by all peers"
+    return False, "the CN of a clustered peer is one of the two names in 03.2"
+
+
+# -- 04 CSR building --------------------------------------------------------------------------------------------
+
+@_exercise("04.1", "An Expressway-E request for MRA with CollabEdgeDNS", "guide chapter 4 (Expressway Certificates)")
+def _edge_request(answer, *, domain: str) -> tuple[bool, str]:
+    from .expressway import CsrRequest
+
+    if not isinstance(answer, CsrRequest):
+        return False, "pass the CsrRequest you built (CsrRequest(role=..., fqdn=..., ...))"
+    if answer.role != "expressway-e":
+        return False, "registration domains go on the Expressway-E's certificate: role='expressway-e'"
+    names = answer.dns_names()
+    if f"collab-edge.{domain}" not in names:
+        return False, (f"the SANs {names} lack collab-edge.{domain}: give the registration domain {domain} with "
+                       "ucm_domain_format='collab-edge'")
+    if domain in names:
+        return False, f"CollabEdgeDNS keeps the bare domain {domain} out of the certificate; remove it from the SANs"
+    return True, f"collab-edge.{domain} is in the SANs, and the top-level domain {domain} is not"
+
+
+@_exercise("04.2", "Whose certificate is it?", "guide chapter 3 (Server Certificates and Clustered Systems)")
+def _owner(answer, *, cluster, certificate) -> tuple[bool, str]:
+    owner = cluster.owner_of(certificate)
+    if owner is None:
+        return False, "none of the peers' keys matches this certificate"
+    if str(answer).strip().lower() == owner.name.lower():
+        return True, "its public key matches that peer's pending CSR, so only that peer can use it"
+    return False, "compare the certificate's public key with each peer's (cluster.owner_of does it for you)"
+
+
+@_exercise("04.3", "A phone security profile name the Expressway accepts", "guide chapter 4 (Expressway-C)")
+def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
+    from .names import fqdn_problem
+
+    given = str(answer).strip()
+    problem = fqdn_problem(given)
+    if problem:
+        return False, f"since X12.6 the name must be an FQDN: {problem}"
+    if given.lower() != f"{profile}.{domain}".lower():
+        return False, f"keep the profile's name and make it fully qualified in {domain}"
+    return True, "an FQDN, and the same name as the profile in Unified CM, so TLS phones using it can register"

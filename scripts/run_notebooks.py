@@ -54,10 +54,9 @@ def canonical_widgets(nb) -> None:
 
     for model_id in views:
         visit(model_id)
-    leftovers = sorted((m for m in state if m not in order),
-                       key=lambda m: json.dumps(state[m], sort_keys=True))
-    for model_id in leftovers:
-        visit(model_id)
+    # Models no view reaches are leftovers of the kernel's bookkeeping: whether they are still alive when the state
+    # is saved depends on timing, and nothing renders them, so they are dropped.
+    state = {m: v for m, v in state.items() if m in order}
 
     def rename(value):
         if isinstance(value, str):
@@ -77,6 +76,21 @@ def canonical_widgets(nb) -> None:
             order[m]: rename(state[m]) for m in sorted(state, key=lambda m: order[m])}
 
 
+def coalesce_streams(nb) -> None:
+    """Merge consecutive stdout (or stderr) outputs of a cell: how the kernel batches prints depends on timing."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
+                    and merged[-1].name == out.name:
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def execute(path: Path, cwd: Path | None = None) -> float:
     """Run ``path`` in a fresh kernel (in ``cwd``, by default the notebook's folder) and save it in place."""
     nb = nbformat.read(path, as_version=4)
@@ -84,6 +98,7 @@ def execute(path: Path, cwd: Path | None = None) -> float:
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
     elapsed = time.perf_counter() - started
+    coalesce_streams(nb)
     canonical_widgets(nb)
     text = nbformat.writes(nb)
     path.write_text(text if text.endswith("\n") else text + "\n")

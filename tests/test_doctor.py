@@ -181,3 +181,18 @@ def test_python_api_uses_the_lab_clock_and_reports(workdir):
     assert list(report.table().columns) == ["rule", "severity", "message", "chapter"]
     with pytest.raises(InputError, match="doctor-role"):
         doctor(chain.server.certificate, role="vcs")
+
+
+def test_each_specimen_fires_its_rule_and_no_other_error():
+    from labkit.specimens import specimens
+
+    gallery = specimens()
+    assert len({s.name for s in gallery}) == len(gallery) >= 12
+    for specimen in gallery:
+        report = doctor(specimen.certificate, **specimen.flags)
+        errors = [f.rule for f in report.errors]
+        if specimen.expected_rule is None:
+            assert report.ok, (specimen.name, report.rules())
+        else:
+            assert specimen.expected_rule in report.rules(), (specimen.name, report.rules())
+            assert set(errors) <= {specimen.expected_rule}, (specimen.name, errors)

@@ -112,3 +112,66 @@ def test_05_3_serial_lookup(issuing):
     assert check("05.3", f"{imp.serial_number:X}", ca=issuing, common_name="imp.lab.example")
     assert check("05.3", f"0x{imp.serial_number:x}", ca=issuing, common_name="imp.lab.example")
     assert not check("05.3", "1000", ca=issuing, common_name="imp.lab.example")
+
+
+def test_03_1_the_rule_comes_from_doctor():
+    from labkit.doctor import doctor
+    from labkit.exercises import mystery_certificate
+
+    rule = doctor(mystery_certificate()).errors[0].rule
+    assert check("03.1", rule)
+    assert not check("03.1", "wildcard") and not check("03.1", "")
+
+
+@pytest.mark.parametrize("answer,ok", [
+    (["expc.lab.example", "expc2.lab.example"], True),
+    (["expc2.lab.example", "expc.lab.example", "expc1.lab.example"], True),
+    (["expc2.lab.example"], False),
+    (["expc.lab.example"], False),
+    (["*.lab.example", "expc2.lab.example", "expc.lab.example"], False),
+    ("expc.lab.example, expc2.lab.example", False),
+])
+def test_03_2_peer_sans(answer, ok):
+    assert bool(check("03.2", answer, cluster_fqdn="expc.lab.example", peer_fqdn="expc2.lab.example")) is ok
+
+
+def test_03_3_peer_cn_is_the_cluster():
+    flags = {"cluster_fqdn": "expc.lab.example", "peer_fqdn": "expc2.lab.example"}
+    assert check("03.3", "expc.lab.example", **flags)
+    assert "standalone" in check("03.3", "expc2.lab.example", **flags).message
+    assert not check("03.3", "expc", **flags)
+
+
+def test_04_1_collab_edge_format_only():
+    from labkit.expressway import LAB_SUBJECT, CsrRequest
+
+    good = CsrRequest(role="expressway-e", fqdn="edge.example.com", ucm_registration_domains=("example.com",),
+                      ucm_domain_format="collab-edge", **LAB_SUBJECT)
+    assert check("04.1", good, domain="example.com")
+    dns = CsrRequest(role="expressway-e", fqdn="edge.example.com", ucm_registration_domains=("example.com",),
+                     **LAB_SUBJECT)
+    assert "collab-edge.example.com" in check("04.1", dns, domain="example.com").message
+    both = CsrRequest(role="expressway-e", fqdn="edge.example.com", ucm_registration_domains=("example.com",),
+                      ucm_domain_format="collab-edge", additional_names=("example.com",), **LAB_SUBJECT)
+    assert "bare domain" in check("04.1", both, domain="example.com").message
+    assert not check("04.1", "edge.example.com", domain="example.com")
+
+
+def test_04_2_owner_is_found_by_key(issuing):
+    from labkit.expressway import LAB_SUBJECT, Cluster
+
+    cluster = Cluster("expc.lab.example", "expressway-c", ["expc1.lab.example", "expc2.lab.example"])
+    for n, peer in enumerate(cluster.peers, 1):
+        cluster.node(peer).generate_csr(cluster.request_for(peer, **LAB_SUBJECT), key=lab.fixture_key(f"expc-{n}"))
+    cert = issuing.sign(cluster.node("expc2.lab.example").pending_csr, "client-server")
+    assert check("04.2", "expc2.lab.example", cluster=cluster, certificate=cert)
+    assert not check("04.2", "expc1.lab.example", cluster=cluster, certificate=cert)
+    foreign = issuing.sign(_csr(), "client-server")
+    assert "none of the peers" in check("04.2", "expc1.lab.example", cluster=cluster, certificate=foreign).message
+
+
+@pytest.mark.parametrize("answer,ok", [("DX80SecureProfile.lab.example", True), ("dx80secureprofile.LAB.example", True),
+                                       ("DX80SecureProfile", False), ("DX80_Secure.lab.example", False),
+                                       ("jabber.lab.example", False)])
+def test_04_3_profile_name_must_be_the_fqdn_of_the_profile(answer, ok):
+    assert bool(check("04.3", answer, profile="DX80SecureProfile", domain="lab.example")) is ok

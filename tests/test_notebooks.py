@@ -78,4 +78,9 @@ def test_re_executing_gives_the_committed_bytes(path, tmp_path):
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
     _runner().execute(copy, cwd=path.parent)
-    assert copy.read_text() == path.read_text(), "outputs drift between runs: find the non-determinism"
+    if copy.read_text() != path.read_text():
+        import difflib
+
+        diff = difflib.unified_diff(path.read_text().splitlines(), copy.read_text().splitlines(), "committed",
+                                    "re-executed", lineterm="", n=2)
+        pytest.fail("outputs drift between runs: find the non-determinism\n" + "\n".join(list(diff)[:60]))

@@ -4,8 +4,9 @@ Each has a non-widget twin in the core package (noted in its docstring) and a he
 """
 
 from .ca_form import sign_form
+from .csr_form import csr_form
 from .decoder import decoder
 from .signature import signature_lab
 from .welcome import widget_check
 
-__all__ = ["widget_check", "signature_lab", "decoder", "sign_form"]
+__all__ = ["widget_check", "signature_lab", "decoder", "sign_form", "csr_form"]

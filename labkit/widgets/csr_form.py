@@ -1,0 +1,135 @@
+"""The Expressway's Generate CSR page as a widget (twins: ``labkit.expressway.preview_csr`` and
+``generate_from_form``).
+
+Every change of a field calls :func:`~labkit.expressway.preview_csr` once and renders its answer: the error naming
+the field, or the subject, the alternative names "as they will appear", the guidance and (with a key) the CSR
+decoded and as PEM. With a peer, *Generate CSR* calls :func:`~labkit.expressway.generate_from_form` and *Discard
+CSR* calls :meth:`~labkit.expressway.ExpresswayNode.discard_csr`.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from .. import expressway as xw
+from ._common import result_pane, show_text
+
+
+class _CsrForm(w.VBox):
+    def __repr__(self) -> str:
+        return ("Generate CSR form (a widget like the Expressway's Maintenance > Security > Server certificate > "
+                "Generate CSR page: change a field and read the CSR, its alternative names and the guidance)")
+
+
+_WIDE = w.Layout(width="95%")
+_STYLE = {"description_width": "22em"}
+
+
+def _text(name: str, value: str = "", placeholder: str = "") -> w.Text:
+    return w.Text(value=value, description=xw.FIELD_LABELS[name], placeholder=placeholder, layout=_WIDE,
+                  style=_STYLE)
+
+
+def _choice(name: str, options, value) -> w.Dropdown:
+    return w.Dropdown(options=options, value=value, description=xw.FIELD_LABELS[name], style=_STYLE)
+
+
+def _reverse(choices: dict[str, str]) -> list[tuple[str, str]]:
+    return [(label, key) for key, label in choices.items()]
+
+
+def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | None = None, *,
+             key=None) -> w.VBox:
+    """The Generate CSR page of ``target``: an :class:`~labkit.expressway.ExpresswayNode`, or a
+    :class:`~labkit.expressway.Cluster` and one of its ``peer`` FQDNs (the first peer by default), or nothing
+    (a free-standing form without the Generate and Discard buttons).
+
+    ``key`` is the RSA key the live preview signs with (a fixture key gives the same CSR on every run); without it
+    the preview shows everything but the CSR, which *Generate CSR* then makes with a fresh key on the peer.
+    """
+    node = target.node(peer or target.peers[0]) if isinstance(target, xw.Cluster) else target
+    cluster = node.cluster if node is not None else None
+    role_value = node.role if node is not None else "expressway-c"
+    subject = xw.LAB_SUBJECT
+
+    role = _choice("role", _reverse(xw.ROLES), role_value)
+    fqdn = _text("fqdn", node.name if node is not None else "expc1.lab.example")
+    cluster_fqdn = _text("cluster_fqdn", cluster.cluster_fqdn if cluster else "", "leave empty when not clustered")
+    peers = _text("peers", ", ".join(cluster.peers) if cluster else "", "comma separated")
+    if node is not None:  # the peer's own settings are not on the Generate CSR page
+        role.disabled = fqdn.disabled = True
+        cluster_fqdn.disabled = peers.disabled = cluster is not None
+    common_name = _choice("common_name", _reverse(xw.COMMON_NAME_CHOICES), "cluster" if cluster else "fqdn")
+    custom_common_name = _text("custom_common_name", "", "used when Common name is Custom")
+    alternative_name = _choice("alternative_name", _reverse(xw.ALTERNATIVE_NAME_CHOICES),
+                               "peers" if cluster else "none")
+    additional_names = _text("additional_names", "", "FQDNs or IP addresses, comma separated")
+    ucm_registration_domains = _text("ucm_registration_domains", "", "Expressway-E only, comma separated")
+    ucm_domain_format = _choice("ucm_domain_format", _reverse(xw.DOMAIN_FORMATS), "dns")
+    xmpp_federation_domains = _text("xmpp_federation_domains", "", "Expressway-E only, comma separated")
+    chat_node_aliases = _text("chat_node_aliases", "", "both roles, comma separated")
+    phone_security_profiles = _text("phone_security_profiles", "", "Expressway-C only, FQDNs, comma separated")
+    key_bits = key.key_size if key is not None and getattr(key, "key_size", None) in xw.KEY_LENGTHS else 2048
+    key_length = _choice("key_length", list(xw.KEY_LENGTHS), key_bits)
+    digest = _choice("digest", [("SHA-256", "sha256"), ("SHA-384", "sha384"), ("SHA-512", "sha512")], "sha256")
+    country, state, locality, organization, unit = (
+        _text(name, subject[name]) for name in ("country", "state", "locality", "organization", "unit"))
+
+    inputs = {
+        "role": role, "fqdn": fqdn, "cluster_fqdn": cluster_fqdn, "peers": peers, "common_name": common_name,
+        "custom_common_name": custom_common_name, "alternative_name": alternative_name,
+        "additional_names": additional_names, "ucm_registration_domains": ucm_registration_domains,
+        "ucm_domain_format": ucm_domain_format, "xmpp_federation_domains": xmpp_federation_domains,
+        "chat_node_aliases": chat_node_aliases, "phone_security_profiles": phone_security_profiles,
+        "key_length": key_length, "digest": digest, "country": country, "state": state, "locality": locality,
+        "organization": organization, "unit": unit,
+    }
+    generate = w.Button(description="Generate CSR", button_style="primary", disabled=node is None)
+    discard = w.Button(description="Discard CSR", disabled=node is None)
+    pane, decoded, pem = result_pane(), result_pane(), result_pane()
+
+    def values() -> dict:
+        return {name: widget.value for name, widget in inputs.items()}
+
+    def render(preview: xw.CsrPreview) -> None:
+        box.preview = preview
+        show_text(pane, preview.summary(), ok=False if preview.error else None)
+        show_text(decoded, preview.decoded or "(no CSR yet)")
+        show_text(pem, preview.pem or "")
+
+    def refresh(_=None) -> None:
+        render(xw.preview_csr(values(), key))
+
+    def on_generate(_) -> None:
+        render(xw.generate_from_form(node, values(), key))
+
+    def on_discard(_) -> None:
+        had = node.discard_csr()
+        show_text(pane, f"CSR discarded on {node.name}." if had else f"{node.name} had no CSR to discard.")
+
+    for widget in inputs.values():
+        widget.observe(refresh, names="value")
+    generate.on_click(on_generate)
+    discard.on_click(on_discard)
+
+    def section(title: str, *children) -> w.VBox:
+        return w.VBox([w.HTML(f"<b>{title}</b>"), *children])
+
+    box = _CsrForm([
+        section("This Expressway", role, fqdn, cluster_fqdn, peers),
+        section("Common name and alternative names", common_name, custom_common_name, alternative_name,
+                additional_names),
+        section("Unified Communications (chapter 4)", ucm_registration_domains, ucm_domain_format,
+                xmpp_federation_domains, chat_node_aliases, phone_security_profiles),
+        section("Key and digest", key_length, digest),
+        section("Subject", country, state, locality, organization, unit),
+        w.HBox([generate, discard]),
+        pane,
+        w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)")),
+    ])
+    for name, widget in inputs.items():
+        setattr(box, name, widget)
+    box.inputs, box.node, box.generate, box.discard = inputs, node, generate, discard
+    box.pane, box.decoded, box.pem = pane, decoded, pem
+    refresh()
+    return box
