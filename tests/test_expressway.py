@@ -518,3 +518,30 @@ def test_csr_form_without_a_peer_is_a_free_standing_preview():
     assert box.generate.disabled and box.preview.ok and box.preview.csr is None
     box.fqdn.value = "expc1"
     assert "FQDN of this peer" in pane_text(box.pane) and "single label" in pane_text(box.pane)
+
+
+@pytest.mark.parametrize("role,fields,flags", [
+    ("expressway-e", dict(ucm_registration_domains=("lab.example",), ucm_domain_format="collab-edge",
+                          xmpp_federation_domains=("im.lab.example",), chat_node_aliases=("chat.lab.example",)),
+     dict(ucm_domains=["lab.example"], xmpp_domains=["im.lab.example"], chat_aliases=["chat.lab.example"])),
+    ("expressway-c", dict(phone_security_profiles=("jabbersecure.lab.example",),
+                          chat_node_aliases=("chat.lab.example",)),
+     dict(phone_profiles=["jabbersecure.lab.example"], chat_aliases=["chat.lab.example"])),
+], ids=["expressway-e", "expressway-c"])
+def test_a_form_csr_signed_client_server_passes_doctor_for_the_same_role_and_flags(tmp_path, role, fields, flags):
+    from labkit.ca import init_ca
+    from labkit.doctor import doctor
+    from labkit.expressway import LAB_SUBJECT, Cluster
+
+    root = init_ca(tmp_path / "root", "labkit Root CA", key=lab.fixture_key("root-ca"))
+    issuing = init_ca(tmp_path / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"), parent=root)
+    prefix = "expe" if role == "expressway-e" else "expc"
+    cluster = Cluster(f"{prefix}.lab.example", role, [f"{prefix}1.lab.example", f"{prefix}2.lab.example"])
+    peer = f"{prefix}1.lab.example"
+    node = cluster.node(peer)
+    node.generate_csr(cluster.request_for(peer, **fields, **LAB_SUBJECT), key=lab.fixture_key(f"{prefix}-1"))
+    cert = issuing.sign(node.pending_csr, "client-server")
+    cluster.install(peer, cert)
+    report = doctor(cert, role=role, cluster_fqdn=f"{prefix}.lab.example", peer_fqdn=peer, **flags)
+    assert report.ok and report.rules() == [], report.text()
+    assert node.certificate == cert
