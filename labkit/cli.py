@@ -60,8 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     doc.set_defaults(func=_doctor)
 
     from .ca.commands import add_commands
+    from .tls_cli import add_command as add_handshake
 
     add_commands(sub)
+    add_handshake(sub)
     return parser
 
 
