@@ -273,3 +273,46 @@ def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
     if given.lower() != f"{profile}.{domain}".lower():
         return False, f"keep the profile's name and make it fully qualified in {domain}"
     return True, "an FQDN, and the same name as the profile in Unified CM, so TLS phones using it can register"
+
+
+# -- 02 TLS handshake -------------------------------------------------------------------------------------------
+
+@_exercise("02.1", "Who refuses, and with which code?", "guide appendix A (SIP TLS Negotiation Failures)")
+def _who_refuses(side, code, *, scenario: str) -> tuple[bool, str]:
+    from .tls_lab import run_scenario
+
+    _, trace = run_scenario(scenario)
+    outcome = trace.outcome
+    if str(side).strip().lower() != outcome.failed_side:
+        return False, "which end checks the certificate that is wrong? The client checks the server's; on a " \
+                      "mutual-TLS zone the server checks the client's"
+    if code != outcome.verify_code:
+        return False, "the side is right; now find OpenSSL's verify_code in the outcome (trace.outcome.verify_code)"
+    return True, f"the {outcome.failed_side} refuses with verify_code {outcome.verify_code}: {outcome.explanation}"
+
+
+@_exercise("02.2", "Compute the master secret yourself", "guide chapter 2 (PKI Introduction: the TLS steps)")
+def _master(answer, *, walkthrough) -> tuple[bool, str]:
+    from .tls_keys import parse_keylog
+
+    client_random = next(s.value for s in walkthrough.steps if s.name == "client random")
+    logged = parse_keylog(walkthrough.trace.keylog)["CLIENT_RANDOM"][client_random]
+    if answer == logged:
+        return True, "the same 48 bytes OpenSSL logged: the randoms make every session's keys different"
+    if isinstance(answer, bytes) and len(answer) == 48:
+        return False, 'right length, wrong value: PRF(premaster, b"master secret", client_random + server_random)'
+    return False, "pass 48 bytes: tls_keys.master_secret(premaster, client_random, server_random)"
+
+
+@_exercise("02.3", "Make the zone work again", "guide appendix A (SIP TLS Negotiation Failures)")
+def _zone_name(answer) -> tuple[bool, str]:
+    from dataclasses import replace
+
+    from .tls import handshake
+    from .tls_lab import SCENARIOS, lab_pki
+
+    client, server = SCENARIOS["name-not-in-san"].build(lab_pki())
+    trace = handshake(replace(client, server_name=str(answer).strip()), server)
+    if trace.ok:
+        return True, "the peer address is now a name in the Expressway-E's certificate, and the zone comes up"
+    return False, f"still failing: {trace.outcome.explanation}; look at the E's certificate SANs"

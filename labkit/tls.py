@@ -40,10 +40,10 @@ FIVE_STEPS = (
     ("1. client hello", "the client offers its versions and cipher suites and a random number", ("ClientHello",)),
     ("2. server hello + certificate", "the server picks a version and suite, sends its random and its certificate",
      ("ServerHello", "Certificate", "EncryptedExtensions", "ServerHelloDone", "CertificateRequest")),
-    ("3. client verifies", "the client checks the certificate chain against its trusted CAs (and revocation)",
-     ("CertificateVerify",)),
+    ("3. client verifies", "the client checks the certificate chain against its trusted CAs (and revocation); with "
+     "CertificateVerify the server proves it holds the certificate's private key", ("CertificateVerify",)),
     ("4. key exchange", "TLS 1.2 with RSA: the client sends a premaster secret encrypted with the server's public "
-     "key; TLS 1.3 and ECDHE: both sides combine key shares instead, and the certificate key only signs",
+     "key; ECDHE: both sides send key shares (TLS 1.3: inside the two hellos) and the certificate key only signs",
      ("ClientKeyExchange", "ServerKeyExchange")),
     ("5. shared secret", "both sides derive the session keys from the secret and the two randoms; Finished proves "
      "they agree", ("ChangeCipherSpec", "Finished")),

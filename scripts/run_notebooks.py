@@ -3,7 +3,9 @@
     python scripts/run_notebooks.py notebooks [more.ipynb ...]
 
 Each notebook runs in a fresh kernel from its own folder, with no timing metadata. Widget model ids are random
-UUIDs in every run; they are renumbered by a fixed walk so that re-running leaves ``git diff`` clean.
+UUIDs in every run; they are renumbered by a fixed walk so that re-running leaves ``git diff`` clean. Cells marked
+``# NBVAL_IGNORE_OUTPUT`` show values that differ on every run (a TLS handshake's randoms and secrets): they run,
+but keep the output already saved (a real run's, too); clear that output to save a fresh one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+_IGNORED = re.compile(r"^\s*#\s*NBVAL_IGNORE_OUTPUT", re.M)
 _UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
 
@@ -94,10 +97,15 @@ def coalesce_streams(nb) -> None:
 def execute(path: Path, cwd: Path | None = None) -> float:
     """Run ``path`` in a fresh kernel (in ``cwd``, by default the notebook's folder) and save it in place."""
     nb = nbformat.read(path, as_version=4)
+    kept = {cell.id: cell.outputs for cell in nb.cells if cell.cell_type == "code" and cell.outputs
+            and _IGNORED.search(cell.source)}
     started = time.perf_counter()
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
     elapsed = time.perf_counter() - started
+    for cell in nb.cells:  # values that differ on every run (TLS randoms) keep their saved output
+        if cell.get("id") in kept:
+            cell.outputs = kept[cell.id]
     coalesce_streams(nb)
     canonical_widgets(nb)
     text = nbformat.writes(nb)

@@ -7,6 +7,7 @@ from .ca_form import sign_form
 from .csr_form import csr_form
 from .decoder import decoder
 from .signature import signature_lab
+from .tls_lab import failure_lab
 from .welcome import widget_check
 
-__all__ = ["widget_check", "signature_lab", "decoder", "sign_form", "csr_form"]
+__all__ = ["widget_check", "signature_lab", "decoder", "sign_form", "csr_form", "failure_lab"]
