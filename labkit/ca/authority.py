@@ -201,20 +201,22 @@ class CertificateAuthority:
         span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
         ca_cert, key = self._ca_certificate(), self._key()
         with self._lock.held():
-            builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(moment)
-                       .next_update(moment + span).add_extension(_authority_key_id(ca_cert), False))
+            revoked = []
+            for entry in read_index(self.config.database):
+                if entry.status != "R":
+                    continue
+                item = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(entry.revoked_at)
+                if entry.reason and entry.reason != "unspecified":
+                    item = item.add_extension(x509.CRLReason(REASONS[entry.reason]), False)
+                revoked.append(item.build())
+            # The whole list at once: add_revoked_certificate copies the list on every call (slow for big CRLs).
+            builder = x509.CertificateRevocationListBuilder(issuer_name=ca_cert.subject, last_update=moment,
+                                                            next_update=moment + span, revoked_certificates=revoked)
+            builder = builder.add_extension(_authority_key_id(ca_cert), False)
             if self.config.crlnumber is not None:
                 number = read_number(self.config.crlnumber) if self.config.crlnumber.exists() else 1
                 builder = builder.add_extension(x509.CRLNumber(number), False)
                 write_number(self.config.crlnumber, number + 1)
-            for entry in read_index(self.config.database):
-                if entry.status != "R":
-                    continue
-                revoked = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(
-                    entry.revoked_at)
-                if entry.reason and entry.reason != "unspecified":
-                    revoked = revoked.add_extension(x509.CRLReason(REASONS[entry.reason]), False)
-                builder = builder.add_revoked_certificate(revoked.build())
             crl = sign_builder(builder, key)
             self.config.crl.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.config.crl, crl.public_bytes(serialization.Encoding.PEM), fsync=False)

@@ -1,0 +1,120 @@
+"""Guide chapter 8: the node's CRL store, CRL downloads, and big CRLs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import http.server
+import io
+import threading
+import zipfile
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from labkit import InputError, lab
+from labkit.crl_checks import CrlStore, RevocationSettings, bulk_crl, fetch_crl, is_revoked
+from labkit.pki import lab_chain
+
+
+@pytest.fixture
+def chain():
+    return lab_chain()
+
+
+@pytest.fixture
+def crl_files(chain):
+    crl = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [chain.server.certificate.serial_number])
+    pem, der = crl.public_bytes(serialization.Encoding.PEM), crl.public_bytes(serialization.Encoding.DER)
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as bundle:
+        bundle.writestr("issuing.crl", pem)
+    return crl, {"/c.pem": pem, "/c.der": der, "/c.zip": zipped.getvalue(), "/c.gz": gzip.compress(der)}
+
+
+@pytest.fixture
+def web(crl_files):
+    """A plain HTTP server on 127.0.0.1 serving the CRL in four encodings."""
+    files = crl_files[1]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = files.get(self.path)
+            self.send_response(200 if body else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["/c.pem", "/c.der", "/c.zip", "/c.gz"])
+def test_fetch_crl_reads_pem_der_zip_and_gzip_over_http(web, crl_files, path):
+    assert fetch_crl(web + path) == crl_files[0]
+
+
+def test_fetch_crl_errors_name_the_rule(web):
+    with pytest.raises(InputError, match="crl-unreachable"):
+        fetch_crl(web + "/missing.crl")
+    with pytest.raises(InputError, match="crl-url"):
+        fetch_crl("ftp://127.0.0.1/c.crl")
+
+
+def test_automatic_updates_and_the_daily_time(web, chain):
+    store = CrlStore(urls=[web + "/c.der", web + "/nothing"], update_time=dt.time(3, 30))
+    lines = store.update()
+    assert "1 revoked" in lines[0] and "failed" in lines[1]
+    assert store.status(chain.server.certificate)[0] == "revoked"
+    assert store.next_update() == dt.datetime(2026, 1, 6, 3, 30, tzinfo=dt.timezone.utc)
+    assert store.next_update(at="2026-01-05T02:00:00Z") == dt.datetime(2026, 1, 5, 3, 30, tzinfo=dt.timezone.utc)
+
+
+def test_manual_upload_is_pem_only_and_replaces_the_previous_one(chain, crl_files):
+    crl, files = crl_files
+    store = CrlStore()
+    with pytest.raises(InputError, match="crl-upload-pem"):
+        store.upload(files["/c.der"])
+    store.upload(files["/c.pem"])
+    empty = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [])
+    store.upload(empty.public_bytes(serialization.Encoding.PEM))
+    assert list(store.manual.values()) == [empty]
+
+
+def test_automatic_crls_override_manual_ones_except_for_sip_tls(chain, crl_files):
+    crl, _ = crl_files
+    older = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [1, 2, 3])
+    store = CrlStore(automatic={crl.issuer.public_bytes(): crl})
+    store.upload(older.public_bytes(serialization.Encoding.PEM))
+    assert store.crls(sip_tls=False) == [crl]
+    assert store.crls(sip_tls=True) == [older, crl]
+
+
+def test_an_expired_crl_makes_every_certificate_of_its_ca_revoked(chain):
+    crl = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [], days=7)
+    store = CrlStore(automatic={crl.issuer.public_bytes(): crl})
+    assert store.status(chain.server.certificate)[0] == "good"
+    status, why = store.status(chain.server.certificate, at=lab.now() + dt.timedelta(days=8))
+    assert status == "revoked" and "expired" in why
+    assert store.status(chain.root.certificate)[0] == "unknown"  # another CA: no CRL
+
+
+def test_big_crls_are_looked_up_through_an_index(chain):
+    serials = range(1000, 21000)
+    crl = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, serials)
+    assert len(crl) == 20000
+    assert is_revoked(crl, 1000) and is_revoked(crl, 20999) and not is_revoked(crl, 21000)
+    assert all(is_revoked(crl, s) == (crl.get_revoked_certificate_by_serial_number(s) is not None)
+               for s in (999, 5000, 20999, 30000))
+
+
+def test_settings_check_the_fallback_value():
+    assert RevocationSettings().fallback == "not-revoked"
+    with pytest.raises(InputError, match="fallback"):
+        RevocationSettings(fallback="ignore")
