@@ -46,6 +46,7 @@ notebooks: $(VENV)/.test-stamp debian-packages
 bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/notebooks.py
 	$(PY) benchmarks/ca_issue.py
+	$(PY) benchmarks/crl_scale.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache
