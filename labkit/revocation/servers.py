@@ -1,0 +1,316 @@
+"""The HTTP side of revocation (guide chapter 8): a CRL distribution point and an OCSP responder for a lab CA.
+
+Only transport lives here; what is served comes from :meth:`CertificateAuthority.crl` and
+:func:`labkit.revocation.ocsp.respond`. Both servers listen on 127.0.0.1 only, in a daemon thread:
+
+    with OcspServer(issuing) as responder:          # openssl ocsp -index index.txt -CA ca.pem -port N
+        query(responder.url, leaf, issuing.certificate)
+    with CrlServer(issuing) as cdp:                 # the crlDistributionPoints URL the certificates carry
+        urllib.request.urlopen(cdp.url).read()
+
+Time is an input: ``clock`` is a callable returning "now" (default: the lab clock, read at each request). Pass
+``clock=lab.now_real`` when a real tool such as ``openssl ocsp`` checks the answers against the machine's clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import gzip
+import http.server
+import io
+import socket
+import threading
+import urllib.parse
+import zipfile
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
+
+from .. import lab
+from ..errors import LabError, PolicyError
+from ..loading import load_crl
+from .ocsp import CHAPTER, MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
+
+__all__ = ["CrlServer", "OcspServer", "free_port", "down_url"]
+
+_CRL_CHAPTER = "guide chapter 8 (Certificate Revocation Lists (CRLs))"
+_HOST = "127.0.0.1"
+_POLL = 0.05  # seconds: how long stop() may wait for the serving loop to notice
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (to put in a CA's URLs before serving)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((_HOST, 0))
+        return probe.getsockname()[1]
+
+
+def down_url(path: str = "/") -> str:
+    """A URL on 127.0.0.1 where nothing listens: a responder that is down (connections are refused at once)."""
+    return f"http://{_HOST}:{free_port()}{path}"
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    service: _Service
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: _HTTPServer
+    server_version = "labkit"
+    sys_version = ""
+
+    def log_message(self, format: str, *args) -> None:
+        self.server.service.log.append(format % args)  # to a list, never to stderr
+
+    def send_body(self, status: int, content_type: str, body: bytes, *, head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+class _Service:
+    """Start, stop and context management shared by both servers."""
+
+    kind = "service"
+    handler: type[_Handler] = _Handler
+
+    def __init__(self, *, port: int = 0, clock: Callable[[], _dt.datetime] | None = None):
+        self._wanted = port
+        self._port: int | None = None
+        self.clock = clock or lab.now
+        self.log: list[str] = []  # one line per request ("POST / HTTP/1.0" 200 -)
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def now(self) -> _dt.datetime:
+        return lab.now(self.clock())
+
+    @property
+    def port(self) -> int:
+        return self._port if self._port is not None else self._wanted
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{_HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self):
+        """Listen on 127.0.0.1 (``port=0``: a free port) and serve in a daemon thread; returns the server."""
+        if self._server is not None:
+            return self
+        try:
+            server = _HTTPServer((_HOST, self._wanted), self.handler)
+        except OSError as exc:
+            raise LabError(f"Cannot listen on {_HOST}:{self._wanted}: {exc.strerror or exc}; stop what uses the "
+                           "port or choose another", rule="server-port", value=self._wanted,
+                           chapter=CHAPTER if self.kind == "ocsp" else _CRL_CHAPTER) from None
+        server.service = self
+        self._server, self._port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL},
+                                        name=f"labkit-{self.kind}-{self._port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and join the thread (calling it again does nothing)."""
+        server, thread, self._server, self._thread = self._server, self._thread, None, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"serving {self.url}" if self.running else "stopped"
+        return f"{type(self).__name__}({state})"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/"
+
+
+# -- CRL distribution point ----------------------------------------------------------------------------------------
+
+_CRL_FORMATS = {"der": "application/pkix-crl", "pem": "application/x-pem-file", "zip": "application/zip",
+                "gz": "application/gzip"}
+
+
+class _CrlHandler(_Handler):
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def _serve(self, *, head: bool) -> None:
+        service: CrlServer = self.server.service  # type: ignore[assignment]
+        fmt = service.routes.get(urllib.parse.urlsplit(self.path).path)
+        if fmt is None:
+            known = " ".join(sorted(service.routes))
+            self.send_body(404, "text/plain; charset=utf-8", f"No CRL here; try {known}\n".encode(), head=head)
+            return
+        try:
+            body = service.body(fmt)
+        except Exception as exc:  # a broken CRL file: tell the client, keep serving
+            self.log_error("cannot read the CRL: %s", exc)
+            self.send_body(500, "text/plain; charset=utf-8", b"The CA's CRL cannot be read\n", head=head)
+            return
+        self.send_body(200, _CRL_FORMATS[fmt], body, head=head)
+
+
+class CrlServer(_Service):
+    """Serve the CRL ``ca`` last published (``crl/ca.crl.pem``), re-read at each request.
+
+    Paths: the path of the CA's CRL URL (``ca.config.crl_url``; ``path`` overrides; default ``/ca.crl``) as DER, and
+    beside it, with the same stem, ``.crl`` and ``.der`` (DER), ``.pem`` (PEM), ``.zip`` (a zip holding the PEM) and
+    ``.gz`` (gzip of the DER). Anything else is 404. If the CA never published a CRL, :meth:`start` publishes one
+    (``ca.crl(at=clock())``), which needs the CA key; publish again with ``ca.crl()`` or ``labkit ca crl`` and the
+    next download has it.
+    """
+
+    kind = "crl"
+    handler = _CrlHandler
+
+    def __init__(self, ca, *, port: int = 0, path: str | None = None,
+                 clock: Callable[[], _dt.datetime] | None = None):
+        super().__init__(port=port, clock=clock)
+        self.ca = ca
+        configured = path or (urllib.parse.urlsplit(ca.config.crl_url).path if ca.config.crl_url else "")
+        configured = "/" + (configured or "/ca.crl").lstrip("/")
+        suffix = PurePosixPath(configured).suffix
+        stem = configured[: -len(suffix)] if suffix in (".crl", ".der", ".pem") else configured
+        self.path = configured
+        self.routes: dict[str, str] = {configured: "der", stem + ".crl": "der", stem + ".der": "der",
+                                       stem + ".pem": "pem", stem + ".zip": "zip", stem + ".gz": "gz"}
+        self._stem_path, self._stem = stem, PurePosixPath(stem).name or "ca"
+
+    @property
+    def url(self) -> str:
+        """The URL of the CRL in DER, as a crlDistributionPoints extension names it."""
+        return self.base_url + self.path
+
+    def url_for(self, suffix: str) -> str:
+        """The URL of one variant: ``url_for(".pem")``, ``.der``, ``.crl``, ``.zip`` or ``.gz``."""
+        path = self._stem_path + suffix
+        if path not in self.routes:
+            raise LabError("The CRL is served as .crl, .der, .pem, .zip or .gz", rule="crl-variant", value=suffix,
+                           chapter=_CRL_CHAPTER)
+        return self.base_url + path
+
+    def start(self):
+        if not self.ca.config.crl.exists():
+            self.ca.crl(at=self.now())
+        return super().start()
+
+    def body(self, fmt: str) -> bytes:
+        """The current CRL as served in ``fmt`` (``der``, ``pem``, ``zip`` or ``gz``)."""
+        crl = load_crl(self.ca.config.crl.read_bytes())
+        der = crl.public_bytes(serialization.Encoding.DER)
+        if fmt == "der":
+            return der
+        if fmt == "gz":
+            return gzip.compress(der, mtime=0)  # mtime 0: the same bytes for the same CRL
+        pem = crl.public_bytes(serialization.Encoding.PEM)
+        if fmt == "pem":
+            return pem
+        buffer = io.BytesIO()
+        stamp = crl.last_update_utc
+        info = zipfile.ZipInfo(f"{self._stem}.pem", date_time=(max(stamp.year, 1980), *stamp.timetuple()[1:6]))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(info, pem)
+        return buffer.getvalue()
+
+
+# -- OCSP responder ------------------------------------------------------------------------------------------------
+
+class _OcspHandler(_Handler):
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        service: OcspServer = self.server.service  # type: ignore[assignment]
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_MESSAGE:
+            self.close_connection = True
+            self.send_body(200, MEDIA_RESPONSE, service.answer(b""))  # malformedRequest
+            return
+        body = self.rfile.read(length)
+        if self.headers.get_content_type() != MEDIA_REQUEST:
+            self.log_error("request Content-Type is %s, not %s", self.headers.get_content_type(), MEDIA_REQUEST)
+        self.send_body(200, MEDIA_RESPONSE, service.answer(body))
+
+    def do_GET(self) -> None:
+        """RFC 6960 appendix A.1: ``GET {url}/{url-encoding of base-64 encoding of the DER request}``."""
+        service: OcspServer = self.server.service  # type: ignore[assignment]
+        path = urllib.parse.urlsplit(self.path).path
+        prefix = service.path.rstrip("/") + "/"
+        encoded = path[len(prefix):] if path.startswith(prefix) else path.lstrip("/")
+        try:
+            der = base64.b64decode(urllib.parse.unquote(encoded), validate=True)
+        except ValueError:
+            der = b""
+        self.send_body(200, MEDIA_RESPONSE, service.answer(der))
+
+
+class OcspServer(_Service):
+    """An OCSP responder for ``ca``: POST (``application/ocsp-request``) at any path, or GET with the base64 request
+    in the URL. Each request reads ``index.txt`` afresh, so a revocation shows in the next answer.
+
+    ``responder`` is ``(certificate, key)`` of a delegated responder (checked here: issued by ``ca`` with the
+    OCSPSigning EKU, and the key matches); None signs with the CA key. ``clock`` gives thisUpdate (default: the lab
+    clock); answers are valid for ``validity_hours``.
+    """
+
+    kind = "ocsp"
+    handler = _OcspHandler
+
+    def __init__(self, ca, *, port: int = 0, responder: tuple | None = None,
+                 clock: Callable[[], _dt.datetime] | None = None, validity_hours: int = 24):
+        super().__init__(port=port, clock=clock)
+        if responder is not None:
+            cert, key = responder
+            check_responder(ca.certificate, cert, at=self.now())
+            if key.public_key() != cert.public_key():
+                raise PolicyError("The responder key does not belong to the responder certificate",
+                                  rule="ocsp-responder-key", value=cert.subject.rfc4514_string(), chapter=CHAPTER)
+        self.ca, self.responder, self.validity_hours = ca, responder, validity_hours
+        self.path = (urllib.parse.urlsplit(ca.config.ocsp_url).path if ca.config.ocsp_url else "") or "/"
+
+    @property
+    def url(self) -> str:
+        """The responder's URL, with the path of the CA's configured OCSP URL (as the AIA names it)."""
+        return self.base_url + self.path
+
+    def answer(self, request_der: bytes) -> bytes:
+        """The DER response to one request, as of the server's clock now; ``internalError`` when the CA cannot
+        answer (its database unreadable, its key locked ...), so the client gets an OCSP answer, not a dropped
+        connection."""
+        try:
+            return respond(self.ca, request_der, responder=self.responder, at=self.now(),
+                           validity_hours=self.validity_hours)
+        except Exception as exc:
+            self.log.append(f"internalError: {exc}")
+            return ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR).public_bytes(
+                serialization.Encoding.DER)
