@@ -316,3 +316,46 @@ def _zone_name(answer) -> tuple[bool, str]:
     if trace.ok:
         return True, "the peer address is now a name in the Expressway-E's certificate, and the zone comes up"
     return False, f"still failing: {trace.outcome.explanation}; look at the E's certificate SANs"
+
+
+# -- 07 CRL checks ----------------------------------------------------------------------------------------------
+
+@_exercise("07.1", "Keep the zone up while the responder is down", "guide chapter 8 (SIP TLS revocation)")
+def _fallback_choice(answer, *, revocation_lab) -> tuple[bool, str]:
+    from .crl_checks import RevocationSettings
+
+    try:
+        settings = RevocationSettings(use_ocsp=True, use_crls=False, fallback=str(answer))
+    except Exception:
+        return False, "the fallback is 'revoked' or 'not-revoked'"
+    result = revocation_lab.run("responder-down", settings)
+    if result.accepted:
+        return True, "with 'treat as not revoked' an unreachable responder does not take the zone down (at a cost: " \
+                     "a revoked certificate would pass too)"
+    return False, "this fallback refuses every certificate whose status cannot be checked"
+
+
+@_exercise("07.2", "Ask the responder", "guide chapter 8 (Online Certificate Status Protocol)")
+def _ocsp_answer(answer, *, certificate) -> tuple[bool, str]:
+    from .revocation import OcspStatus
+
+    if not isinstance(answer, OcspStatus):
+        return False, "pass what revocation.query(...) returned"
+    if answer.status != "revoked":
+        return False, f"the responder says '{answer.status}': revoke the certificate first, then ask again"
+    return True, f"revoked at {answer.revocation_time:%Y-%m-%d %H:%M} ({answer.reason}): the responder reads the " \
+                 "CA database at each request, so the answer changed at once"
+
+
+@_exercise("07.3", "Look a serial up on a big CRL", "guide chapter 8 (Manage Certificate Revocation Lists)")
+def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
+    from .crl_checks import is_revoked
+
+    if not isinstance(answer, bool):
+        return False, "answer True or False"
+    if answer == is_revoked(crl, serial):
+        return True, "right; is_revoked answers from a set of the CRL's serials, built once"
+    return False, "not so: check with is_revoked(crl, serial)"
+
+
+from . import exercises_store  # noqa: E402, F401  (registers 06.x; at the end: it imports this module)

@@ -175,3 +175,47 @@ def test_04_2_owner_is_found_by_key(issuing):
                                        ("jabber.lab.example", False)])
 def test_04_3_profile_name_must_be_the_fqdn_of_the_profile(answer, ok):
     assert bool(check("04.3", answer, profile="DX80SecureProfile", domain="lab.example")) is ok
+
+
+@pytest.fixture
+def revocation_lab(tmp_path):
+    from labkit.crl_lab import RevocationLab
+
+    with RevocationLab(tmp_path / "rlab") as rlab:
+        yield rlab
+
+
+def test_07_exercises_check_real_behaviour(revocation_lab):
+    from labkit import revocation
+    from labkit.crl_checks import bulk_crl
+
+    assert check("07.1", "not-revoked", revocation_lab=revocation_lab)
+    assert not check("07.1", "revoked", revocation_lab=revocation_lab)
+    assert not check("07.1", "ignore", revocation_lab=revocation_lab)
+    cert = revocation_lab.client_certificate("good").certificate
+    good = revocation.query(None, cert, revocation_lab.issuing.certificate)
+    assert not check("07.2", good, certificate=cert)
+    revocation_lab.issuing.revoke(cert, "superseded")
+    assert check("07.2", revocation.query(None, cert, revocation_lab.issuing.certificate), certificate=cert)
+    issuer = revocation_lab.issuing
+    big = bulk_crl(issuer.certificate, issuer._key(), range(0x10000, 0x30000))
+    assert check("07.3", True, crl=big, serial=0x2345F) and not check("07.3", False, crl=big, serial=0x2345F)
+    assert check("07.3", False, crl=big, serial=0x40000) and not check("07.3", "no", crl=big, serial=0x40000)
+
+
+def test_revocation_widget_applies_each_setting(revocation_lab):
+    from labkit.widgets import revocation_settings
+
+    box = revocation_settings(revocation_lab, "responder-down")
+    assert "handshake: OK" in box.pane.value  # the CRL from the distribution point says good
+    box.crls.value = False
+    assert "handshake: OK" in box.pane.value and "fallback" in box.pane.value  # not-revoked by default
+    box.fallback.value = "revoked"
+    assert "REFUSED by the server" in box.pane.value
+    box.state.value = "crl-expired"
+    box.crls.value = True
+    assert "handshake: OK" in box.pane.value  # OCSP comes first and says good
+    box.ocsp.value = False
+    assert "verify_code 12" in box.pane.value  # only the expired CRL is left: OpenSSL refuses
+    box.checking.value = False
+    assert "handshake: OK" in box.pane.value

@@ -1,0 +1,162 @@
+"""The Expressway's Trusted CA certificate and Server certificate pages as widgets (twins: ``labkit.store``).
+
+* :func:`trusted_ca_page` -- paste or upload a PEM file and *Append CA certificate*
+  (:meth:`~labkit.store.TrustedCaList.append`); the list as a table; *View (decoded)* and *Delete* one entry by
+  number or fingerprint; *Reset to default CA certificate*;
+* :func:`server_certificate_page` -- the certificate and private key files and *Upload server certificate data*
+  (:meth:`~labkit.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
+  *Show (decoded)* and *Show (PEM file)* of the current certificate.
+
+Each callback calls one labkit function, then redraws the page from the store; a refusal shows its message.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from ..errors import LabkitError
+from ..store import CertificateStore, Findings
+from ._common import result_pane, show_error, show_text
+
+__all__ = ["trusted_ca_page", "server_certificate_page"]
+
+_WIDE = w.Layout(width="95%")
+
+
+class _TrustedCaPage(w.VBox):
+    def __repr__(self) -> str:
+        return ("Trusted CA certificate page (a widget: paste or upload a PEM file of CA certificates, Append, "
+                "then view, delete or reset entries)")
+
+
+class _ServerCertificatePage(w.VBox):
+    def __repr__(self) -> str:
+        return ("Server certificate page (a widget: give the certificate and private key files, press Upload "
+                "server certificate data, read the warnings, restart)")
+
+
+def _file(upload: w.FileUpload, text: w.Textarea) -> bytes | str:
+    """The uploaded file's bytes if a file was chosen, else the pasted text."""
+    return bytes(upload.value[0]["content"]) if upload.value else text.value
+
+
+def _findings(findings: Findings, done: str) -> tuple[str, bool | None]:
+    if not findings:
+        return done, True
+    return f"{done}\n{findings.text()}", None
+
+
+def _which(text: str) -> int | str:
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) < 8 else text
+
+
+def trusted_ca_page(store: CertificateStore) -> w.VBox:
+    """The trusted CA list of ``store``: append, list, view, delete, reset."""
+    pem = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="8em"))
+    upload = w.FileUpload(accept=".pem,.crt,.cer", multiple=False, description="Select file")
+    append = w.Button(description="Append CA certificate", button_style="primary", layout=w.Layout(width="14em"))
+    table = w.HTML()
+    which = w.Text(description="Entry", placeholder="number or SHA-256 fingerprint")
+    view = w.Button(description="View (decoded)")
+    delete = w.Button(description="Delete", button_style="danger")
+    reset = w.Button(description="Reset to default CA certificate", layout=w.Layout(width="18em"))
+    pane = result_pane()
+
+    def redraw() -> None:
+        frame = store.trusted.list()
+        table.value = frame.to_html() if len(frame) else "<p><i>The trusted CA list is empty.</i></p>"
+
+    def on_append(_) -> None:
+        try:
+            findings = store.trusted.append(_file(upload, pem))
+        except LabkitError as exc:
+            show_error(pane, exc)
+            return
+        upload.value = ()
+        text, ok = _findings(findings, f"Appended; the list has {len(store.trusted)} certificates.")
+        show_text(pane, text, ok=ok)
+        redraw()
+
+    def on_view(_) -> None:
+        try:
+            show_text(pane, store.trusted.view(_which(which.value)))
+        except LabkitError as exc:
+            show_error(pane, exc)
+
+    def on_delete(_) -> None:
+        try:
+            removed = store.trusted.delete(_which(which.value))
+        except LabkitError as exc:
+            show_error(pane, exc)
+            return
+        show_text(pane, "Deleted: " + ", ".join(c.subject.rfc4514_string() for c in removed), ok=True)
+        redraw()
+
+    def on_reset(_) -> None:
+        store.trusted.reset()
+        show_text(pane, f"Reset to the default list ({len(store.trusted)} certificates).", ok=True)
+        redraw()
+
+    append.on_click(on_append)
+    view.on_click(on_view)
+    delete.on_click(on_delete)
+    reset.on_click(on_reset)
+    box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), pem, w.HBox([upload, append]), table,
+                          w.HBox([which, view, delete]), reset, pane])
+    box.store, box.pem, box.upload, box.append, box.table = store, pem, upload, append, table
+    box.which, box.view, box.delete, box.reset, box.pane = which, view, delete, reset, pane
+    redraw()
+    return box
+
+
+def server_certificate_page(store: CertificateStore) -> w.VBox:
+    """The server certificate of ``store``: upload a certificate (and key), read the warnings, restart, show."""
+    cert_text = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="6em"))
+    cert_file = w.FileUpload(accept=".pem,.crt,.cer", multiple=False,
+                             description="Select the server certificate file", layout=w.Layout(width="22em"))
+    key_text = w.Textarea(placeholder="-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
+                          "Expressway)", layout=w.Layout(width="95%", height="6em"))
+    key_file = w.FileUpload(accept=".pem,.key", multiple=False, description="Select the server private key file",
+                            layout=w.Layout(width="22em"))
+    upload = w.Button(description="Upload server certificate data", button_style="primary",
+                      layout=w.Layout(width="18em"))
+    restart = w.Button(description="Restart")
+    pane, status, decoded, pem = result_pane(), result_pane(), result_pane(), result_pane()
+
+    def redraw() -> None:
+        server = store.server
+        lines = [f"ALARM: {alarm}" for alarm in server.alarms]
+        if server.restart_required:
+            lines.append("Restart required: the uploaded certificate is used after the next restart.")
+        show_text(status, "\n".join(lines), ok=False if lines else None)
+        cert = server.current_certificate
+        show_text(decoded, server.view() if cert is not None else "(no server certificate yet)")
+        show_text(pem, server.pem() if cert is not None else "")
+
+    def on_upload(_) -> None:
+        key = _file(key_file, key_text)
+        try:
+            findings = store.server.upload(_file(cert_file, cert_text), key or None)
+        except LabkitError as exc:
+            show_error(pane, exc)
+            return
+        cert_file.value = key_file.value = ()
+        text, ok = _findings(findings, "Files uploaded.")
+        show_text(pane, text, ok=ok)
+        redraw()
+
+    def on_restart(_) -> None:
+        show_text(pane, store.server.restart(), ok=True)
+        redraw()
+
+    upload.on_click(on_upload)
+    restart.on_click(on_restart)
+    box = _ServerCertificatePage([
+        w.HTML("<b>Server certificate</b>"), cert_text, cert_file, key_text, key_file, w.HBox([upload, restart]),
+        pane, status, w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
+    box.store, box.cert_text, box.cert_file = store, cert_text, cert_file
+    box.key_text, box.key_file = key_text, key_file
+    box.upload, box.restart, box.pane, box.status, box.decoded, box.pem = upload, restart, pane, status, decoded, pem
+    redraw()
+    return box
