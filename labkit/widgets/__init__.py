@@ -3,6 +3,7 @@
 Each has a non-widget twin in the core package (noted in its docstring) and a headless test.
 """
 
+from .acme import acme_page
 from .ca_form import sign_form
 from .csr_form import csr_form
 from .decoder import decoder
@@ -13,4 +14,4 @@ from .tls_lab import failure_lab
 from .welcome import widget_check
 
 __all__ = ["widget_check", "signature_lab", "decoder", "sign_form", "csr_form", "failure_lab", "revocation_settings",
-           "trusted_ca_page", "server_certificate_page"]
+           "trusted_ca_page", "server_certificate_page", "acme_page"]

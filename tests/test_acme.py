@@ -1,0 +1,280 @@
+"""ACME on the Expressway-E (guide chapter 5) against a real Pebble, and the renewal model on the lab clock."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+from cryptography import x509
+
+from labkit import acme_lab, lab
+from labkit.acme_lab import (
+    AcmeAccount,
+    AcmePage,
+    ChallengeHost,
+    Pebble,
+    deploy,
+    order_certificate,
+    renewal_schedule,
+    renewal_timeline,
+    revoke,
+    verify_chain,
+)
+from labkit.errors import InputError, LabError, PolicyError
+from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
+from labkit.revocation.servers import free_port
+from labkit.store import CertificateStore
+
+NO_PEBBLE = "pebble is not installed (apt-get install pebble; make test installs it as root)"
+needs_pebble = pytest.mark.skipif(not acme_lab.pebble_available(), reason=NO_PEBBLE)
+EXPE_NAMES = ["expe.lab.example", "mra.lab.example", "collab-edge.lab.example"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_pebble_left_behind():
+    """At the end of the session, no Pebble or challtestsrv that labkit started is still running."""
+    yield
+    if shutil.which("pgrep") is None:
+        return
+    found = subprocess.run(["pgrep", "-f", "pebble"], capture_output=True, text=True).stdout.split()
+    alive = {int(pid) for pid in found} & set(acme_lab.STARTED_PIDS)
+    assert not alive, f"pebble processes left running: {sorted(alive)}"
+
+
+@pytest.fixture(scope="module")
+def pebble():
+    if not acme_lab.pebble_available():
+        pytest.skip(NO_PEBBLE)
+    with Pebble() as server:
+        yield server
+    assert not server.running
+
+
+@pytest.fixture(scope="module")
+def account(pebble):
+    return AcmeAccount.register(pebble, "certadmin@lab.example", accept_terms=True)
+
+
+def expe_node(key_name: str = "expe-1", fqdn: str = "expe.lab.example") -> ExpresswayNode:
+    node = ExpresswayNode(fqdn, "expressway-e")
+    node.generate_csr(CsrRequest(role="expressway-e", fqdn=fqdn, additional_names=("mra.lab.example",),
+                                 ucm_registration_domains=("lab.example",), ucm_domain_format="collab-edge",
+                                 **LAB_SUBJECT), key=lab.fixture_key(key_name))
+    return node
+
+
+def sans(cert: x509.Certificate) -> list[str]:
+    return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName)
+
+
+# -- end to end --------------------------------------------------------------------------------------------------
+
+@needs_pebble
+def test_order_deploy_revoke_end_to_end(pebble, account, tmp_path):
+    node = expe_node("expe-1")
+    store = CertificateStore(node)
+    host = ChallengeHost(pebble.http_port)
+    chain_pem = order_certificate(account, node, host=host)
+
+    # Pebble really fetched every challenge file from labkit's virtual host, which is down again
+    assert host.requests and all(method == "GET" and path.startswith("/.well-known/acme-challenge/") and status == 200
+                                 for method, path, status in host.requests)
+    assert len({path for _, path, _ in host.requests}) == 3  # one token per name
+    assert not host.running
+
+    leaf, intermediate = acme_lab._certificates(chain_pem)
+    assert sans(leaf) == EXPE_NAMES
+    assert (leaf.not_valid_after_utc - leaf.not_valid_before_utc).days in (89, 90)
+    roots = pebble.roots()
+    assert verify_chain(chain_pem, roots)
+    # ... and the real tool agrees
+    if shutil.which("openssl"):
+        root_file, chain_file, leaf_file = tmp_path / "root.pem", tmp_path / "int.pem", tmp_path / "leaf.pem"
+        root_file.write_text(roots.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
+        chain_file.write_text(roots.split("-----END CERTIFICATE-----\n", 1)[1])
+        leaf_file.write_text(chain_pem.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
+        run = subprocess.run(["openssl", "verify", "-CAfile", root_file, "-untrusted", chain_file, leaf_file],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+    # deploy: in service at once, Pebble's root and intermediate trusted
+    done = deploy(store, chain_pem, roots)
+    assert node.certificate == leaf and node.pending_csr is None
+    assert store.server.active_certificate == leaf and not store.server.restart_required
+    assert {c.subject for c in done.appended} == {c.subject for c in acme_lab._certificates(roots)}
+    assert intermediate in store.trusted.entries
+    assert store.chain_check(leaf, at=lab.now_real())
+
+    # the certificate in use cannot be revoked; a superseded one can, and Pebble says so
+    with pytest.raises(PolicyError) as refused:
+        revoke(account, leaf, "superseded", node=node)
+    assert refused.value.rule == "acme-revoke-in-use"
+    node.generate_csr(CsrRequest(role="expressway-e", fqdn="expe.lab.example", **LAB_SUBJECT),
+                      key=lab.fixture_key("expe-2"))
+    successor = order_certificate(account, node)
+    deploy(store, successor, roots)
+    assert pebble.cert_status(leaf.serial_number)["Status"] == "Valid"
+    status = revoke(account, leaf, "superseded", node=node)
+    assert status["Status"] == "Revoked"
+    assert acme_lab.is_revoked(pebble, leaf)
+    assert not acme_lab.is_revoked(pebble, node.certificate)
+
+
+@needs_pebble
+def test_acme_page_flow(pebble):
+    page = AcmePage(expe_node("expe-2"))
+    with pytest.raises(PolicyError, match="acme-account"):
+        page.sign()
+    with pytest.raises(PolicyError) as no_terms:
+        page.register(pebble, "certadmin@lab.example", accept_terms=False)
+    assert no_terms.value.rule == "acme-terms"
+    assert page.register(pebble, "certadmin@lab.example", True).startswith("Account registered")
+    assert "collab-edge.lab.example" in page.sign()
+    assert "ACME certificate staged: True" in page.status()
+    assert "without a restart" in page.deploy()
+    assert "ACME certificate staged: False" in page.status()
+    with pytest.raises(PolicyError, match="acme-nothing-pending"):
+        page.deploy()
+    assert page.automate(["Mon", "Thu"], "02:30") == "Automated mode on: deployment on Monday, Thursday at 02:30"
+
+
+# -- the virtual host --------------------------------------------------------------------------------------------
+
+def _status(url: str, method: str = "GET") -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=3) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_virtual_host_serves_only_challenge_files():
+    port = free_port()
+    with ChallengeHost(port, {"tok-EN_1": "tok-EN_1.thumbprint"}) as host:
+        with urllib.request.urlopen(f"{host.url}/.well-known/acme-challenge/tok-EN_1", timeout=3) as response:
+            assert response.read() == b"tok-EN_1.thumbprint"
+        for path in ("/", "/.well-known/", "/.well-known/acme-challenge/", "/.well-known/acme-challenge/other",
+                     "/.well-known/acme-challenge/../acme-challenge/tok-EN_1", "/index.html", "/etc/passwd"):
+            assert _status(host.url + path) == 404, path
+        for method in ("POST", "PUT", "DELETE", "OPTIONS", "HEAD"):
+            assert _status(f"{host.url}/.well-known/acme-challenge/tok-EN_1", method) == 404, method
+    assert not host.running
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/acme-challenge/tok-EN_1", timeout=2)
+
+
+# -- failures ----------------------------------------------------------------------------------------------------
+
+def test_pebble_not_installed(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert not acme_lab.pebble_available()
+    with pytest.raises(LabError) as missing, Pebble():
+        pass
+    assert missing.value.rule == "pebble-installed"
+    assert "apt-get install pebble" in str(missing.value) and "make test" in str(missing.value)
+
+
+@needs_pebble
+def test_terms_must_be_accepted(pebble):
+    with pytest.raises(PolicyError) as refused:
+        AcmeAccount.register(pebble, "certadmin@lab.example", accept_terms=False)
+    assert refused.value.rule == "acme-terms"
+    with pytest.raises(InputError, match="acme-email"):
+        AcmeAccount.register(pebble, "not an address", accept_terms=True)
+
+
+@needs_pebble
+def test_challenge_not_served_fails_validation(account):
+    node = expe_node("expe-2")
+    with pytest.raises(PolicyError) as failed:
+        order_certificate(account, node, serve=False)
+    assert failed.value.rule == "acme-challenge-failed"
+    assert "connection refused" in failed.value.message  # Pebble's own words
+    assert node.pending_csr is not None and node.certificate is None
+
+
+@needs_pebble
+def test_name_that_does_not_resolve(pebble, account):
+    node = expe_node("expe-2", fqdn="gone.lab.example")
+    pebble.break_dns("gone.lab.example")
+    try:
+        with pytest.raises(PolicyError) as failed:
+            order_certificate(account, node)
+    finally:
+        pebble.fix_dns("gone.lab.example")
+    assert failed.value.rule == "acme-name-not-resolved"
+    assert "gone.lab.example" in failed.value.message
+
+
+def test_acme_is_for_the_expressway_e_only():
+    with pytest.raises(PolicyError, match="acme-expressway-e-only"):
+        AcmePage(ExpresswayNode("expc.lab.example", "expressway-c"))
+
+
+# -- renewal on the lab clock ------------------------------------------------------------------------------------
+
+def test_renewal_at_two_thirds_twice_a_day_deterministic():
+    issued = lab.DEFAULT_INSTANT
+    events = renewal_schedule(issued, days_of_week=["Monday", "Thursday"], time_of_day="02:30", seed=7,
+                              failed_attempts=3)
+    attempts = [e for e in events if e.kind == "attempt" and e.generation == 1]
+    assert attempts[0].when.date() == (issued + _dt.timedelta(days=60)).date()  # day 60 of 90
+    per_day: dict = {}
+    for e in attempts:
+        per_day.setdefault(e.when.date(), []).append(e)
+    assert [len(v) for v in per_day.values()] == [2, 2]  # two attempts a day; the fourth one succeeds
+    assert [e.ok for e in attempts] == [False, False, False, True]
+    deployed = next(e for e in events if e.kind == "deployed" and e.generation == 1)
+    assert deployed.when > attempts[-1].when and deployed.when.strftime("%a %H:%M") in ("Mon 02:30", "Thu 02:30")
+    assert events == renewal_schedule(issued, days_of_week=["Monday", "Thursday"], time_of_day="02:30", seed=7,
+                                      failed_attempts=3)
+    assert events != renewal_schedule(issued, days_of_week=["Monday", "Thursday"], time_of_day="02:30", seed=8,
+                                      failed_attempts=3)
+    assert events == sorted(events, key=lambda e: e.when)
+    # with 90-day certificates renewed on day 60, a year needs about six certificates
+    assert 5 <= max(e.generation for e in events) <= 7
+
+
+def test_renewal_schedule_refusals_and_figure():
+    with pytest.raises(InputError, match="acme-schedule-day"):
+        renewal_schedule(days_of_week=["Someday"])
+    with pytest.raises(InputError, match="acme-schedule-time"):
+        renewal_schedule(time_of_day="25:00")
+    with pytest.raises(InputError, match="acme-renew-fraction"):
+        renewal_schedule(renew_fraction=1.5)
+    fig = renewal_timeline(renewal_schedule(horizon_days=200))
+    assert len(fig.axes) == 1 and "two-thirds" in fig.axes[0].get_title()
+
+
+def test_acme_page_widget_clicks_through_the_expressway_steps():
+    import shutil as _shutil
+
+    if not _shutil.which("pebble"):
+        pytest.skip("pebble is not installed (make test installs it as root)")
+    from labkit.acme_lab import AcmePage, Pebble
+    from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
+    from labkit.widgets import acme_page
+
+    node = ExpresswayNode("expe.lab.example", "expressway-e")
+    node.generate_csr(CsrRequest(role="expressway-e", fqdn="expe.lab.example", **LAB_SUBJECT),
+                      key=lab.fixture_key("expe-1"))
+    with Pebble() as pebble:
+        box = acme_page(AcmePage(node), pebble)
+        box.deploy.click()
+        assert "acme-nothing-pending" in box.pane.value  # deploy before sign: the page says why
+        box.terms.value = False
+        box.register.click()
+        assert "acme-terms" in box.pane.value
+        box.terms.value = True
+        box.email.value = "admin@lab.example"
+        box.register.click()
+        assert "Account registered" in box.pane.value, box.pane.value
+        box.sign.click()
+        assert "staged" in box.pane.value
+        box.deploy.click()
+        assert "without a restart" in box.pane.value and node.certificate is not None
