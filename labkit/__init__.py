@@ -9,5 +9,13 @@ __version__ = "0.1.0"
 from . import lab  # noqa: E402
 from .errors import InputError, LabError, LabkitError, PasswordError, PolicyError, WrongTypeError  # noqa: E402
 
-__all__ = ["__version__", "lab", "LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError",
-           "LabError"]
+
+def progress(notebook: str | None = None):
+    """Which exercises pass in this session, as a table (see ``labkit.exercises.progress``)."""
+    from .exercises import progress as _progress
+
+    return _progress(notebook)
+
+
+__all__ = ["__version__", "lab", "progress", "LabkitError", "InputError", "WrongTypeError", "PasswordError",
+           "PolicyError", "LabError"]

@@ -21,7 +21,7 @@ from . import lab, pki
 from .decode import fingerprint
 from .errors import LabError
 
-__all__ = ["Exercise", "Result", "EXERCISES", "check", "mystery_signature"]
+__all__ = ["Exercise", "Result", "EXERCISES", "check", "progress", "mystery_signature"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
+_RESULTS: dict[str, Result] = {}  # the latest result of each exercise checked in this session
 
 
 def _exercise(ex_id: str, title: str, chapter: str):
@@ -72,7 +73,23 @@ def check(exercise_id: str, *answer, **context) -> Result:
         passed, message = EXERCISES[exercise_id].checker(*answer, **context)
     except TypeError as exc:
         passed, message = False, f"the answer is not in the expected form ({exc})"
-    return Result(exercise_id, passed, message)
+    result = Result(exercise_id, passed, message)
+    _RESULTS[exercise_id] = result
+    return result
+
+
+def progress(notebook: str | None = None):
+    """Which exercises pass in this session, as a table (``notebook="01"`` for one notebook's)."""
+    import pandas as pd
+
+    rows = []
+    for ex in EXERCISES.values():
+        if notebook and not ex.id.startswith(f"{notebook}."):
+            continue
+        result = _RESULTS.get(ex.id)
+        status = "not tried" if result is None else ("pass" if result.passed else "not yet")
+        rows.append({"exercise": ex.id, "title": ex.title, "status": status, "guide": ex.chapter})
+    return pd.DataFrame(rows, columns=["exercise", "title", "status", "guide"])
 
 
 # -- 00 welcome -------------------------------------------------------------------------------------------------

@@ -219,3 +219,14 @@ def test_revocation_widget_applies_each_setting(revocation_lab):
     assert "verify_code 12" in box.pane.value  # only the expired CRL is left: OpenSSL refuses
     box.checking.value = False
     assert "handshake: OK" in box.pane.value
+
+
+def test_progress_shows_pass_not_yet_and_not_tried():
+    import labkit
+
+    check("01.3", ["generate a key", "create a CSR", "CA signs the certificate"])
+    check("01.4", "nonsense", certificate=pki.lab_chain().root.certificate)
+    table = labkit.progress("01").set_index("exercise")
+    assert table.loc["01.3", "status"] == "pass" and table.loc["01.4", "status"] == "not yet"
+    assert set(table["status"]) <= {"pass", "not yet", "not tried"}
+    assert len(labkit.progress()) == len(EXERCISES) >= 20
