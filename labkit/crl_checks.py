@@ -4,9 +4,9 @@
 * :class:`CrlStore` -- the node's CRLs: automatic updates from a list of URLs at a daily time, and one manually
   uploaded PEM file (each upload replaces the previous one). Automatically downloaded CRLs override the manual ones,
   except for SIP TLS, which uses both. An expired CRL makes every certificate of its CA count as revoked;
-* :class:`RevocationSettings` -- *Configuration > SIP > Advanced*: checking on or off, use OCSP, use CRLs, allow
-  CRL downloads from the certificates' distribution points, and the fallback when no source can tell (treat as
-  revoked, or treat as not revoked, the default);
+* :class:`RevocationSettings` -- *Configuration > SIP*, *Certificate revocation checking*: checking on or off,
+  use OCSP, use CRLs, allow CRL downloads from the certificates' distribution points, and the fallback when no
+  source can tell (treat as revoked, or treat as not revoked, the default);
 * :func:`decide` -- the decision for one peer certificate, with every step explained;
 * :func:`sip_tls_handshake` -- a real handshake in which the verifying side applies the settings: CRLs are loaded into
   its TLS context, so OpenSSL itself refuses a revoked certificate or an expired CRL; an OCSP answer (queried before

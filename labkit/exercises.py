@@ -289,7 +289,8 @@ def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
         return False, f"since X12.6 the name must be an FQDN: {problem}"
     if given.lower() != f"{profile}.{domain}".lower():
         return False, f"keep the profile's name and make it fully qualified in {domain}"
-    return True, "an FQDN, and the same name as the profile in Unified CM, so TLS phones using it can register"
+    return True, ("an FQDN: rename the profile to it on Unified CM and give the same name on the Expressway-C, so "
+                  "TLS phones using it can register through MRA")
 
 
 # -- 02 TLS handshake -------------------------------------------------------------------------------------------

@@ -641,8 +641,8 @@ class ServerCertificateSlot:
             findings.append(Finding("security-level", "warning", "the security level is not acceptable: "
                                     + " and ".join(weak), _CH7))
         if _cn(cert) is None:
-            findings.append(Finding("cn-missing", "warning", "the subject has no CN; an alarm is raised too, "
-                                    "because MRA, Jabber Guest and the CMS Web Proxy need it", _CH7))
+            findings.append(Finding("cn-missing", "warning", "the subject has no CN, and an alarm follows: MRA, "
+                                    "Jabber Guest and the CMS Web Proxy depend on the CN", _CH7))
         verdict = self._trusted.chain_check(cert)
         if not verdict:
             findings.append(Finding("ca-not-recognised", "warning", f"the CA is not recognised: {verdict.reason}",

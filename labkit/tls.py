@@ -40,13 +40,14 @@ FIVE_STEPS = (
     ("1. client hello", "the client offers its versions and cipher suites and a random number", ("ClientHello",)),
     ("2. server hello + certificate", "the server picks a version and suite, sends its random and its certificate",
      ("ServerHello", "Certificate", "EncryptedExtensions", "ServerHelloDone", "CertificateRequest")),
-    ("3. client verifies", "the client checks the certificate chain against its trusted CAs (and revocation); with "
-     "CertificateVerify the server proves it holds the certificate's private key", ("CertificateVerify",)),
+    ("3. client verifies", "a local check, no message of its own: the client checks the chain against its trusted "
+     "CAs (and revocation); CertificateVerify then proves the server holds the certificate's private key",
+     ("CertificateVerify",)),
     ("4. key exchange", "TLS 1.2 with RSA: the client sends a premaster secret encrypted with the server's public "
      "key; ECDHE: both sides send key shares (TLS 1.3: inside the two hellos) and the certificate key only signs",
      ("ClientKeyExchange", "ServerKeyExchange")),
     ("5. shared secret", "both sides derive the session keys from the secret and the two randoms; Finished proves "
-     "they agree", ("ChangeCipherSpec", "Finished")),
+     "they agree (in TLS 1.3, ChangeCipherSpec is only a compatibility dummy)", ("ChangeCipherSpec", "Finished")),
 )
 
 _VERIFY_CODES = {
@@ -58,7 +59,8 @@ _VERIFY_CODES = {
         "intermediate CA certificate",
     21: "the chain cannot be verified: an intermediate CA certificate is missing",
     23: "the certificate has been revoked (it is on the CA's CRL)",
-    26: "the certificate is not allowed for this purpose: its Extended Key Usage lacks serverAuth or clientAuth",
+    26: "the certificate is not allowed for this purpose: its Extended Key Usage lacks the purpose needed here "
+        "(clientAuth for a TLS client certificate, serverAuth for a server's)",
     62: "the name the client asked for is not in the certificate's subject alternative names",
     3: "no CRL was found for a certificate that must be checked",
 }

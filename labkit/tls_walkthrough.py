@@ -49,7 +49,7 @@ class Walkthrough:
         import pandas as pd
 
         rows = [{"step": s.name, **({"value": s.short()} if values else {}), "how labkit computes it": s.how,
-                 "checked against": s.check, "equal": {True: "yes", False: "NO", None: "-"}[s.ok]}
+                 "checked against": s.check, "check passed": {True: "yes", False: "NO", None: "-"}[s.ok]}
                 for s in self.steps]
         return pd.DataFrame(rows)
 
