@@ -36,7 +36,6 @@ import signal
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,8 +52,8 @@ from . import lab
 from .certs import CertSpec, issue
 from .errors import InputError, LabError, PolicyError
 from .expressway import ExpresswayNode
+from .httpd import BackgroundServer, free_port
 from .loading import load_all
-from .revocation.servers import free_port
 from .store import CertificateStore
 
 __all__ = [
@@ -374,7 +373,7 @@ class _ChallengeServer(http.server.ThreadingHTTPServer):
     host: ChallengeHost
 
 
-class ChallengeHost:
+class ChallengeHost(BackgroundServer):
     """The Expressway-E's short-lived virtual host for HTTP-01 (chapter 5): ``GET
     /.well-known/acme-challenge/<token>`` answers the key authorization of a pending challenge; anything else,
     any other method, and any directory gets 404. It listens on 127.0.0.1 only, and only while validation runs.
@@ -383,50 +382,25 @@ class ChallengeHost:
     request (Pebble's fetches, for instance).
     """
 
+    thread_name = "labkit-acme-vhost"
+
     def __init__(self, port: int, resources: Mapping[str, str] | None = None):
-        self.port = port
+        super().__init__(port)
         self.resources: dict[str, str] = dict(resources or {})
         self.requests: list[tuple[str, str, int]] = []
-        self._server: _ChallengeServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def url(self) -> str:
         return f"http://{_HOST}:{self.port}"
 
-    def start(self) -> ChallengeHost:
-        if self._server is not None:
-            return self
-        try:
-            server = _ChallengeServer((_HOST, self.port), _ChallengeHandler)
-        except OSError as exc:
-            raise LabError(f"The ACME virtual host cannot listen on {_HOST}:{self.port}: {exc.strerror or exc}",
-                           rule="acme-virtual-host-port", value=self.port, chapter=CHAPTER) from None
+    def _make_server(self, address):
+        server = _ChallengeServer(address, _ChallengeHandler)
         server.host = self
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"labkit-acme-vhost-{self.port}", daemon=True)
-        self._thread.start()
-        return self
+        return server
 
-    def stop(self) -> None:
-        server, thread, self._server, self._thread = self._server, self._thread, None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> ChallengeHost:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _listen_error(self, exc: OSError) -> LabError:
+        return LabError(f"The ACME virtual host cannot listen on {_HOST}:{self.port}: {exc.strerror or exc}",
+                        rule="acme-virtual-host-port", value=self.port, chapter=CHAPTER)
 
     def __repr__(self) -> str:
         return f"ChallengeHost({'serving ' + self.url if self.running else 'stopped'}, {len(self.resources)} tokens)"

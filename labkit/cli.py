@@ -14,8 +14,8 @@ from . import __version__, lab
 from .convert import FORMATS, convert_file
 from .decode import fingerprint_line, table, text
 from .doctor import ROLES, doctor
-from .errors import InputError, LabkitError
-from .loading import load, load_all, read_file
+from .errors import LabkitError
+from .loading import load_all, read_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,10 +89,7 @@ def _decode(args) -> None:
 def _doctor(args) -> int:
     import json
 
-    item = load(read_file(args.file))
-    if item.kind not in ("certificate", "csr"):
-        raise InputError("doctor checks a certificate or a CSR", rule="doctor-input", value=item.description)
-    report = doctor(item.obj, role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
+    report = doctor(read_file(args.file), role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
                     peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
                     chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
                     at=lab.parse_instant(args.at) if args.at else lab.now_real())

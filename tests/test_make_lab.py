@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,11 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from labkit.httpd import free_port
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -37,7 +32,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_lab_serves_the_welcome_notebook(tmp_path):
-    port, token = _free_port(), secrets.token_hex(8)
+    port, token = free_port(), secrets.token_hex(8)
     venv = Path(sys.prefix)  # the environment running the tests already has labkit installed
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}", f"TOKEN={token}", f"VENV={venv}"], cwd=ROOT,

@@ -13,6 +13,7 @@ from conftest import run_cli
 from cryptography.hazmat.primitives import serialization
 
 from labkit import tls
+from labkit.httpd import free_port
 from labkit.tls_lab import SCENARIOS, lab_pki, run_scenario, traversal_endpoints
 
 
@@ -97,11 +98,6 @@ def test_traversal_zone_over_tcp_on_loopback():
 
 # -- labkit handshake against openssl s_server ------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
@@ -126,7 +122,7 @@ def s_server(files, openssl_bin):
     procs = []
 
     def start(*extra: str) -> str:
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", files / "expe.pem",
                                  "-key", files / "expe.key", "-cert_chain", files / "issuing.pem", "-www", *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -186,7 +182,7 @@ def test_cli_text_output_and_bad_input(s_server, files):
     for bad in ("nohostport", "host:99999", "[::1"):
         done = run_cli("handshake", bad)
         assert done.returncode == 2 and b"rule: host-port" in done.stderr
-    done = run_cli("handshake", f"127.0.0.1:{_free_port()}", "--ca", files / "root.pem")
+    done = run_cli("handshake", f"127.0.0.1:{free_port()}", "--ca", files / "root.pem")
     assert done.returncode == 2 and b"tcp-connect" in done.stderr
     done = run_cli("handshake", "127.0.0.1:443", "--cert", files / "expc.pem")
     assert done.returncode == 2 and b"cert-and-key" in done.stderr

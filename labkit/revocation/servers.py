@@ -19,8 +19,6 @@ import datetime as _dt
 import gzip
 import http.server
 import io
-import socket
-import threading
 import urllib.parse
 import zipfile
 from collections.abc import Callable
@@ -31,21 +29,14 @@ from cryptography.x509 import ocsp
 
 from .. import lab
 from ..errors import LabError, PolicyError
+from ..httpd import HOST, BackgroundServer, free_port
 from ..loading import load_crl
 from .ocsp import CHAPTER, MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
 
 __all__ = ["CrlServer", "OcspServer", "free_port", "down_url"]
 
 _CRL_CHAPTER = "guide chapter 8 (Certificate Revocation Lists (CRLs))"
-_HOST = "127.0.0.1"
-_POLL = 0.05  # seconds: how long stop() may wait for the serving loop to notice
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now (to put in a CA's URLs before serving)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((_HOST, 0))
-        return probe.getsockname()[1]
+_HOST = HOST
 
 
 def down_url(path: str = "/") -> str:
@@ -75,67 +66,34 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-class _Service:
-    """Start, stop and context management shared by both servers."""
+class _Service(BackgroundServer):
+    """What both servers share beyond the lifecycle: a clock and a request log."""
 
     kind = "service"
     handler: type[_Handler] = _Handler
 
     def __init__(self, *, port: int = 0, clock: Callable[[], _dt.datetime] | None = None):
-        self._wanted = port
-        self._port: int | None = None
+        super().__init__(port)
+        self.thread_name = f"labkit-{self.kind}"
         self.clock = clock or lab.now
         self.log: list[str] = []  # one line per request ("POST / HTTP/1.0" 200 -)
-        self._server: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def now(self) -> _dt.datetime:
         return lab.now(self.clock())
 
     @property
-    def port(self) -> int:
-        return self._port if self._port is not None else self._wanted
-
-    @property
     def base_url(self) -> str:
         return f"http://{_HOST}:{self.port}"
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self):
-        """Listen on 127.0.0.1 (``port=0``: a free port) and serve in a daemon thread; returns the server."""
-        if self._server is not None:
-            return self
-        try:
-            server = _HTTPServer((_HOST, self._wanted), self.handler)
-        except OSError as exc:
-            raise LabError(f"Cannot listen on {_HOST}:{self._wanted}: {exc.strerror or exc}; stop what uses the "
-                           "port or choose another", rule="server-port", value=self._wanted,
-                           chapter=CHAPTER if self.kind == "ocsp" else _CRL_CHAPTER) from None
+    def _make_server(self, address):
+        server = _HTTPServer(address, self.handler)
         server.service = self
-        self._server, self._port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL},
-                                        name=f"labkit-{self.kind}-{self._port}", daemon=True)
-        self._thread.start()
-        return self
+        return server
 
-    def stop(self) -> None:
-        """Stop serving, close the socket and join the thread (calling it again does nothing)."""
-        server, thread, self._server, self._thread = self._server, self._thread, None, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def _listen_error(self, exc: OSError) -> LabError:
+        return LabError(f"Cannot listen on {_HOST}:{self._wanted}: {exc.strerror or exc}; stop what uses the port or "
+                        "choose another", rule="server-port", value=self._wanted,
+                        chapter=CHAPTER if self.kind == "ocsp" else _CRL_CHAPTER)
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.running else "stopped"
