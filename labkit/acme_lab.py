@@ -208,6 +208,7 @@ class Pebble:
         self._spawn([binaries["pebble"], "-config", str(self.folder / "pebble-config.json"),
                      "-dnsserver", f"{_HOST}:{self.dns_port}"], "pebble.log", env)
         _LIVE.add(self)
+        lab.started(self)
         try:
             self._wait_ready()
         except BaseException:
@@ -248,6 +249,7 @@ class Pebble:
         """Stop Pebble and challtestsrv (their whole process groups) and delete the temporary folder."""
         _stop_processes(self._processes, self.stop_timeout)
         _LIVE.discard(self)
+        lab.stopped(self)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None

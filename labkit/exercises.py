@@ -55,6 +55,7 @@ class Exercise:
 
 EXERCISES: dict[str, Exercise] = {}
 _RESULTS: dict[str, Result] = {}  # the latest result of each exercise checked in this session
+lab.on_reset_all(_RESULTS.clear)
 
 
 def _exercise(ex_id: str, title: str, chapter: str):

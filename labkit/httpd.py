@@ -10,6 +10,7 @@ import http.server
 import socket
 import threading
 
+from . import lab
 from .errors import LabkitError
 
 __all__ = ["HOST", "BackgroundServer", "free_port"]
@@ -70,10 +71,12 @@ class BackgroundServer:
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": _POLL},
                                         name=f"{self.thread_name}-{self._port}", daemon=True)
         self._thread.start()
+        lab.started(self)
         return self
 
     def stop(self) -> None:
         server, thread, self._server, self._thread = self._server, self._thread, None, None
+        lab.stopped(self)
         if server is None:
             return
         server.shutdown()

@@ -22,6 +22,8 @@ import datetime as _dt
 import os
 import re
 import shutil
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -49,6 +51,11 @@ __all__ = [
     "next_serial",
     "workdir",
     "reset",
+    "reset_all",
+    "ResetReport",
+    "started",
+    "stopped",
+    "on_reset_all",
 ]
 
 UTC = _dt.timezone.utc
@@ -261,3 +268,56 @@ def reset(*, workdirs: bool = False) -> None:
     _serials.reset()
     if workdirs:
         shutil.rmtree(_work_root(), ignore_errors=True)
+
+
+# -- the instructor's reset: servers, session state, clock, serials and working folders in one call ---------------
+
+_SERVICES: weakref.WeakSet = weakref.WeakSet()  # running things the lab started (HTTP servers, Pebble): have stop()
+_FORGET: list[Callable[[], None]] = []  # session state other modules keep (exercise results)
+
+
+def started(service) -> None:
+    """Called by a lab server's ``start()``: :func:`reset_all` will stop it."""
+    _SERVICES.add(service)
+
+
+def stopped(service) -> None:
+    """Called by a lab server's ``stop()``."""
+    _SERVICES.discard(service)
+
+
+def on_reset_all(forget: Callable[[], None]) -> Callable[[], None]:
+    """Register a function that clears some session state when :func:`reset_all` runs."""
+    _FORGET.append(forget)
+    return forget
+
+
+@dataclass(frozen=True)
+class ResetReport:
+    """What :func:`reset_all` did: servers stopped and working folders deleted."""
+
+    stopped: tuple[str, ...]
+    removed: tuple[str, ...]
+    instant: _dt.datetime
+
+    def __str__(self) -> str:
+        return (f"lab reset: clock at {self.instant:%Y-%m-%d %H:%M} UTC, serials from {FIRST_SERIAL:#x}; "
+                f"stopped {len(self.stopped)} server(s){': ' + ', '.join(self.stopped) if self.stopped else ''}; "
+                f"deleted {len(self.removed)} working folder(s){': ' + ', '.join(self.removed) if self.removed else ''}"
+                "; exercise results forgotten")
+
+
+def reset_all() -> ResetReport:
+    """Put the whole lab back as a class starts it: stop every server the lab started (CRL, OCSP, ACME host,
+    Pebble), forget exercise results, clock and serial counter back, and delete every working folder."""
+    names = []
+    for service in list(_SERVICES):
+        names.append(f"{type(service).__name__} on port {getattr(service, 'port', '?')}")
+        service.stop()
+        _SERVICES.discard(service)
+    for forget in _FORGET:
+        forget()
+    root = _work_root()
+    removed = tuple(sorted(p.name for p in root.iterdir() if p.is_dir())) if root.is_dir() else ()
+    reset(workdirs=True)
+    return ResetReport(tuple(sorted(names)), removed, DEFAULT_INSTANT)

@@ -25,6 +25,7 @@ from labkit.acme_lab import (
     verify_chain,
 )
 from labkit.errors import InputError, LabError, PolicyError
+from labkit.exercises import check
 from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
 from labkit.revocation.servers import free_port
 from labkit.store import CertificateStore
@@ -136,7 +137,11 @@ def test_acme_page_flow(pebble):
     assert page.register(pebble, "certadmin@lab.example", True).startswith("Account registered")
     assert "collab-edge.lab.example" in page.sign()
     assert "ACME certificate staged: True" in page.status()
+    assert not check("08.1", page, name="mra.lab.example")  # staged is not in service
     assert "without a restart" in page.deploy()
+    assert check("08.1", page, name="mra.lab.example")
+    assert "does not name other.lab.example" in check("08.1", page, name="other.lab.example").message
+    assert not check("08.1", "the page", name="mra.lab.example")
     assert "ACME certificate staged: False" in page.status()
     with pytest.raises(PolicyError, match="acme-nothing-pending"):
         page.deploy()
@@ -238,6 +243,17 @@ def test_renewal_at_two_thirds_twice_a_day_deterministic():
     assert events == sorted(events, key=lambda e: e.when)
     # with 90-day certificates renewed on day 60, a year needs about six certificates
     assert 5 <= max(e.generation for e in events) <= 7
+
+
+def test_08_2_the_schedule_must_deploy_each_renewal_at_least_margin_days_before_expiry():
+    events = renewal_schedule(lab.DEFAULT_INSTANT, days_of_week=["Monday"], time_of_day="02:00", horizon_days=365)
+    deployed = {e.generation: e.when for e in events if e.kind == "deployed"}
+    expires = {e.generation: e.when for e in events if e.kind == "expires"}
+    worst = min((expires[g - 1] - when).days for g, when in deployed.items() if g and g - 1 in expires)
+    assert check("08.2", events, margin_days=worst)
+    refused = check("08.2", events, margin_days=worst + 1)
+    assert not refused and f"only {worst} days before" in refused.message
+    assert not check("08.2", [], margin_days=1) and not check("08.2", "Mondays", margin_days=1)
 
 
 def test_renewal_schedule_refusals_and_figure():

@@ -98,3 +98,36 @@ def test_workdirs_are_created_and_reset_removes_them(tmp_path):
     assert not work.exists()
     with pytest.raises(LabError, match="workdir-name"):
         lab.workdir("../escape")
+
+
+def test_reset_all_stops_lab_servers_forgets_exercises_and_deletes_working_folders():
+    import http.server
+    import socket
+
+    from labkit import exercises, httpd
+
+    class Hello(httpd.BackgroundServer):
+        def _make_server(self, address):
+            return http.server.HTTPServer(address, http.server.BaseHTTPRequestHandler)
+
+    server = Hello().start()
+    port = server.port
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()  # listening
+    exercises.check("00.1", "not a date")
+    assert "00.1" in set(exercises.progress()["exercise"])
+    assert exercises.progress().set_index("exercise").loc["00.1", "status"] != "not tried"
+    folder = lab.workdir("class-of-monday")
+    lab.clock.advance(days=3)
+    lab.next_serial()
+
+    report = lab.reset_all()
+
+    assert not server.running
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+    assert f"Hello on port {port}" in report.stopped and "class-of-monday" in report.removed
+    assert not folder.exists()
+    assert exercises.progress().set_index("exercise").loc["00.1", "status"] == "not tried"
+    assert lab.now() == lab.DEFAULT_INSTANT and lab.next_serial() == lab.FIRST_SERIAL
+    assert "stopped 1 server(s)" in str(report) and "deleted 1 working folder(s)" in str(report)
+    assert lab.reset_all().stopped == ()  # nothing left running; calling it again is harmless
