@@ -60,7 +60,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
-    paths = args.notebooks or sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").rglob("*.ipynb"))
     rows = []
     for path in paths:
         if ".ipynb_checkpoints" in path.parts:

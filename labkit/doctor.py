@@ -53,7 +53,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from . import lab
 from .errors import InputError
 from .names import fqdn_problem, is_fqdn
-from .openssl_text import oid_short_name
+from .openssl_text import name_entries, name_line, oid_short_name
 
 __all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
 
@@ -66,13 +66,13 @@ _APPX_A = "guide appendix A (Troubleshooting)"
 _APPX_E = "guide appendix E (Enable AD CS for 'Client and Server')"
 
 _XMPP_ADDRESS = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
-_ALLOWED_SUBJECT = {
+_ALLOWED_SUBJECT = {oid.dotted_string for oid in (
     NameOID.COUNTRY_NAME, NameOID.STATE_OR_PROVINCE_NAME, NameOID.LOCALITY_NAME, NameOID.ORGANIZATION_NAME,
     NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.COMMON_NAME, NameOID.EMAIL_ADDRESS, NameOID.DOMAIN_COMPONENT,
     x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.1"),  # jurisdictionOfIncorporationLocalityName
     x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.2"),  # jurisdictionOfIncorporationStateOrProvinceName
     x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.3"),  # jurisdictionOfIncorporationCountryName
-}
+)}
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,18 @@ class _Subject:
     def __init__(self, obj):
         self.obj = obj
         self.is_cert = isinstance(obj, x509.Certificate)
-        cns = obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        self.cn = str(cns[0].value) if cns else None
+        # Read from the DER: cryptography refuses a subject whose value is not a string (appendix A's example).
+        self.attributes = name_entries(obj)
+        try:
+            cns = obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            self.cn = str(cns[0].value) if cns else None
+            self.label = obj.subject.rfc4514_string() or "(empty subject)"
+            self.self_issued = self.is_cert and obj.issuer == obj.subject
+        except ValueError:
+            self.cn = next((value for dotted, value in self.attributes if dotted == NameOID.COMMON_NAME.dotted_string),
+                           None)
+            self.label = name_line(obj)
+            self.self_issued = self.is_cert and name_entries(obj, "issuer") == self.attributes
         self.extensions = obj.extensions
         sans = self._ext(x509.SubjectAlternativeName)
         self.dns = [n.lower() for n in sans.get_values_for_type(x509.DNSName)] if sans else []
@@ -207,8 +217,7 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     checks = [_key, _signature, _validity, _subject_oids]
     checks += [_ca] if role == "ca" else [_common_name, _wildcard, _eku, _self_signed, _cluster, _uc_names]
     findings = [finding for check in checks for finding in check(subject, expect, moment)]
-    label = obj.subject.rfc4514_string() or "(empty subject)"
-    return Report(("certificate " if subject.is_cert else "CSR ") + label, tuple(findings))
+    return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings))
 
 
 # -- the checks (each yields findings) --------------------------------------------------------------------------
@@ -251,12 +260,12 @@ def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:
 
 
 def _subject_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
-    for attribute in s.obj.subject:
-        if attribute.oid not in _ALLOWED_SUBJECT:
-            dotted = attribute.oid.dotted_string
+    for dotted, value in s.attributes:
+        if dotted not in _ALLOWED_SUBJECT:
+            name = oid_short_name(dotted)
+            known = f" ({name})" if name != dotted else ""
             yield Finding("unsupported-subject-oid", "error", f"the subject has an attribute the Expressway does "
-                          f"not support: {dotted} ({oid_short_name(dotted)}) = {attribute.value}; this breaks SSH "
-                          "and other services", _APPX_A)
+                          f"not support: {dotted}{known} = {value}; this breaks SSH and other services", _APPX_A)
 
 
 def _common_name(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
@@ -298,7 +307,7 @@ def _eku(s: _Subject, _e, _at) -> Iterator[Finding]:
 
 
 def _self_signed(s: _Subject, _e, _at) -> Iterator[Finding]:
-    if s.is_cert and s.obj.issuer == s.obj.subject:
+    if s.self_issued:
         yield Finding("self-signed", "warning", "self-signed: every peer must trust this exact certificate, and "
                       "Unified Communications does not work with self-signed Expressway certificates", _CH2)
 

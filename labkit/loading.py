@@ -40,6 +40,7 @@ __all__ = [
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 _APPX_D = "guide appendix D (Decode Certificates)"
 _APPX_C = "guide appendix C (Convert DER to PEM)"
+_APPX_A = "guide appendix A (Troubleshooting)"
 
 #: What each kind is called in messages.
 KINDS = {
@@ -143,9 +144,31 @@ def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_te
     if not raw.strip():
         raise InputError("The input is empty", rule="input-not-empty", value=raw)
     pwd = password.encode() if isinstance(password, str) else password
-    if b"-----BEGIN " in raw:
-        return _load_pem(raw, pwd, allow_text)
-    return [_load_der(raw, pwd)]
+    items = _load_pem(raw, pwd, allow_text) if b"-----BEGIN " in raw else [_load_der(raw, pwd)]
+    for item in items:
+        _check_names(item)
+    return items
+
+
+def _check_names(item: Loaded) -> None:
+    """Refuse a certificate or CSR whose subject or issuer holds a value that is not a string: cryptography and
+    OpenSSL 3 cannot read it, and an Expressway shows it undecoded (appendix A's SSH failures)."""
+    if item.kind not in ("certificate", "csr"):
+        return
+    try:
+        item.obj.subject  # noqa: B018 - parsed lazily: this reads it
+        if item.kind == "certificate":
+            item.obj.issuer  # noqa: B018
+    except ValueError:
+        from .openssl_text import name_line
+
+        raise InputError(
+            "A name attribute holds a value that is not a string, which OpenSSL 3 refuses and an Expressway shows "
+            "undecoded; request the certificate again without that attribute",
+            rule="name-value-not-string",
+            value=name_line(item.obj),
+            chapter=_APPX_A,
+        ) from None
 
 
 def _as_bytes(data: bytes | str) -> bytes:
@@ -175,6 +198,15 @@ def _load_pem(raw: bytes, password: bytes | None, allow_text: bool) -> list[Load
             )
         block = _BLOCK.match(raw, begin.start())
         label = begin.group(1).decode()
+        if block is not None and raw[block.end() : block.end() + 5] == b"-----":
+            raise InputError(
+                f"'-----END {label}-----' runs into the next '-----BEGIN' line: the file lacks the newline "
+                "after its END line (typically a key file without a trailing newline joined to a certificate); "
+                "OpenSSL refuses such a file, so add the newline",
+                rule="pem-glued-blocks",
+                value=raw[raw.rfind(b"\n", 0, block.end()) + 1 :].split(b"\n", 1)[0].strip().decode("ascii", "replace"),
+                chapter=_APPX_A,
+            )
         if block is None or block.group(3) != block.group(1):
             raise InputError(
                 f"Truncated PEM: '-----BEGIN {label}-----' has no matching '-----END {label}-----'",

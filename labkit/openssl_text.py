@@ -29,7 +29,7 @@ from typing import NamedTuple
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-__all__ = ["certificate_text", "csr_text", "crl_text", "oid_short_name"]
+__all__ = ["certificate_text", "csr_text", "crl_text", "oid_short_name", "name_entries", "name_line"]
 
 # Object identifiers: dotted form -> (OpenSSL short name, long name), as in OpenSSL 3.0's objects table.
 _OBJECTS: dict[str, tuple[str, str]] = {
@@ -1047,6 +1047,30 @@ def _split_signed(obj: x509.Certificate | x509.CertificateSigningRequest | x509.
 
 
 # ------------------------------------------------------------------------------------------- documents
+
+
+def _name_field(obj: x509.Certificate | x509.CertificateSigningRequest, which: str) -> _Tlv:
+    fields, _algorithm, _signature = _split_signed(obj)
+    if isinstance(obj, x509.Certificate):
+        fields = fields[1:] if fields[0].tag == 0xA0 else fields  # the explicit version
+        return fields[{"issuer": 2, "subject": 4}[which]]
+    if which != "subject":
+        raise ValueError("a CSR has only a subject")
+    return fields[1]
+
+
+def name_entries(obj: x509.Certificate | x509.CertificateSigningRequest,
+                 which: str = "subject") -> list[tuple[str, str]]:
+    """(dotted OID, value as OpenSSL prints it) for each attribute of the subject (or ``"issuer"``), read from the DER
+    itself, so a value the cryptography library refuses to parse (appendix A's OID where a string belongs) still
+    shows."""
+    return [(_oid(oid), _name_value(value)) for _index, oid, value in _name_entries(_name_field(obj, which))]
+
+
+def name_line(obj: x509.Certificate | x509.CertificateSigningRequest, which: str = "subject") -> str:
+    """The subject (or ``"issuer"``) as ``openssl x509 -subject`` prints it: ``C = GB, O = labkit, CN = ...``."""
+    return _name(_name_field(obj, which))
+
 
 
 def certificate_text(cert: x509.Certificate) -> str:

@@ -53,6 +53,7 @@ FIVE_STEPS = (
 _VERIFY_CODES = {
     9: "the certificate is not yet valid: check the clocks (NTP) of the CA and both peers",
     10: "the certificate has expired: renew it",
+    12: "the CRL has expired (its next update is before the machine's clock): publish a fresh one",
     18: "the peer's certificate is self-signed and not in the trust store: have it signed by a CA you trust",
     19: "a self-signed certificate in the chain is not trusted: add that root CA to the trusted CA list",
     20: "the issuer is unknown: the root CA is not in the trusted CA list, or the peer does not send its "
@@ -62,6 +63,8 @@ _VERIFY_CODES = {
     26: "the certificate is not allowed for this purpose: its Extended Key Usage lacks the purpose needed here "
         "(clientAuth for a TLS client certificate, serverAuth for a server's)",
     62: "the name the client asked for is not in the certificate's subject alternative names",
+    64: "the peer address is an IP address that the certificate does not carry: set the peer address to an FQDN "
+        "in the certificate's subject alternative names",
     3: "no CRL was found for a certificate that must be checked",
 }
 
