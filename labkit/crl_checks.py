@@ -28,7 +28,7 @@ from cryptography import x509
 from . import lab
 from .errors import InputError, LabkitError
 from .loading import load
-from .tls import Endpoint, Handshake, Outcome, handshake
+from .tls import Endpoint, Handshake, Outcome, handshake, handshake_tcp
 
 __all__ = ["RevocationSettings", "CrlStore", "Decision", "fetch_crl", "decide", "sip_tls_handshake", "FALLBACKS",
            "bulk_crl", "is_revoked"]
@@ -233,9 +233,13 @@ def decide(cert: x509.Certificate, issuer: x509.Certificate, settings: Revocatio
 
 
 def sip_tls_handshake(client: Endpoint, server: Endpoint, settings: RevocationSettings, store: CrlStore, *,
-                      verifier: str = "server", at: _dt.datetime | None = None) -> tuple[Decision, Handshake]:
+                      verifier: str = "server", at: _dt.datetime | None = None,
+                      tcp: bool = False) -> tuple[Decision, Handshake]:
     """A real handshake where ``verifier`` ("server": the E checking the C on a mutual-TLS zone, or "client")
-    applies the revocation settings to the peer's certificate."""
+    applies the revocation settings to the peer's certificate; ``tcp=True`` runs it over a TCP connection on
+    127.0.0.1 instead of memory. When CRLs decide, they are loaded into the verifier's OpenSSL context, so OpenSSL
+    itself refuses a revoked certificate (verify code 23) or an expired CRL (12); an OCSP answer or a fallback that
+    says no is applied right after the handshake, as labkit closes the connection."""
     if verifier not in ("server", "client"):
         raise InputError("verifier is 'server' or 'client'", rule="verifier", value=verifier, chapter=_CH8)
     peer = client if verifier == "server" else server
@@ -245,7 +249,8 @@ def sip_tls_handshake(client: Endpoint, server: Endpoint, settings: RevocationSe
     decision = decide(peer.chain[0], peer.chain[1], settings, store, at=at)
     checker = server if verifier == "server" else client
     checker = replace(checker, crls=decision.crls) if decision.source == "crl" else checker
-    trace = handshake(client, checker) if verifier == "server" else handshake(checker, server)
+    run = handshake_tcp if tcp else handshake
+    trace = run(client, checker) if verifier == "server" else run(checker, server)
     if trace.ok and not decision.accept:  # OCSP or the fallback refused: labkit closes the connection
         outcome = Outcome(False, verifier, None, f"refused by revocation checking: {decision.explanation}",
                           "certificate_revoked" if decision.status == "revoked" else "certificate_unknown")

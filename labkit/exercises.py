@@ -377,5 +377,5 @@ def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
     return False, "not so: check with is_revoked(crl, serial)"
 
 
-# At the end: these modules import this one and register exercises 06.x, 08.x and 09.x.
-from . import exercises_acme, exercises_store, exercises_troubleshooting  # noqa: E402, F401
+# At the end: these modules import this one and register exercises 06.x, 08.x, 09.x and 10.x.
+from . import exercises_acme, exercises_capstone, exercises_store, exercises_troubleshooting  # noqa: E402, F401
