@@ -5,14 +5,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 PORT ?= 8888
+PRESENT_PORT ?= 8866
 TOKEN ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test notebooks bench debian-packages clean help
+.PHONY: lab present test notebooks bench debian-packages test-debian-packages clean help
 
 help:
 	@echo "make lab        set up and open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT)/lab)"
-	@echo "make test       set up and run every check (ruff, unit tests, nbval over every notebook)"
+	@echo "make present    the instructor's certificate clinic as a Voila dashboard (http://127.0.0.1:$(PRESENT_PORT)/)"
+	@echo "make test       set up and run every check (ruff, unit tests, nbval, browser and Binder checks)"
 	@echo "make notebooks  re-execute every notebook in place (for authors)"
 	@echo "make bench      run the benchmarks and print their tables"
 
@@ -31,12 +33,23 @@ $(VENV)/.test-stamp: pyproject.toml constraints.txt | $(PY)
 debian-packages:
 	@bash scripts/debian-packages.sh binder/apt.txt
 
+# The tests also drive Debian's Chromium (tests/apt.txt).
+test-debian-packages:
+	@bash scripts/debian-packages.sh binder/apt.txt tests/apt.txt
+
 lab: $(VENV)/.lab-stamp
 	@echo "labkit: JupyterLab on http://127.0.0.1:$(PORT)/lab/tree/00-welcome.ipynb (the token is in the URL below)"
 	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 \
 		--ServerApp.root_dir=notebooks $(ROOT_FLAG) $(if $(TOKEN),--IdentityProvider.token=$(TOKEN))
 
-test: $(VENV)/.test-stamp debian-packages
+# The instructor's dashboard: only the notebook's outputs and widgets, served on 127.0.0.1. Its working folder is the
+# chapter notebooks' one (notebooks/lab-work), so its Reset button clears what the notebooks made.
+present: $(VENV)/.lab-stamp
+	@echo "labkit: certificate clinic on http://127.0.0.1:$(PRESENT_PORT)/"
+	LABKIT_WORKDIR=$${LABKIT_WORKDIR:-$(CURDIR)/notebooks/lab-work} $(VENV)/bin/voila notebooks/instructor/certificate-clinic.ipynb --no-browser --Voila.ip=127.0.0.1 \
+		--port=$(PRESENT_PORT) --Voila.port_retries=0
+
+test: $(VENV)/.test-stamp test-debian-packages
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest --nbval --nbval-current-env tests notebooks
 
@@ -47,6 +60,7 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/notebooks.py
 	$(PY) benchmarks/ca_issue.py
 	$(PY) benchmarks/crl_scale.py
+	$(PY) benchmarks/key_sizes.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

@@ -230,3 +230,35 @@ def test_progress_shows_pass_not_yet_and_not_tried():
     assert table.loc["01.3", "status"] == "pass" and table.loc["01.4", "status"] == "not yet"
     assert set(table["status"]) <= {"pass", "not yet", "not tried"}
     assert len(labkit.progress()) == len(EXERCISES) >= 20
+
+
+def _check_outputs(path):
+    """(exercise id, "PASS" or "NOT YET") for every check result a notebook shows in its saved outputs."""
+    import re
+
+    import nbformat
+
+    shown = "\n".join(o.get("data", {}).get("text/plain", "") for c in nbformat.read(path, as_version=4).cells
+                      if c.cell_type == "code" for o in c.outputs)
+    return [(m.group(2), m.group(1)) for m in re.finditer(r"(PASS|NOT YET) \[(\d\d\.\d+)\]", shown)]
+
+
+def test_every_exercise_is_in_a_chapter_notebook_rejects_its_placeholder_and_passes_in_the_solutions():
+    """Trainee copies show NOT YET for every exercise (the placeholder answer is refused), the reference solutions
+    PASS, and every registered exercise is used by a notebook and exercised by a test here."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    trainee, solved = {}, {}
+    for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        for ex, verdict in _check_outputs(path):
+            trainee.setdefault(ex, set()).add(verdict)
+        for ex, verdict in _check_outputs(root / "notebooks" / "solutions" / f"{path.stem}-solutions.ipynb"):
+            solved.setdefault(ex, set()).add(verdict)
+    assert set(trainee) == set(solved) == set(EXERCISES), set(EXERCISES) ^ set(trainee)
+    assert all(v == {"NOT YET"} for v in trainee.values()), {k: v for k, v in trainee.items() if v != {"NOT YET"}}
+    assert all(v == {"PASS"} for v in solved.values()), {k: v for k, v in solved.items() if v != {"PASS"}}
+    tests = "\n".join(p.read_text() for p in (root / "tests").glob("test_*.py"))
+    untested = [ex for ex in EXERCISES if not re.search(rf'check\(\s*"{re.escape(ex)}"', tests)]
+    assert not untested, f"no test calls check() for {untested}"

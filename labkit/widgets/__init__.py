@@ -5,6 +5,7 @@ Each has a non-widget twin in the core package (noted in its docstring) and a he
 
 from .acme import acme_page
 from .ca_form import sign_form
+from .clinic import certificate_clinic
 from .csr_form import csr_form
 from .decoder import decoder
 from .revocation import revocation_settings
@@ -14,4 +15,4 @@ from .tls_lab import failure_lab
 from .welcome import widget_check
 
 __all__ = ["widget_check", "signature_lab", "decoder", "sign_form", "csr_form", "failure_lab", "revocation_settings",
-           "trusted_ca_page", "server_certificate_page", "acme_page"]
+           "trusted_ca_page", "server_certificate_page", "acme_page", "certificate_clinic"]
