@@ -43,7 +43,6 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
 
 from . import decode, lab
 from . import openssl as _openssl
@@ -264,9 +263,7 @@ def _names(value) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def _label(name: x509.Name) -> str:
-    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(values[0].value) if values else (name.rfc4514_string() or "(empty name)")
+_label = decode.label
 
 
 _SUMMARY = ("Subject", "Issuer", "Serial Number", "Not Before", "Not After", "Status at", "Public Key Algorithm",

@@ -13,13 +13,14 @@ import datetime as _dt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from . import lab
 from .errors import InputError
 from .loading import Loaded, load_all
 from .openssl_text import certificate_text, crl_text, csr_text
 
-__all__ = ["text", "table", "fingerprint", "fingerprint_line", "status"]
+__all__ = ["text", "table", "fingerprint", "fingerprint_line", "status", "label"]
 
 _HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}
 
@@ -63,6 +64,12 @@ def _text(item: Loaded) -> str:
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     what = "private key (its secret values are not shown)" if item.kind == "private-key" else "public key"
     return f"{kind} {what}: ({size} bit)\nPublic part:\n{pem.decode()}"
+
+
+def label(name: x509.Name) -> str:
+    """How a name is shown in short: its common name, else the whole name (RFC 4514), else "(empty name)"."""
+    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else (name.rfc4514_string() or "(empty name)")
 
 
 def fingerprint(cert: x509.Certificate, algorithm: str = "sha256") -> str:

@@ -184,9 +184,7 @@ def _cn(cert: x509.Certificate) -> str | None:
     return str(values[0].value) if values else None
 
 
-def _label(name: x509.Name) -> str:
-    values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(values[0].value) if values else (name.rfc4514_string() or "(empty name)")
+_label = decode.label
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
