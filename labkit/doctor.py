@@ -169,15 +169,14 @@ class _Subject:
         self.is_cert = isinstance(obj, x509.Certificate)
         # Read from the DER: cryptography refuses a subject whose value is not a string (appendix A's example).
         self.attributes = name_entries(obj)
+        self.label = name_line(obj) or "(empty subject)"  # as openssl prints it: C first, EV OIDs by name
         try:
             cns = obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             self.cn = str(cns[0].value) if cns else None
-            self.label = obj.subject.rfc4514_string() or "(empty subject)"
             self.self_issued = self.is_cert and obj.issuer == obj.subject
         except ValueError:
             self.cn = next((value for dotted, value in self.attributes if dotted == NameOID.COMMON_NAME.dotted_string),
                            None)
-            self.label = name_line(obj)
             self.self_issued = self.is_cert and name_entries(obj, "issuer") == self.attributes
         self.extensions = obj.extensions
         sans = self._ext(x509.SubjectAlternativeName)

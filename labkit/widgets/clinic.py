@@ -30,8 +30,7 @@ _NAMES = {"fqdn": "This Expressway's FQDN", "cluster_fqdn": "Cluster FQDN", "pee
 
 class _Clinic(w.VBox):
     def __repr__(self) -> str:
-        return ("Certificate clinic (a widget: paste or upload a certificate or pick an example, choose the role and "
-                "the trusted CA list, and read the decode, doctor's findings and the chain check)")
+        return "Certificate clinic (a widget: run the notebook to use it)"
 
 
 def _file(upload: w.FileUpload, text: w.Textarea) -> bytes | str:
