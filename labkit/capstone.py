@@ -1,4 +1,4 @@
-"""The capstone of notebook 10: one deployment built from nothing, step by step (every chapter of the guide).
+"""The capstone of notebook 10: one deployment built from nothing, step by step (most chapters of the guide).
 
 A root CA and an issuing CA (appendix B), an Expressway-C cluster of two peers and an Expressway-E (chapters 2-3),
 requests with every name Unified Communications needs (chapter 4), certificates from the "client and server"
@@ -89,23 +89,28 @@ class Site:
                 "phone_profiles": self.phone_profiles, "chat_aliases": self.chat_aliases}
 
     def table(self):
-        """The configuration as a table: each setting, its value and what uses it (not where it goes: chapter 4's
-        table, :func:`labkit.expressway.requirements_table`, says that)."""
+        """The configuration as a table: each setting, the ``SITE`` attribute that holds it, its value and what uses
+        it (not where it goes: chapter 4's table, :func:`labkit.expressway.requirements_table`, says that)."""
         import pandas as pd
 
         rows = [
-            ("Expressway-C cluster name", self.cluster_fqdn, "clustered Expressway-C (B2B calls, Jabber Guest, MRA)"),
-            ("Expressway-C peers", ", ".join(self.peers), "the cluster's members, one CSR and one key each"),
-            ("Expressway-E FQDN", self.expe_fqdn, "the traversal zone's peer address on the Expressway-C"),
-            ("Unified CM registration domains", ", ".join(self.ucm_domains), "MRA service discovery (_collab-edge)"),
-            ("XMPP federation domains", ", ".join(self.xmpp_domains), "XMPP federation"),
-            ("IM and Presence chat node aliases", ", ".join(self.chat_aliases), "federated group chat over TLS"),
-            ("Unified CM phone security profile names", ", ".join(self.phone_profiles),
+            ("Expressway-C cluster name", "cluster_fqdn", self.cluster_fqdn,
+             "clustered Expressway-C (B2B calls, Jabber Guest, MRA)"),
+            ("Expressway-C peers", "peers", ", ".join(self.peers), "the cluster's members, one CSR and one key each"),
+            ("Expressway-E FQDN", "expe_fqdn", self.expe_fqdn, "the traversal zone's peer address on the Expressway-C"),
+            ("Unified CM registration domains", "ucm_domains", ", ".join(self.ucm_domains),
+             "MRA service discovery (_collab-edge)"),
+            ("XMPP federation domains", "xmpp_domains", ", ".join(self.xmpp_domains), "XMPP federation"),
+            ("IM and Presence chat node aliases", "chat_aliases", ", ".join(self.chat_aliases),
+             "federated group chat over TLS"),
+            ("Unified CM phone security profile names", "phone_profiles", ", ".join(self.phone_profiles),
              "TLS phones registering through MRA"),
         ]
         keys = ", ".join(f"{node}: {key}" for node, key in self.keys)
-        rows.append(("fixture keys (lab only)", keys, "each node's private key, the same on every run"))
-        return pd.DataFrame(rows, columns=["setting", "value", "used for"]).set_index("setting")
+        rows.append(("fixture keys (lab only)", "key_name(fqdn)", keys,
+                     "each node's private key, the same on every run"))
+        rows = [(setting, f"SITE.{attribute}", value, use) for setting, attribute, value, use in rows]
+        return pd.DataFrame(rows, columns=["setting", "in Python", "value", "used for"]).set_index("setting")
 
 
 SITE = Site()

@@ -92,14 +92,23 @@ def _pick(mapping, name: str):
 
 def _nodes(cluster, expe, site: Site) -> tuple[dict[str, ExpresswayNode] | None, str]:
     """Every node of the site by FQDN, or None and what is missing (step 2)."""
+    if cluster is None or expe is None:
+        return None, "cluster or expe is still None: do step 2 first"
     if not isinstance(cluster, Cluster) or not isinstance(expe, ExpresswayNode):
-        return None, "step 2 first: cluster and expe are not the Cluster and the ExpresswayNode yet"
+        return None, "cluster and expe are not yet the Cluster and the ExpresswayNode of step 2: do step 2 first"
     nodes = {node.name.lower(): node for node in cluster.nodes}
     nodes[expe.name.lower()] = expe
     missing = [name for name in site.nodes if name.lower() not in nodes]
     if missing:
         return None, f"step 2 first: the site has nodes the model lacks ({', '.join(missing)})"
     return {name: nodes[name.lower()] for name in site.nodes}, ""
+
+
+def _no_ca(ca) -> str:
+    """The hint when a check is given no issuing CA: the cell passes ``ca=issuing``, which step 1 makes."""
+    if ca is None:
+        return "issuing is still None: do step 1 first (it makes the issuing CA)"
+    return f"ca=issuing is the issuing CA that step 1's init_ca returns, not a {type(ca).__name__}"
 
 
 def _trusted(value) -> TrustedCaList | None:
@@ -213,7 +222,7 @@ def _requests(csrs, *, cluster, expe, site: Site = SITE) -> tuple[bool, str]:
 @_exercise("10.4", "Certificates for mutual TLS, installed on their nodes", _APPX_E)
 def _certificates(certificates, *, ca, cluster, expe, site: Site = SITE) -> tuple[bool, str]:
     if not isinstance(ca, CertificateAuthority):
-        return False, "step 1 first: pass ca=issuing, the issuing CA"
+        return False, _no_ca(ca)
     nodes, missing = _nodes(cluster, expe, site)
     if nodes is None:
         return False, missing
@@ -313,7 +322,7 @@ def _zone(client, server, *, stores, cluster, expe, site: Site = SITE) -> tuple[
     if nodes is None:
         return False, missing
     if not isinstance(stores, Mapping) or not stores:
-        return False, "step 5 first: the nodes' CertificateStores (stores)"
+        return False, "stores is still empty: do step 5 first (a CertificateStore for each node)"
     if client is None or server is None:
         return False, ("describe the two ends: client = Endpoint(...) for an Expressway-C peer, server = "
                        "Endpoint(...) for the Expressway-E (labkit.tls.Endpoint)")
@@ -346,9 +355,11 @@ def _zone(client, server, *, stores, cluster, expe, site: Site = SITE) -> tuple[
 @_exercise("10.7", "A revocation takes the zone down", _CH8)
 def _revoked(settings, crl_store, *, client, server, ca) -> tuple[bool, str]:
     if not isinstance(ca, CertificateAuthority):
-        return False, "step 1 first: pass ca=issuing"
+        return False, _no_ca(ca)
+    if client is None or server is None:
+        return False, "client or server is still None: do step 6 first (the two ends of the working zone)"
     if not isinstance(client, Endpoint) or not isinstance(server, Endpoint) or not client.chain:
-        return False, "step 6 first: the client and server endpoints of the working zone"
+        return False, "client and server are not yet the Endpoints of step 6's working zone: do step 6 first"
     cert = client.chain[0]
     try:
         entry = ca.status(cert)
@@ -389,11 +400,16 @@ def _revoked(settings, crl_store, *, client, server, ca) -> tuple[bool, str]:
 
 @_exercise("10.8", "Bring the zone back: a new key and certificate for the peer", _CH8)
 def _recovered(client, *, server, settings, crl_store, ca, cluster) -> tuple[bool, str]:
-    if not isinstance(ca, CertificateAuthority) or not isinstance(cluster, Cluster):
-        return False, "steps 1 and 2 first: pass ca=issuing and cluster=cluster"
+    if not isinstance(ca, CertificateAuthority):
+        return False, _no_ca(ca)
+    if not isinstance(cluster, Cluster):
+        return False, "cluster is still None: do step 2 first" if cluster is None else "cluster is step 2's Cluster"
+    if server is None or crl_store is None or settings is None:
+        return False, "server, expe_crls or settings is still None: do steps 6 and 7 first"
     if not isinstance(server, Endpoint) or not isinstance(crl_store, CrlStore) or \
             not isinstance(settings, RevocationSettings):
-        return False, "step 7 first: the server endpoint, the E's CrlStore and its RevocationSettings"
+        return False, ("server, expe_crls and settings are step 6's server Endpoint, and step 7's CrlStore and "
+                       "RevocationSettings: do steps 6 and 7 first")
     if not settings.checking or not settings.use_crls:
         return False, "keep CRL checking on: the point is a zone that is up while the E checks revocation"
     if not isinstance(client, Endpoint) or not client.chain or client.key is None:

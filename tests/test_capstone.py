@@ -181,7 +181,9 @@ def test_placeholders_say_not_yet_naming_the_missing_step(lab_path):
     assert not any(results)
     assert "init_ca" in results[0].message and "Cluster(" in results[1].message
     assert all("step" in r.message for r in results[2:]), [r.message for r in results]
-    assert check("10.3", {}, cluster=None, expe=None).message.startswith("step 2 first")
+    assert check("10.3", {}, cluster=None, expe=None).message.endswith("do step 2 first")
+    # a cell that passes ca=issuing while issuing is still None says so, rather than asking for ca=issuing
+    assert all("issuing is still None" in r.message for r in (results[3], results[6], results[7]))
 
 
 # -- 10.1 --------------------------------------------------------------------------------------------------------
