@@ -56,13 +56,19 @@ def _zone_up(answer) -> tuple[bool, str]:
         return False, ("switching TLS verify mode off (or mutual TLS) brings any zone up, an impostor's too: keep "
                        "tls_verify=True and mutual=True and fix the cause")
     mystery = mystery_zone()
+    # The lab's fixture keys stand in for the two nodes, so a different key means another node's certificate. (On a
+    # real Expressway, Generate CSR makes a new key each time; reissue(...) keeps the fixture key as a shortcut.)
     if answer.server.key.public_key() != mystery.server.key.public_key():
-        return False, "the Expressway-E is the same box with the same key: keep its key (reissue its certificate)"
+        return False, ("the Expressway-E presents a different key: in this lab its fixture key stands in for that "
+                       "node, so another key means another node's certificate. Fix its certificate with reissue(...)")
     if answer.client.key.public_key() != mystery.client.key.public_key():
-        return False, "the Expressway-C keeps its key: reissue its certificate with reissue(...) instead"
+        return False, ("the Expressway-C presents a different key: in this lab its fixture key stands in for that "
+                       "node, so another key means another node's certificate. Fix its certificate with reissue(...)")
     address = answer.peer_address.strip()
     if _is_ip(address):
-        return False, f"the peer address {address} is an IP address: appendix A asks for the E's FQDN"
+        return False, (f"the peer address {address} is an IP address: a certificate with that IP address as a SAN "
+                       "would match it, but appendix A recommends the E's FQDN as the peer address, and this "
+                       "exercise follows that advice")
     problem = fqdn_problem(address)
     if problem:
         return False, f"the peer address is not an FQDN: {problem}"
@@ -135,7 +141,8 @@ def _unsupported_oid(answer) -> tuple[bool, str]:
         return True, (f"doctor agrees: {given} is not supported; re-request the certificate without it (the "
                       "EV jurisdiction OIDs may stay)")
     if given in in_subject:
-        return False, (f"{given} is in the subject, but doctor has no finding for it: it is allowed (OpenSSL prints "
-                       "it by name). Look for the one OpenSSL can only print as numbers")
+        return False, (f"{given} is in the subject, but doctor has no finding for it: it is on the Expressway's "
+                       "allow-list (C, ST, L, O, OU, CN, emailAddress, DC and the three EV jurisdiction OIDs). "
+                       "Look for the attribute that is not")
     return False, ("give the dotted OID (like 1.2.3.4) of an attribute in the Subject line of "
                    "openssl x509 -text -noout -in mystery.pem")

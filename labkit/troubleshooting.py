@@ -155,6 +155,10 @@ def reissue(issued: Issued, *, sans=(), server_auth: bool = True, client_auth: b
     ``issuer``) with the subject alternative names ``sans`` (the CN is always one) and the purposes asked for.
     Valid from the lab instant to 2049; the serial comes from the lab counter unless given.
 
+    Keeping the key is the lab's shortcut (the fixture key stands in for the node): on a real Expressway,
+    *Generate CSR* makes a new, non-exportable private key each time (chapter 3); a key survives only when the CSR is
+    made outside the Expressway from a key you hold (appendix B).
+
     OpenSSL: a new CSR from the same key (``openssl req -new -key KEY -addext "subjectAltName=DNS:..."``), signed
     with the 'client and server' profile (``openssl ca -extensions client_server_ext``).
     """
