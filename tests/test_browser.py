@@ -167,6 +167,19 @@ _DONE = """() => {
 # Every code cell and its outputs, as the notebook model holds them, and what the page shows for widget views.
 _READ = """() => {
   const panel = window.__labkit_panel;
+  // Controls a trainee cannot read: a menu too narrow to show its choice, a label cut short.
+  const cramped = (node) => {
+    const found = [];
+    for (const el of node.querySelectorAll('select, .widget-label, .widget-label-basic')) {
+      if (el.offsetParent === null) continue;  // not shown (a closed accordion, a hidden box)
+      if (el.tagName === 'SELECT') {
+        if (el.offsetWidth < 80) found.push(`menu '${el.value}' is ${el.offsetWidth}px wide`);
+      } else if (el.scrollWidth > el.clientWidth + 1) {
+        found.push(`label cut: '${el.textContent.trim()}'`);
+      }
+    }
+    return found;
+  };
   return panel.content.widgets.map((cell, index) => {
     if (cell.model.type !== 'code') return null;
     const outputs = [];
@@ -176,7 +189,8 @@ _READ = """() => {
       outputs.push({type: json.output_type, mimes: Object.keys(json.data || {}), ename: json.ename || null,
                     evalue: json.evalue || '',
                     widget: view ? !!view.node.querySelector('.jupyter-widgets') : false,
-                    shown: view ? view.node.innerText.slice(0, 200) : ''});
+                    shown: view ? view.node.innerText.slice(0, 200) : '',
+                    cramped: view ? cramped(view.node) : []});
     }
     return {cell: index, count: cell.model.executionCount, outputs};
   }).filter(c => c !== null);
@@ -214,6 +228,7 @@ def problems(cells: list[dict]) -> list[str]:
             if WIDGET_VIEW in output["mimes"] and (not output["widget"] or "Error displaying widget" in output["shown"]
                                                    or "Loading widget" in output["shown"]):
                 found.append(f"{where} widget not rendered: {output['shown']!r}")
+            found += [f"{where} {what}" for what in output["cramped"]]
     return found
 
 
@@ -233,12 +248,14 @@ def _shot(page, name: str) -> Path:
     return path
 
 
-def test_the_browser_check_sees_an_error_and_a_widget_that_did_not_render(jupyterlab):
+def test_the_browser_check_sees_an_error_a_widget_that_did_not_render_and_a_cramped_menu(jupyterlab):
     page, root = jupyterlab
     canary = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(value=3)"),
         nbformat.v4.new_code_cell('display({"application/vnd.jupyter.widget-view+json": {"model_id": "gone", '
                                   '"version_major": 2, "version_minor": 0}}, raw=True)'),
+        nbformat.v4.new_code_cell('ipywidgets.Dropdown(options=["Expressway-E"], description="Expressway role",\n'
+                                  '                   style={"description_width": "290px"})'),
         nbformat.v4.new_code_cell("1 / 0"),
         nbformat.v4.new_code_cell("print('never reached')"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
@@ -247,9 +264,10 @@ def test_the_browser_check_sees_an_error_and_a_widget_that_did_not_render(jupyte
         found = problems(run_in_lab(page, "canary.ipynb"))
     finally:
         page.evaluate(_CLOSE)
-    assert [p.split(" ", 2)[1:] for p in found] == [
-        ["1", "widget not rendered: 'Error displaying widget: model not found'"],
-        ["2", "raised ZeroDivisionError: division by zero"], ["3", "did not run"]], found
+    expected = ["cell 1 widget not rendered: 'Error displaying widget: model not found'",
+                "cell 2 menu 'Expressway-E' is ", "cell 3 raised ZeroDivisionError: division by zero",
+                "cell 4 did not run"]
+    assert len(found) == len(expected) and all(f.startswith(e) for f, e in zip(found, expected, strict=True)), found
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))

@@ -22,7 +22,7 @@ class _CsrForm(w.VBox):
 
 
 _WIDE = w.Layout(width="95%")
-_STYLE = {"description_width": "22em"}
+_STYLE = {"description_width": "30em"}  # the longest field name fits
 
 
 def _text(name: str, value: str = "", placeholder: str = "") -> w.Text:
@@ -31,7 +31,8 @@ def _text(name: str, value: str = "", placeholder: str = "") -> w.Text:
 
 
 def _choice(name: str, options, value) -> w.Dropdown:
-    return w.Dropdown(options=options, value=value, description=xw.FIELD_LABELS[name], style=_STYLE)
+    return w.Dropdown(options=options, value=value, description=xw.FIELD_LABELS[name], style=_STYLE,
+                      layout=w.Layout(width="48em"))
 
 
 def _reverse(choices: dict[str, str]) -> list[tuple[str, str]]:

@@ -15,13 +15,16 @@ class _RevocationPage(w.VBox):
         return "SIP TLS revocation settings (a widget: change a setting or the certificate's state, see the handshake)"
 
 
+_BOX = w.Layout(width="32em")  # wide enough for the longest setting's name
+
+
 def revocation_settings(rlab, state: str = "responder-down") -> w.VBox:
     """Checkboxes and a fallback menu like *Configuration > SIP*, and the state of the C's certificate."""
     pick = w.Dropdown(options=list(STATES), value=state, description="Certificate")
-    checking = w.Checkbox(value=True, description="Certificate revocation checking mode")
-    ocsp = w.Checkbox(value=True, description="Use OCSP")
-    crls = w.Checkbox(value=True, description="Use CRLs")
-    cdp = w.Checkbox(value=True, description="Allow CRL downloads from CDPs")
+    checking = w.Checkbox(value=True, description="Certificate revocation checking mode", layout=_BOX)
+    ocsp = w.Checkbox(value=True, description="Use OCSP", layout=_BOX)
+    crls = w.Checkbox(value=True, description="Use CRLs", layout=_BOX)
+    cdp = w.Checkbox(value=True, description="Allow CRL downloads from CDPs", layout=_BOX)
     fallback = w.Dropdown(options=[("Treat as not revoked", "not-revoked"), ("Treat as revoked", "revoked")],
                           value="not-revoked", description="Fallback")
     pane = result_pane()
