@@ -47,6 +47,15 @@ def test_a_fresh_environment_from_binder_requirements_runs_the_notebooks(tmp_pat
     subprocess.run([*pip, *checker], env=env, check=True)
     missing = subprocess.run([python, "-m", "pip", "check"], env=env, capture_output=True, text=True)
     assert missing.returncode == 0, missing.stdout
+    # The clinic at /voila/render/instructor/certificate-clinic.ipynb and JupyterLab's widgets need these enabled.
+    extensions = subprocess.run([python, "-m", "jupyter", "server", "extension", "list"], env=env,
+                                capture_output=True, text=True)
+    listed = re.sub(r"\x1b\[[0-9;]*m", "", extensions.stdout + extensions.stderr)
+    for name in ("jupyterlab", "voila.server_extension"):
+        assert re.search(rf"{re.escape(name)} enabled", listed), listed
+    labextensions = subprocess.run([python, "-m", "jupyter", "labextension", "list"], env=env, capture_output=True,
+                                   text=True)
+    assert "@jupyter-widgets/jupyterlab-manager" in labextensions.stdout + labextensions.stderr
 
     notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
     notebooks += sorted(str(p) for p in (ROOT / "notebooks" / "instructor").glob("*.ipynb"))
