@@ -363,7 +363,7 @@ class ClinicReport:
         good, bad, warn = "#1b7f3b", "#a4262c", "#8a6d00"
         colour = good if self.chain.ok and self.doctor.ok else bad if not self.chain.ok else warn
         parts = [f'<div class="labkit-clinic"><p style="font-size:110%;color:{colour}"><b>{e(self.verdict)}</b></p>',
-                 f"<p>Input: {e(self.source)}; examined <b>{e(self.name)}</b> at the lab clock, "
+                 f"<p>Input: {e(self.source)}; examined <b>{e(self.name)}</b> at "
                  f"{self.at:%Y-%m-%d %H:%M} UTC.</p>"]
         if self.bundle:
             rows = "".join(f"<tr><td>{e(_label(c.subject))}</td><td>{e(_label(c.issuer))}</td>"

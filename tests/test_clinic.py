@@ -382,3 +382,18 @@ def test_reset_lab_button_puts_the_clock_back_and_reexamines():
     assert lab.now() == lab.DEFAULT_INSTANT and "lab reset" in box.status.value
     assert not folder.exists() and "clinic-scratch" in box.status.value
     assert box.report.chain.ok and box.report.doctor.ok
+
+
+def test_a_certificate_from_a_live_system_is_checked_at_the_machines_clock_when_asked():
+    """The lab clock is the default (the same page on every screen); a certificate someone brings from a live system,
+    issued after the lab's instant, is not yet valid then, and valid on the machine's clock."""
+    now = lab.now_real()
+    live = pki.lab_chain(at=now - dt.timedelta(days=1)).server.certificate
+    assert live.not_valid_before_utc > lab.DEFAULT_INSTANT
+    box = certificate_clinic(None)
+    box.text.value = live.public_bytes(serialization.Encoding.PEM).decode()
+    box.examine.click()
+    assert "not-yet-valid" in box.report.doctor.rules() and not box.report.chain.ok
+    box.clock.value = "real"  # re-examines at once
+    assert "not-yet-valid" not in box.report.doctor.rules() and box.report.chain.ok
+    assert abs(box.report.at - now) < dt.timedelta(minutes=5)

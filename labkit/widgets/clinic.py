@@ -63,6 +63,11 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     extra_upload = w.FileUpload(accept=".pem,.crt,.cer", multiple=False, description="Upload CA file",
                                 layout=w.Layout(width="16em"))
     extra = w.VBox([extra_text, extra_upload])
+    clock = w.ToggleButtons(options=[(f"lab clock ({lab.DEFAULT_INSTANT:%Y-%m-%d})", "lab"),
+                                     ("this machine's clock", "real")], value="lab", description="Check at",
+                            style={"description_width": "6em", "button_width": "16em"},
+                            tooltips=["the lab's instant: the same page on every screen",
+                                      "real time: for a certificate someone brings from a live system"])
     examine = w.Button(description="Examine", button_style="primary")
     reset = w.Button(description="Reset lab", button_style="warning", tooltip="lab.reset_all()")
     status, pane = result_pane(), result_pane()
@@ -73,6 +78,7 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
         extra.layout.display = None if trust_box.value == clinic.UPLOADED else "none"
         try:
             report = clinic.examine(_file(upload, text), trust=trust_box.value, role=role_box.value,
+                                    at=lab.now_real() if clock.value == "real" else None,
                                     extra_ca=_file(extra_upload, extra_text) if trust_box.value == clinic.UPLOADED
                                     else None, **{key: field.value for key, field in names.items()})
         except LabkitError as exc:
@@ -133,6 +139,7 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     upload.observe(on_upload, names="value")
     role_box.observe(on_setting, names="value")
     trust_box.observe(on_setting, names="value")
+    clock.observe(on_setting, names="value")
     examine.on_click(run)
     reset.on_click(on_reset)
 
@@ -140,10 +147,11 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     box.children = [
         w.HTML("<b>Certificate clinic</b>: decode, doctor and chain check of one certificate"),
         w.HBox(list(quick.values()), layout=w.Layout(flex_flow="row wrap")), picker, text, upload,
-        role_box, context, trust_box, extra, w.HBox([examine, reset]), status, pane]
+        role_box, context, trust_box, extra, clock, w.HBox([examine, reset]), status, pane]
     box.picker, box.quick, box.text, box.upload, box.role, box.names = picker, quick, text, upload, role_box, names
     box.trust, box.extra, box.extra_text, box.extra_upload = trust_box, extra, extra_text, extra_upload
     box.examine, box.reset, box.status, box.pane, box.report = examine, reset, status, pane, None
+    box.clock = clock
     if example:
         load(example)
     else:
