@@ -164,10 +164,9 @@ def _pem(*certs: x509.Certificate) -> bytes:
 
 @lru_cache(maxsize=4)
 def _examples(moment: _dt.datetime) -> tuple[Example, ...]:
-    # specimens() issues at the lab clock, and its lab_chain() takes three serials of the lab counter (once per
-    # instant, thanks to the cache); the specimens themselves have fixed serials.
-    with _clock_at(moment):
-        gallery = specimens()
+    # specimens()' lab_chain() takes three serials of the lab counter (once per instant, thanks to the cache); the
+    # specimens themselves have fixed serials.
+    gallery = specimens(at=moment)
     cas = _lab_cas(moment)
     good = gallery[0].certificate
     csr = request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1"))
@@ -188,24 +187,6 @@ def _examples(moment: _dt.datetime) -> tuple[Example, ...]:
     ]
     return tuple(Example(s.name, s.point, _pem(s.certificate), f"{s.name}.pem", dict(s.flags))
                  for s in gallery) + tuple(chain)
-
-
-class _clock_at:
-    """Run a block with the lab clock frozen at ``moment`` (it is already there unless the clock follows real time),
-    then put the clock back as it was."""
-
-    def __init__(self, moment: _dt.datetime):
-        self.moment = moment
-
-    def __enter__(self) -> None:
-        self.saved = lab.clock.now() if lab.clock.frozen else None
-        lab.clock.set(self.moment)
-
-    def __exit__(self, *exc) -> None:
-        if self.saved is None:
-            lab.use_real_time()
-        else:
-            lab.clock.set(self.saved)
 
 
 # -- reading the input --------------------------------------------------------------------------------------------

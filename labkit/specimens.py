@@ -33,8 +33,8 @@ class Specimen:
 
 def _build(issuer: Issued, subject: x509.Name, key, *, sans=("expe.lab.example",), usages=("server", "client"),
            days: int = 365, start_offset: int = 0, sha1: bool = False, ca: bool | None = False,
-           serial: int) -> x509.Certificate:
-    start = lab.now() + _dt.timedelta(days=start_offset)
+           serial: int, at: _dt.datetime) -> x509.Certificate:
+    start = at + _dt.timedelta(days=start_offset)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer.certificate.subject)
                .public_key(key.public_key()).serial_number(serial).not_valid_before(start)
                .not_valid_after(start + _dt.timedelta(days=days)))
@@ -75,16 +75,17 @@ def _name(cn: str | None = "expe.lab.example", *extra: x509.NameAttribute) -> x5
     return x509.Name(parts)
 
 
-def specimens() -> list[Specimen]:
-    """The gallery, in the order chapter 2 raises its points. The specimens' serials run from 0x2000; the lab's
-    chain behind them takes the next three serials of the lab counter."""
-    chain = lab_chain()
+def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
+    """The gallery, in the order chapter 2 raises its points, issued at ``at`` (the lab clock by default). The
+    specimens' serials run from 0x2000; the lab's chain behind them takes the next three serials of the lab counter."""
+    moment = lab.now(at)
+    chain = lab_chain(at=moment)
     issuer = chain.intermediate
     key = lab.fixture_key("expe-1")
     serials = iter(range(0x2000, 0x2100))
 
     def build(*args, **kwargs):
-        return _build(issuer, *args, serial=next(serials), **kwargs)
+        return _build(issuer, *args, serial=next(serials), at=moment, **kwargs)
 
     cluster = {"cluster_fqdn": "expe.lab.example", "peer_fqdn": "expe1.lab.example"}
     title = x509.NameAttribute(NameOID.TITLE, "Edge")
@@ -117,6 +118,7 @@ def specimens() -> list[Specimen]:
         Specimen("rsa-8192", "8192-bit keys can stop SIP TLS zones from becoming active (appendix A)",
                  build(_name(), lab.fixture_key("rsa-8192")), "key-8192"),
         Specimen("self-signed", "self-signed certificates do not work for Unified Communications",
-                 issue(CertSpec("expe.lab.example", organization="labkit"), key, serial=next(serials)).certificate,
+                 issue(CertSpec("expe.lab.example", organization="labkit"), key, serial=next(serials),
+                       at=moment).certificate,
                  "self-signed"),
     ]
