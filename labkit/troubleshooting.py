@@ -34,6 +34,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from . import lab
 from .certs import CertSpec, Issued, issue, sign_builder
+from .decode import label
 from .doctor import Finding, doctor
 from .errors import InputError
 from .files import write_private
@@ -102,8 +103,7 @@ class Zone:
 
     def __repr__(self) -> str:
         def cn(issued: Issued) -> str:
-            values = issued.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-            return f"{values[0].value if values else '?'} #{issued.certificate.serial_number:X}"
+            return f"{label(issued.certificate.subject)} #{issued.certificate.serial_number:X}"
 
         return (f"Zone(peer_address={self.peer_address!r}, tls_verify={self.tls_verify}, mutual={self.mutual}, "
                 f"server={cn(self.server)}, client={cn(self.client)})")

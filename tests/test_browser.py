@@ -25,6 +25,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
+from labkit.httpd import free_port
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = ROOT / "test-artefacts" / "browser"
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
@@ -84,18 +86,13 @@ def _status(url: str) -> int:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
+    """End a server started in its own session, with everything it started (make's child, kernels)."""
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-def _free_port() -> int:
-    from labkit.httpd import free_port
-
-    return free_port()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +115,7 @@ def jupyterlab(browser, tmp_path_factory):
         path = home / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    token, port = secrets.token_hex(16), _free_port()
+    token, port = secrets.token_hex(16), free_port()
     log = home / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
@@ -126,7 +123,8 @@ def jupyterlab(browser, tmp_path_factory):
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTER_CONFIG_DIR=str(home / "config"))
     env.pop("LABKIT_WORKDIR", None)  # each kernel works below its notebook's folder, as for a trainee
     with log.open("w") as out:
-        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home)
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home,
+                                  start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/api/status?token={token}", server, log)
@@ -290,7 +288,7 @@ def test_every_notebook_runs_in_jupyterlab_with_its_widgets_rendered(jupyterlab,
 def voila(tmp_path_factory):
     """The clinic served by `make present` (Voilà on 127.0.0.1), the command an instructor types."""
     home = tmp_path_factory.mktemp("voila")
-    port = _free_port()
+    port = free_port()
     log = home / "present.log"
     env = dict(os.environ, LABKIT_WORKDIR=str(home / "lab-work"), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"))
@@ -301,12 +299,7 @@ def voila(tmp_path_factory):
         _wait_http(f"http://127.0.0.1:{port}/", server, log, timeout=120)
         yield f"http://127.0.0.1:{port}/", log
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        _stop(server)
     assert f"http://127.0.0.1:{port}/" in log.read_text()  # make present prints the address
 
 
