@@ -6,13 +6,13 @@ It follows the *Certificate Creation and Use Deployment Guide (X14.0)* chapter b
 
 __version__ = "0.1.0"
 
-from . import lab  # noqa: E402
-from .errors import InputError, LabError, LabkitError, PasswordError, PolicyError, WrongTypeError  # noqa: E402
+from labkit import lab  # noqa: E402
+from labkit.errors import InputError, LabError, LabkitError, PasswordError, PolicyError, WrongTypeError  # noqa: E402
 
 
 def progress(notebook: str | None = None):
     """Which exercises pass in this session, as a table (see ``labkit.exercises.progress``)."""
-    from .exercises import progress as _progress
+    from labkit.exercises import progress as _progress
 
     return _progress(notebook)
 

@@ -48,13 +48,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import verification
 
-from . import lab
-from .certs import CertSpec, issue
-from .errors import InputError, LabError, PolicyError
-from .expressway import ExpresswayNode
-from .httpd import BackgroundServer, free_port
-from .loading import load_all
-from .store import CertificateStore
+from labkit import lab
+from labkit.certs import CertSpec, issue
+from labkit.errors import InputError, LabError, PolicyError
+from labkit.expressway import ExpresswayNode
+from labkit.httpd import BackgroundServer, free_port
+from labkit.loading import load_all
+from labkit.store import CertificateStore
 
 __all__ = [
     "Pebble",

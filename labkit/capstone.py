@@ -25,13 +25,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .crl_checks import Decision
-from .crl_lab import LONG
-from .errors import InputError
-from .files import write_atomic
-from .names import fqdn_problem
-from .openssl import Run, openssl
-from .tls import Handshake
+from labkit.crl_checks import Decision
+from labkit.crl_lab import LONG
+from labkit.errors import InputError
+from labkit.files import write_atomic
+from labkit.names import fqdn_problem
+from labkit.openssl import Run, openssl
+from labkit.tls import Handshake
 
 __all__ = ["LONG", "Site", "SITE", "describe", "openssl_verify"]
 

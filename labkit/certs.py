@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import lab
-from .errors import PolicyError
-from .files import write_atomic, write_private
+from labkit import lab
+from labkit.errors import PolicyError
+from labkit.files import write_atomic, write_private
 
 __all__ = ["CertSpec", "Issued", "issue", "request", "sign_request", "sign_builder"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, lab
-from .convert import FORMATS, convert_file
-from .decode import fingerprint_line, table, text
-from .doctor import ROLES, doctor
-from .errors import LabkitError
-from .loading import load_all, read_file
+from labkit import __version__, lab
+from labkit.convert import FORMATS, convert_file
+from labkit.decode import fingerprint_line, table, text
+from labkit.doctor import ROLES, doctor
+from labkit.errors import LabkitError
+from labkit.loading import load_all, read_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,9 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     doc.add_argument("--json", action="store_true", help='print {"findings": [...]}')
     doc.set_defaults(func=_doctor)
 
-    from .ca.commands import add_commands
-    from .revocation.commands import add_commands as add_serve
-    from .tls_cli import add_command as add_handshake
+    from labkit.ca.commands import add_commands
+    from labkit.revocation.commands import add_commands as add_serve
+    from labkit.tls_cli import add_command as add_handshake
 
     add_commands(sub)
     add_handshake(sub)

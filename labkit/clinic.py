@@ -44,15 +44,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from . import decode, lab
-from . import openssl as _openssl
-from .certs import CertSpec, issue, request
-from .doctor import ROLES, Expectations, Finding, Report, doctor
-from .errors import InputError, WrongTypeError
-from .files import write_atomic
-from .loading import load_all
-from .specimens import specimens
-from .store import ChainCheck, TrustedCaList
+from labkit import decode, lab
+from labkit import openssl as _openssl
+from labkit.certs import CertSpec, issue, request
+from labkit.doctor import ROLES, Expectations, Finding, Report, doctor
+from labkit.errors import InputError, WrongTypeError
+from labkit.files import write_atomic
+from labkit.loading import load_all
+from labkit.specimens import specimens
+from labkit.store import ChainCheck, TrustedCaList
 
 __all__ = ["ROLES", "ROLE_LABELS", "TRUST_LISTS", "DEFAULT_TRUST", "UPLOADED", "LabCas", "lab_cas", "Example",
            "examples", "example", "ClinicReport", "examine"]

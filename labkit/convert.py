@@ -10,9 +10,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from .errors import InputError
-from .files import write_atomic, write_private
-from .loading import Loaded, load_all, read_file
+from labkit.errors import InputError
+from labkit.files import write_atomic, write_private
+from labkit.loading import Loaded, load_all, read_file
 
 __all__ = ["FORMATS", "convert", "convert_file"]
 

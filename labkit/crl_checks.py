@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 
 from cryptography import x509
 
-from . import lab
-from .errors import InputError, LabkitError
-from .loading import load
-from .tls import Endpoint, Handshake, Outcome, handshake, handshake_tcp
+from labkit import lab
+from labkit.errors import InputError, LabkitError
+from labkit.loading import load
+from labkit.tls import Endpoint, Handshake, Outcome, handshake, handshake_tcp
 
 __all__ = ["RevocationSettings", "CrlStore", "Decision", "fetch_crl", "decide", "sip_tls_handshake", "FALLBACKS",
            "bulk_crl", "is_revoked"]
@@ -59,7 +59,7 @@ def bulk_crl(issuer: x509.Certificate, key, serials, *, at: _dt.datetime | None 
              days: int = 7) -> x509.CertificateRevocationList:
     """A CRL revoking many serials at once (the builder gets the whole list in one go: adding entries one by one
     copies the list every time, quadratic for 100,000 entries)."""
-    from .certs import sign_builder
+    from labkit.certs import sign_builder
 
     moment = lab.now(at)
     revoked = [x509.RevokedCertificateBuilder().serial_number(s).revocation_date(moment).build() for s in serials]
@@ -195,7 +195,7 @@ def decide(cert: x509.Certificate, issuer: x509.Certificate, settings: Revocatio
     """Apply the SIP TLS revocation settings to one peer certificate, as the Expressway does before accepting it."""
     if not settings.checking:
         return Decision(True, "good", "off", ("certificate revocation checking is off: nothing is checked",))
-    from .revocation.ocsp import crl_urls, ocsp_url, query
+    from labkit.revocation.ocsp import crl_urls, ocsp_url, query
 
     steps: list[str] = []
     if settings.use_ocsp:

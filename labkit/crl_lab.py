@@ -14,13 +14,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from . import lab
-from .ca import init_ca
-from .certs import CertSpec, Issued, issue, request
-from .crl_checks import CrlStore, Decision, RevocationSettings, sip_tls_handshake
-from .errors import InputError
-from .revocation import CrlServer, OcspServer, free_port
-from .tls import Endpoint, Handshake
+from labkit import lab
+from labkit.ca import init_ca
+from labkit.certs import CertSpec, Issued, issue, request
+from labkit.crl_checks import CrlStore, Decision, RevocationSettings, sip_tls_handshake
+from labkit.errors import InputError
+from labkit.revocation import CrlServer, OcspServer, free_port
+from labkit.tls import Endpoint, Handshake
 
 __all__ = ["STATES", "RevocationLab"]
 

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from . import lab
-from .errors import InputError
-from .loading import Loaded, load_all
-from .openssl_text import certificate_text, crl_text, csr_text
+from labkit import lab
+from labkit.errors import InputError
+from labkit.loading import Loaded, load_all
+from labkit.openssl_text import certificate_text, crl_text, csr_text
 
 __all__ = ["text", "table", "fingerprint", "fingerprint_line", "status", "label"]
 

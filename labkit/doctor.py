@@ -50,10 +50,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import lab
-from .errors import InputError
-from .names import fqdn_problem, is_fqdn
-from .openssl_text import name_entries, name_line, oid_short_name
+from labkit import lab
+from labkit.errors import InputError
+from labkit.names import fqdn_problem, is_fqdn
+from labkit.openssl_text import name_entries, name_line, oid_short_name
 
 __all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
 
@@ -202,7 +202,7 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     ``at`` is "now" (the lab clock unless given; the command line uses real time unless ``--at``).
     """
     if isinstance(obj, bytes | bytearray | str):
-        from .loading import load
+        from labkit.loading import load
 
         item = load(obj)
         if item.kind not in ("certificate", "csr"):

@@ -17,9 +17,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import lab, pki
-from .decode import fingerprint
-from .errors import LabError
+from labkit import lab, pki
+from labkit.decode import fingerprint
+from labkit.errors import LabError
 
 __all__ = ["Exercise", "Result", "EXERCISES", "check", "progress", "mystery_signature"]
 
@@ -213,14 +213,14 @@ def _serial_of(answer, *, ca, common_name: str) -> tuple[bool, str]:
 
 def mystery_certificate() -> x509.Certificate:
     """A certificate with one problem an Expressway would not accept (exercise 03.1)."""
-    from .specimens import specimens
+    from labkit.specimens import specimens
 
     return next(s.certificate for s in specimens() if s.name == "web-server-template")
 
 
 @_exercise("03.1", "Name the broken rule", "guide chapter 2 (Points to be Aware)")
 def _broken_rule(answer) -> tuple[bool, str]:
-    from .doctor import doctor
+    from labkit.doctor import doctor
 
     errors = [f.rule for f in doctor(mystery_certificate()).errors]
     if str(answer).strip() in errors:
@@ -230,7 +230,7 @@ def _broken_rule(answer) -> tuple[bool, str]:
 
 @_exercise("03.2", "Subject alternative names of a cluster peer", "guide chapter 2 (Certificate Use on the Expressway)")
 def _peer_sans(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
-    from .names import is_fqdn
+    from labkit.names import is_fqdn
 
     names = [str(n).strip().lower() for n in answer] if isinstance(answer, list | tuple) else []
     if not names or not all(is_fqdn(n) for n in names):
@@ -255,7 +255,7 @@ def _peer_cn(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
 
 @_exercise("04.1", "An Expressway-E request for MRA with CollabEdgeDNS", "guide chapter 4 (Expressway Certificates)")
 def _edge_request(answer, *, domain: str) -> tuple[bool, str]:
-    from .expressway import CsrRequest
+    from labkit.expressway import CsrRequest
 
     if not isinstance(answer, CsrRequest):
         return False, "pass the CsrRequest you built (CsrRequest(role=..., fqdn=..., ...))"
@@ -282,7 +282,7 @@ def _owner(answer, *, cluster, certificate) -> tuple[bool, str]:
 
 @_exercise("04.3", "A phone security profile name the Expressway accepts", "guide chapter 4 (Expressway-C)")
 def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
-    from .names import fqdn_problem
+    from labkit.names import fqdn_problem
 
     given = str(answer).strip()
     problem = fqdn_problem(given)
@@ -298,7 +298,7 @@ def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
 
 @_exercise("02.1", "Who refuses, and with which code?", "guide appendix A (SIP TLS Negotiation Failures)")
 def _who_refuses(side, code, *, scenario: str) -> tuple[bool, str]:
-    from .tls_lab import run_scenario
+    from labkit.tls_lab import run_scenario
 
     _, trace = run_scenario(scenario)
     outcome = trace.outcome
@@ -312,7 +312,7 @@ def _who_refuses(side, code, *, scenario: str) -> tuple[bool, str]:
 
 @_exercise("02.2", "Compute the master secret yourself", "guide chapter 2 (PKI Introduction: the TLS steps)")
 def _master(answer, *, walkthrough) -> tuple[bool, str]:
-    from .tls_keys import parse_keylog
+    from labkit.tls_keys import parse_keylog
 
     client_random = next(s.value for s in walkthrough.steps if s.name == "client random")
     logged = parse_keylog(walkthrough.trace.keylog)["CLIENT_RANDOM"][client_random]
@@ -327,8 +327,8 @@ def _master(answer, *, walkthrough) -> tuple[bool, str]:
 def _zone_name(answer) -> tuple[bool, str]:
     from dataclasses import replace
 
-    from .tls import handshake
-    from .tls_lab import SCENARIOS, lab_pki
+    from labkit.tls import handshake
+    from labkit.tls_lab import SCENARIOS, lab_pki
 
     client, server = SCENARIOS["name-not-in-san"].build(lab_pki())
     trace = handshake(replace(client, server_name=str(answer).strip()), server)
@@ -341,7 +341,7 @@ def _zone_name(answer) -> tuple[bool, str]:
 
 @_exercise("07.1", "Keep the zone up while the responder is down", "guide chapter 8 (SIP TLS revocation)")
 def _fallback_choice(answer, *, revocation_lab) -> tuple[bool, str]:
-    from .crl_checks import RevocationSettings
+    from labkit.crl_checks import RevocationSettings
 
     try:
         settings = RevocationSettings(use_ocsp=True, use_crls=False, fallback=str(answer))
@@ -356,7 +356,7 @@ def _fallback_choice(answer, *, revocation_lab) -> tuple[bool, str]:
 
 @_exercise("07.2", "Ask the responder", "guide chapter 8 (Online Certificate Status Protocol)")
 def _ocsp_answer(answer, *, certificate) -> tuple[bool, str]:
-    from .revocation import OcspStatus
+    from labkit.revocation import OcspStatus
 
     if not isinstance(answer, OcspStatus):
         return False, "pass what revocation.query(...) returned"
@@ -368,7 +368,7 @@ def _ocsp_answer(answer, *, certificate) -> tuple[bool, str]:
 
 @_exercise("07.3", "Look a serial up on a big CRL", "guide chapter 8 (Manage Certificate Revocation Lists)")
 def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
-    from .crl_checks import is_revoked
+    from labkit.crl_checks import is_revoked
 
     if not isinstance(answer, bool):
         return False, "answer True or False"
@@ -378,4 +378,4 @@ def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
 
 
 # At the end: these modules import this one and register exercises 06.x, 08.x, 09.x and 10.x.
-from . import exercises_acme, exercises_capstone, exercises_store, exercises_troubleshooting  # noqa: E402, F401
+from labkit import exercises_acme, exercises_capstone, exercises_store, exercises_troubleshooting  # noqa: E402, F401

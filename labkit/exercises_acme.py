@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from . import lab
-from .acme_lab import AcmePage, RenewalEvent, san_names
-from .exercises import _exercise
+from labkit import lab
+from labkit.acme_lab import AcmePage, RenewalEvent, san_names
+from labkit.exercises import _exercise
 
 __all__: list[str] = []
 

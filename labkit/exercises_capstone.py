@@ -18,16 +18,16 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import lab
-from .ca import CertificateAuthority
-from .capstone import SITE, Site
-from .crl_checks import CrlStore, RevocationSettings, sip_tls_handshake
-from .doctor import doctor
-from .errors import LabkitError
-from .exercises import _exercise
-from .expressway import Cluster, ExpresswayNode
-from .store import CertificateStore, TrustedCaList
-from .tls import Endpoint, handshake_tcp
+from labkit import lab
+from labkit.ca import CertificateAuthority
+from labkit.capstone import SITE, Site
+from labkit.crl_checks import CrlStore, RevocationSettings, sip_tls_handshake
+from labkit.doctor import doctor
+from labkit.errors import LabkitError
+from labkit.exercises import _exercise
+from labkit.expressway import Cluster, ExpresswayNode
+from labkit.store import CertificateStore, TrustedCaList
+from labkit.tls import Endpoint, handshake_tcp
 
 __all__: list[str] = []
 

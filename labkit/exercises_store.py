@@ -14,13 +14,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from . import lab
-from .certs import CertSpec, issue
-from .exercises import _exercise
-from .expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
-from .files import write_atomic, write_private
-from .loading import load_certificate
-from .store import CertificateStore, TrustedCaList
+from labkit import lab
+from labkit.certs import CertSpec, issue
+from labkit.exercises import _exercise
+from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
+from labkit.files import write_atomic, write_private
+from labkit.loading import load_certificate
+from labkit.store import CertificateStore, TrustedCaList
 
 __all__ = ["Delivery", "delivery"]
 

@@ -16,14 +16,14 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .doctor import doctor
-from .errors import LabkitError
-from .exercises import _exercise
-from .files import write_atomic, write_private
-from .loading import load_certificate, load_private_key
-from .names import fqdn_problem
-from .tls_lab import lab_pki
-from .troubleshooting import Zone, certificate_with_subject, check_key_file, combine, serve_from_file, verdict
+from labkit.doctor import doctor
+from labkit.errors import LabkitError
+from labkit.exercises import _exercise
+from labkit.files import write_atomic, write_private
+from labkit.loading import load_certificate, load_private_key
+from labkit.names import fqdn_problem
+from labkit.tls_lab import lab_pki
+from labkit.troubleshooting import Zone, certificate_with_subject, check_key_file, combine, serve_from_file, verdict
 
 __all__ = ["mystery_zone", "broken_key_file", "mystery_subject_certificate"]
 

@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import decode, lab
-from .errors import LabkitError, PolicyError
-from .loading import load
-from .names import fqdn_problem
+from labkit import decode, lab
+from labkit.errors import LabkitError, PolicyError
+from labkit.loading import load
+from labkit.names import fqdn_problem
 
 __all__ = [
     "ROLES",

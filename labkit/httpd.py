@@ -10,8 +10,8 @@ import http.server
 import socket
 import threading
 
-from . import lab
-from .errors import LabkitError
+from labkit import lab
+from labkit.errors import LabkitError
 
 __all__ = ["HOST", "BackgroundServer", "free_port"]
 

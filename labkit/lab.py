@@ -32,7 +32,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .errors import LabError
+from labkit.errors import LabError
 
 __all__ = [
     "DEFAULT_INSTANT",

@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from .errors import InputError, PasswordError, WrongTypeError
+from labkit.errors import InputError, PasswordError, WrongTypeError
 
 __all__ = [
     "KINDS",
@@ -160,7 +160,7 @@ def _check_names(item: Loaded) -> None:
         if item.kind == "certificate":
             item.obj.issuer  # noqa: B018
     except ValueError:
-        from .openssl_text import name_line
+        from labkit.openssl_text import name_line
 
         raise InputError(
             "A name attribute holds a value that is not a string, which OpenSSL 3 refuses and an Expressway shows "

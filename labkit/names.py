@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import PolicyError
+from labkit.errors import PolicyError
 
 __all__ = ["check_fqdn", "is_fqdn", "fqdn_problem"]
 

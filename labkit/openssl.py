@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import lab
-from .errors import LabError
+from labkit import lab
+from labkit.errors import LabError
 
 __all__ = ["Run", "openssl", "labkit_command", "available", "attime"]
 

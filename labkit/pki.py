@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import verification
 
-from . import lab
-from .certs import CertSpec, Issued, issue
-from .errors import InputError, PolicyError
+from labkit import lab
+from labkit.certs import CertSpec, Issued, issue
+from labkit.errors import InputError, PolicyError
 
 __all__ = [
     "Chain",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import decode
+from labkit import decode
 
 __all__ = ["chain_figure", "validity_timeline"]
 
@@ -55,7 +55,7 @@ def validity_timeline(ca, *, now=None):
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    from . import lab
+    from labkit import lab
 
     moment = lab.now(now)
     colours = {"V": "#2e7d32", "R": "#c62828", "E": "#9e9e9e"}

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import lab
-from .certs import CertSpec, Issued, issue
-from .pki import lab_chain
+from labkit import lab
+from labkit.certs import CertSpec, Issued, issue
+from labkit.pki import lab_chain
 
 __all__ = ["Specimen", "specimens"]
 

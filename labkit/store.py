@@ -64,10 +64,10 @@ from cryptography.hazmat.primitives.asymmetric import dsa, rsa
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 
-from . import decode, lab
-from .doctor import Finding, doctor
-from .errors import InputError, LabError, LabkitError, PasswordError, PolicyError
-from .loading import KINDS, load, load_all, read_file
+from labkit import decode, lab
+from labkit.doctor import Finding, doctor
+from labkit.errors import InputError, LabError, LabkitError, PasswordError, PolicyError
+from labkit.loading import KINDS, load, load_all, read_file
 
 __all__ = ["Findings", "ChainCheck", "TrustedCaList", "ServerCertificateSlot", "CertificateStore"]
 

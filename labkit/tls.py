@@ -27,7 +27,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .errors import InputError
+from labkit.errors import InputError
 
 __all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "handshake", "handshake_tcp", "connect",
            "ladder_figure", "explain_verify_code", "FIVE_STEPS", "msg_callback_available"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 
-from .errors import InputError
-from .loading import load_all, load_file, read_file
-from .tls import Endpoint, connect
+from labkit.errors import InputError
+from labkit.loading import load_all, load_file, read_file
+from labkit.tls import Endpoint, connect
 
 _ADDRESS = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\s]+)):(?P<port>\d{1,5})$")
 

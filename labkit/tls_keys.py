@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
-from .errors import InputError, PolicyError, WrongTypeError
+from labkit.errors import InputError, PolicyError, WrongTypeError
 
 __all__ = [
     "HASH_LEN",

@@ -17,9 +17,9 @@ from functools import cache
 
 from cryptography import x509
 
-from . import lab
-from .certs import CertSpec, Issued, issue, sign_builder
-from .tls import Endpoint, Handshake, handshake
+from labkit import lab
+from labkit.certs import CertSpec, Issued, issue, sign_builder
+from labkit.tls import Endpoint, Handshake, handshake
 
 __all__ = ["TlsPki", "Scenario", "SCENARIOS", "lab_pki", "run_scenario", "traversal_endpoints"]
 
@@ -154,7 +154,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 def run_scenario(name: str, *, tls: str = "any") -> tuple[Scenario, Handshake]:
     """Build scenario ``name``'s endpoints and run the real handshake."""
     if name not in SCENARIOS:
-        from .errors import InputError
+        from labkit.errors import InputError
 
         raise InputError(f"Unknown scenario; choose one of {', '.join(SCENARIOS)}", rule="tls-scenario", value=name,
                          chapter=_APPX_A)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import tls_keys as k
-from .errors import PolicyError
-from .tls import Endpoint, Handshake, handshake
+from labkit import tls_keys as k
+from labkit.errors import PolicyError
+from labkit.tls import Endpoint, Handshake, handshake
 
 __all__ = ["Step", "Walkthrough", "classic_rsa", "tls13"]
 

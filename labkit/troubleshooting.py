@@ -32,16 +32,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import lab
-from .certs import CertSpec, Issued, issue, sign_builder
-from .decode import label
-from .doctor import Finding, doctor
-from .errors import InputError
-from .files import write_private
-from .loading import read_file
-from .store import Findings
-from .tls import Endpoint, Handshake, Outcome, explain_verify_code, handshake, handshake_tcp
-from .tls_lab import lab_pki
+from labkit import lab
+from labkit.certs import CertSpec, Issued, issue, sign_builder
+from labkit.decode import label
+from labkit.doctor import Finding, doctor
+from labkit.errors import InputError
+from labkit.files import write_private
+from labkit.loading import read_file
+from labkit.store import Findings
+from labkit.tls import Endpoint, Handshake, Outcome, explain_verify_code, handshake, handshake_tcp
+from labkit.tls_lab import lab_pki
 
 __all__ = ["Zone", "verdict", "reissue", "key_sizes", "key_size_figure", "check_key_file", "fix_key_file",
            "combine", "serve_from_file", "certificate_with_subject"]

@@ -11,26 +11,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from .. import lab
-from ..certs import CertSpec, Issued, issue, sign_builder
-from ..errors import InputError, PolicyError
-from ..files import write_atomic, write_private
-from ..loading import load, load_certificate, load_file
-from . import config as _config
-from .database import (
-    REASONS,
-    DirectoryLock,
-    IndexEntry,
-    append_index,
-    locked,
-    oneline,
-    read_index,
-    read_number,
-    serial_hex,
-    write_index,
-    write_number,
-)
-from .policy import POLICIES, apply_policy, profile
+from labkit import lab
+from labkit.certs import CertSpec, Issued, issue, sign_builder
+from labkit.errors import InputError, PolicyError
+from labkit.files import write_atomic, write_private
+from labkit.loading import load, load_certificate, load_file
+from labkit.ca import config as _config
+from labkit.ca.database import REASONS, DirectoryLock, IndexEntry, append_index, locked, oneline, read_index, read_number, serial_hex, write_index, write_number
+from labkit.ca.policy import POLICIES, apply_policy, profile
 
 __all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed"]
 

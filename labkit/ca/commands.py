@@ -8,14 +8,14 @@ import sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from .. import lab
-from ..certs import general_name
-from ..errors import InputError
-from ..files import write_atomic, write_private
-from ..loading import load_file, read_file
-from .authority import init_ca, open_ca
-from .database import REASONS, serial_hex
-from .policy import FIELDS, POLICIES, PROFILES
+from labkit import lab
+from labkit.certs import general_name
+from labkit.errors import InputError
+from labkit.files import write_atomic, write_private
+from labkit.loading import load_file, read_file
+from labkit.ca.authority import init_ca, open_ca
+from labkit.ca.database import REASONS, serial_hex
+from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 
 
 def _at(args):

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from .policy import POLICIES, PROFILES, Policy
+from labkit.errors import InputError
+from labkit.ca.policy import POLICIES, PROFILES, Policy
 
 __all__ = ["CAConfig", "render", "read", "parse_sections"]
 

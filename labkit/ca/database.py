@@ -21,9 +21,9 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ..errors import InputError, LabError
-from ..files import write_atomic
-from ..openssl_text import oid_short_name
+from labkit.errors import InputError, LabError
+from labkit.files import write_atomic
+from labkit.openssl_text import oid_short_name
 
 __all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
            "append_index", "read_number", "write_number", "oneline", "locked", "DirectoryLock"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..errors import PolicyError
+from labkit.errors import PolicyError
 
 __all__ = ["Policy", "POLICIES", "Profile", "PROFILES", "FIELDS", "apply_policy", "profile"]
 

@@ -11,12 +11,12 @@ import sys
 import threading
 import urllib.parse
 
-from .. import lab
-from ..ca import open_ca
-from ..errors import InputError
-from ..loading import load_file, read_file
-from .ocsp import CHAPTER
-from .servers import CrlServer, OcspServer
+from labkit import lab
+from labkit.ca import open_ca
+from labkit.errors import InputError
+from labkit.loading import load_file, read_file
+from labkit.revocation.ocsp import CHAPTER
+from labkit.revocation.servers import CrlServer, OcspServer
 
 __all__ = ["add_commands"]
 

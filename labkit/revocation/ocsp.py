@@ -30,9 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .. import lab
-from ..ca.database import REASONS
-from ..errors import InputError, PolicyError
+from labkit import lab
+from labkit.ca.database import REASONS
+from labkit.errors import InputError, PolicyError
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "ocsp_url", "crl_urls",
            "check_responder", "MEDIA_REQUEST", "MEDIA_RESPONSE"]

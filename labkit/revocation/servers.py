@@ -27,11 +27,11 @@ from pathlib import PurePosixPath
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
-from .. import lab
-from ..errors import LabError, PolicyError
-from ..httpd import HOST, BackgroundServer, free_port
-from ..loading import load_crl
-from .ocsp import CHAPTER, MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
+from labkit import lab
+from labkit.errors import LabError, PolicyError
+from labkit.httpd import HOST, BackgroundServer, free_port
+from labkit.loading import load_crl
+from labkit.revocation.ocsp import CHAPTER, MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
 
 __all__ = ["CrlServer", "OcspServer", "free_port", "down_url"]
 

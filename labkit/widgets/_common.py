@@ -6,7 +6,7 @@ import html
 
 import ipywidgets as w
 
-from ..errors import LabkitError
+from labkit.errors import LabkitError
 
 
 def result_pane() -> w.HTML:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..acme_lab import PEBBLE_MISSING, AcmePage, Pebble
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit.acme_lab import PEBBLE_MISSING, AcmePage, Pebble
+from labkit.errors import LabkitError
+from labkit.widgets._common import result_pane, show_error, show_text
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

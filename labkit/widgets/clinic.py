@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import clinic, lab
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit import clinic, lab
+from labkit.errors import LabkitError
+from labkit.widgets._common import result_pane, show_error, show_text
 
 __all__ = ["certificate_clinic"]
 

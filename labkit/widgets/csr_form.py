@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import expressway as xw
-from ._common import result_pane, show_text
+from labkit import expressway as xw
+from labkit.widgets._common import result_pane, show_text
 
 
 class _CsrForm(w.VBox):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import decode
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit import decode
+from labkit.errors import LabkitError
+from labkit.widgets._common import result_pane, show_error, show_text
 
 
 class _Decoder(w.VBox):

@@ -6,8 +6,8 @@ import hashlib
 
 import ipywidgets as w
 
-from .. import pki
-from ._common import result_pane, show_text
+from labkit import pki
+from labkit.widgets._common import result_pane, show_text
 
 
 class _SignatureLab(w.VBox):

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..errors import LabkitError
-from ..store import CertificateStore, Findings
-from ._common import result_pane, show_error, show_text
+from labkit.errors import LabkitError
+from labkit.store import CertificateStore, Findings
+from labkit.widgets._common import result_pane, show_error, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
