@@ -21,9 +21,9 @@ from pathlib import Path
 
 from labkit import InputError, lab
 from labkit.ca import init_ca
-from labkit.certs import CertSpec, request
 from labkit.httpd import free_port
 from labkit.revocation import CrlServer, OcspServer, query
+from labkit.x509.certs import CertSpec, request
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 0.3  # seconds: the silent responder's query timeout

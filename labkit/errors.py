@@ -11,6 +11,8 @@ Widgets catch :class:`LabkitError` and show ``str(error)``; the command line pri
 
 from __future__ import annotations
 
+from labkit import guide
+
 __all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError"]
 
 _MAX_VALUE = 60
@@ -47,7 +49,7 @@ class LabkitError(Exception):
 class InputError(LabkitError):
     """A file or text could not be read as what it claims to be (empty, truncated, garbage, too large)."""
 
-    default_chapter = "guide appendix D (Decode Certificates)"
+    default_chapter = guide.APPX_D
 
 
 class WrongTypeError(InputError):
@@ -57,7 +59,7 @@ class WrongTypeError(InputError):
 class PasswordError(InputError):
     """A private key is encrypted and the password is missing or wrong."""
 
-    default_chapter = "guide chapter 7 (Loading Certificates and Keys Onto Expressway)"
+    default_chapter = guide.CH7
 
 
 class PolicyError(LabkitError):
@@ -67,4 +69,4 @@ class PolicyError(LabkitError):
 class LabError(LabkitError):
     """The lab itself was asked for something it does not have (an unknown fixture key, a bad instant)."""
 
-    default_chapter = "notebook 00-welcome (how the lab works)"
+    default_chapter = guide.NB00_LAB

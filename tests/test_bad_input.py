@@ -9,8 +9,8 @@ from conftest import run_cli, run_openssl
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, LabkitError, PasswordError, WrongTypeError, lab
-from labkit.certs import CertSpec, issue, request
-from labkit.loading import MAX_INPUT_BYTES, load, load_all, load_file
+from labkit.x509.certs import CertSpec, issue, request
+from labkit.x509.loading import MAX_INPUT_BYTES, load, load_all, load_file
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from test_pki import assert_is_ca, assert_is_leaf
 from labkit import InputError, PasswordError, PolicyError, lab
 from labkit.ca import PROFILES, init_ca, open_ca, self_signed
 from labkit.ca.database import IndexEntry, openssl_time, read_index
-from labkit.certs import CertSpec, request
-from labkit.openssl import attime
+from labkit.x509.certs import CertSpec, request
+from labkit.x509.openssl import attime
 
 CRL_URL, OCSP_URL = "http://127.0.0.1:8080/issuing.crl", "http://127.0.0.1:8081/ocsp"
 
@@ -442,7 +442,7 @@ _ISSUER = """
 import sys
 from labkit import lab
 from labkit.ca import open_ca
-from labkit.certs import CertSpec, request
+from labkit.x509.certs import CertSpec, request
 ca = open_ca(sys.argv[1])
 csr = request(CertSpec(f"p{sys.argv[2]}.lab.example"), lab.fixture_key("trainee"))
 for _ in range(int(sys.argv[3])):

@@ -14,12 +14,13 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
 from labkit.ca import init_ca
-from labkit.capstone import LONG, SITE, Site, describe, openssl_verify
-from labkit.crl_checks import CrlStore, RevocationSettings, sip_tls_handshake
+from labkit.chapters.ch10_capstone import LONG, SITE, Site, describe, openssl_verify
 from labkit.exercises import check
-from labkit.expressway import LAB_SUBJECT, Cluster, CsrRequest, ExpresswayNode, build_csr
-from labkit.store import CertificateStore
-from labkit.tls import Endpoint
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest, build_csr
+from labkit.expressway.node import Cluster, ExpresswayNode
+from labkit.expressway.revocation import CrlStore, RevocationSettings, sip_tls_handshake
+from labkit.expressway.store import CertificateStore
+from labkit.tls.connection import Endpoint
 
 CRL_ONLY = RevocationSettings(use_ocsp=False, allow_cdp_downloads=False)
 

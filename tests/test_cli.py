@@ -22,7 +22,7 @@ from conftest import LABKIT, run_cli
 from cryptography import x509
 
 from labkit import cli, lab
-from labkit.pki import lab_chain
+from labkit.x509.pki import lab_chain
 
 
 def _paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

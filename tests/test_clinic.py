@@ -1,4 +1,5 @@
-"""The certificate clinic (labkit.clinic and its widget): decode, doctor and chain check of one certificate, with
+"""The certificate clinic (labkit.instructor.clinic and its widget): decode, doctor and chain check of one certificate,
+with
 ``openssl verify`` run on the same files to show that it reaches the same verdict."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import subprocess
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from labkit import InputError, LabkitError, WrongTypeError, clinic, lab, pki
+from labkit import InputError, LabkitError, WrongTypeError, lab
+from labkit.instructor import clinic
 from labkit.widgets import certificate_clinic
+from labkit.x509 import pki
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -160,7 +163,7 @@ def test_openssl_is_not_run_when_asked_not_to():
 
 
 def test_without_the_openssl_command_the_report_still_shows_it(monkeypatch):
-    monkeypatch.setattr("labkit.openssl.available", lambda: False)
+    monkeypatch.setattr("labkit.x509.openssl.available", lambda: False)
     report = clinic.examine(leaf_pem())
     assert report.openssl_run is None and report.chain.ok
     assert f"$ {report.command}" in report._repr_html_()
@@ -194,7 +197,7 @@ def test_doctor_findings_follow_the_role_and_the_names_given():
 @pytest.mark.parametrize("specimen", [e for e in clinic.examples() if e.filename == f"{e.name}.pem"],
                          ids=lambda e: e.name)
 def test_each_specimen_fires_its_rule_in_the_clinic(specimen):
-    from labkit.specimens import specimens
+    from labkit.chapters.ch03_expressway_certificates import specimens
 
     expected = {s.name: s.expected_rule for s in specimens()}[specimen.name]
     report = clinic.examine(specimen.data, run_openssl=False, **specimen.flags)
@@ -408,7 +411,7 @@ def _chain_with_a_ca_that_may_not_sign_certificates():
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization as ser
 
-    from labkit.certs import CertSpec, Issued, issue, sign_builder
+    from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 
     root = issue(CertSpec("Disagree Root", ca=True, days=3650), lab.fixture_key("root-ca"))
     key = lab.fixture_key("issuing-ca")

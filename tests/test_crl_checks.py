@@ -13,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
-from labkit.crl_checks import CrlStore, RevocationSettings, bulk_crl, fetch_crl, is_revoked
-from labkit.pki import lab_chain
+from labkit.expressway.revocation import CrlStore, RevocationSettings
+from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
+from labkit.x509.pki import lab_chain
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from conftest import run_cli, run_openssl
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
-from labkit.doctor import doctor
+from labkit.expressway.doctor import doctor
 
 BASE_SUBJ = "/C=GB/O=Lab/CN=expe.example.com"
 BASE_SAN = "subjectAltName=DNS:expe.example.com"
@@ -116,7 +116,7 @@ def test_each_rule_fires_on_an_openssl_certificate_and_nothing_unrelated_errs(wo
 def test_every_documented_rule_has_a_case():
     import re
 
-    from labkit import doctor as module
+    from labkit.expressway import doctor as module
 
     rows = re.findall(r"^([a-z0-9-]+(?: / [a-z0-9-]+)?)\s{2,}(?:error|warning|info)\s", module.__doc__, re.M)
     documented = {rule for row in rows for rule in row.split(" / ")}
@@ -169,7 +169,7 @@ def test_text_output_exit_codes_and_unreadable_files(workdir, tmp_path):
 
 
 def test_python_api_uses_the_lab_clock_and_reports(workdir):
-    from labkit.pki import lab_chain
+    from labkit.x509.pki import lab_chain
 
     chain = lab_chain("expe.lab.example")
     report = doctor(chain.server.certificate)
@@ -184,7 +184,7 @@ def test_python_api_uses_the_lab_clock_and_reports(workdir):
 
 
 def test_each_specimen_fires_its_rule_and_no_other_error():
-    from labkit.specimens import specimens
+    from labkit.chapters.ch03_expressway_certificates import specimens
 
     gallery = specimens()
     assert len({s.name for s in gallery}) == len(gallery) >= 12

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
-from labkit import LabError, lab, pki
-from labkit.decode import fingerprint, fingerprint_line
-from labkit.exercises import EXERCISES, check, mystery_signature
+from labkit import LabError, lab
+from labkit.chapters.ch01_pki_basics import mystery_signature
+from labkit.exercises import EXERCISES, check
+from labkit.x509 import pki
+from labkit.x509.decode import fingerprint, fingerprint_line
 
 
 def test_00_1_clock_one_week_forward():
@@ -34,7 +36,7 @@ def test_01_2_the_issuing_ca_signed_the_server_not_the_root():
     assert check("01.2", chain.intermediate.certificate, server=server)
     wrong = check("01.2", chain.root.certificate, server=server)
     assert not wrong and "Issuer" in wrong.message
-    from labkit.certs import CertSpec, issue
+    from labkit.x509.certs import CertSpec, issue
 
     impostor = issue(CertSpec("labkit Issuing CA", ca=True, path_length=0), lab.fixture_key("rogue-ca"))
     assert "did not make the signature" in check("01.2", impostor.certificate, server=server).message
@@ -82,7 +84,7 @@ def issuing(tmp_path):
 
 
 def _csr(name="expe2.lab.example", key="expe-2"):
-    from labkit.certs import CertSpec, request
+    from labkit.x509.certs import CertSpec, request
 
     return request(CertSpec(name), lab.fixture_key(key))
 
@@ -115,8 +117,8 @@ def test_05_3_serial_lookup(issuing):
 
 
 def test_03_1_the_rule_comes_from_doctor():
-    from labkit.doctor import doctor
-    from labkit.exercises import mystery_certificate
+    from labkit.chapters.ch03_expressway_certificates import mystery_certificate
+    from labkit.expressway.doctor import doctor
 
     rule = doctor(mystery_certificate()).errors[0].rule
     assert check("03.1", rule)
@@ -143,7 +145,7 @@ def test_03_3_peer_cn_is_the_cluster():
 
 
 def test_04_1_collab_edge_format_only():
-    from labkit.expressway import LAB_SUBJECT, CsrRequest
+    from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
 
     good = CsrRequest(role="expressway-e", fqdn="edge.example.com", ucm_registration_domains=("example.com",),
                       ucm_domain_format="collab-edge", **LAB_SUBJECT)
@@ -158,7 +160,8 @@ def test_04_1_collab_edge_format_only():
 
 
 def test_04_2_owner_is_found_by_key(issuing):
-    from labkit.expressway import LAB_SUBJECT, Cluster
+    from labkit.expressway.csr import LAB_SUBJECT
+    from labkit.expressway.node import Cluster
 
     cluster = Cluster("expc.lab.example", "expressway-c", ["expc1.lab.example", "expc2.lab.example"])
     for n, peer in enumerate(cluster.peers, 1):
@@ -179,7 +182,7 @@ def test_04_3_profile_name_must_be_the_fqdn_of_the_profile(answer, ok):
 
 @pytest.fixture
 def revocation_lab(tmp_path):
-    from labkit.crl_lab import RevocationLab
+    from labkit.chapters.ch07_crl_checks import RevocationLab
 
     with RevocationLab(tmp_path / "rlab") as rlab:
         yield rlab
@@ -187,7 +190,7 @@ def revocation_lab(tmp_path):
 
 def test_07_exercises_check_real_behaviour(revocation_lab):
     from labkit import revocation
-    from labkit.crl_checks import bulk_crl
+    from labkit.revocation.crl import bulk_crl
 
     assert check("07.1", "not-revoked", revocation_lab=revocation_lab)
     assert not check("07.1", "revoked", revocation_lab=revocation_lab)

@@ -9,9 +9,10 @@ from conftest import run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from labkit import InputError, PolicyError, lab, pki
-from labkit.certs import CertSpec, issue, request
-from labkit.openssl import attime
+from labkit import InputError, PolicyError, lab
+from labkit.x509 import pki
+from labkit.x509.certs import CertSpec, issue, request
+from labkit.x509.openssl import attime
 
 
 def assert_is_ca(cert: x509.Certificate, path_length=None):

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import lab
 from labkit.ca import init_ca
-from labkit.certs import CertSpec, Issued, issue, request
-from labkit.crl_checks import CrlStore, RevocationSettings, decide, sip_tls_handshake
+from labkit.expressway.revocation import CrlStore, RevocationSettings, decide, sip_tls_handshake
 from labkit.revocation import CrlServer, OcspServer, free_port
-from labkit.tls import Endpoint
+from labkit.tls.connection import Endpoint
+from labkit.x509.certs import CertSpec, Issued, issue, request
 
 LONG = 8700  # days: valid in real time until 2049 (OpenSSL checks validity against the real clock)
 

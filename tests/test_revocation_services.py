@@ -30,7 +30,6 @@ from cryptography.x509 import ocsp as x509_ocsp
 
 from labkit import InputError, LabError, PolicyError, lab
 from labkit.ca import init_ca
-from labkit.certs import CertSpec, Issued, issue, request
 from labkit.revocation import (
     CrlServer,
     OcspServer,
@@ -43,6 +42,7 @@ from labkit.revocation import (
     verify_response,
 )
 from labkit.revocation import request as ocsp_request
+from labkit.x509.certs import CertSpec, Issued, issue, request
 
 CHAPTER = "guide chapter 8"
 

@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from labkit import PolicyError, lab
-from labkit.certs import CertSpec, Issued, issue, sign_builder
-from labkit.doctor import doctor
+from labkit.expressway.doctor import doctor
+from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 
 UTC = dt.timezone.utc
 
@@ -92,7 +92,7 @@ def test_expires_after_2050_starts_on_the_first_second_of_2050(not_after, fires)
 
 @pytest.mark.parametrize(("bits", "fires"), [(2047, True), (2048, False)])
 def test_upload_security_level_needs_2048_bit_rsa(bits, fires):
-    from labkit.store import CertificateStore
+    from labkit.expressway.store import CertificateStore
 
     store = CertificateStore()
     cert = certificate(public=rsa_public_key(bits))
@@ -109,7 +109,7 @@ def key_2047():
 
 def test_ca_signs_a_2048_bit_request_and_refuses_2047(tmp_path, key_2047):
     from labkit.ca import init_ca
-    from labkit.certs import request
+    from labkit.x509.certs import request
 
     ca = init_ca(tmp_path / "ca", "Threshold CA", key=lab.fixture_key("root-ca"))
     issued = ca.sign(request(CertSpec("ok.lab.example"), lab.fixture_key("trainee")))
@@ -146,7 +146,7 @@ def test_index_txt_switches_to_four_digit_years_in_2050(moment, text):
 
 def test_input_limit_is_exactly_max_input_bytes(tmp_path):
     from labkit import InputError
-    from labkit.loading import MAX_INPUT_BYTES, read_file
+    from labkit.x509.loading import MAX_INPUT_BYTES, read_file
 
     at_limit = tmp_path / "at-limit.bin"
     at_limit.write_bytes(b"\0" * MAX_INPUT_BYTES)
@@ -160,7 +160,7 @@ def test_input_limit_is_exactly_max_input_bytes(tmp_path):
 
 @pytest.mark.parametrize(("length", "refused"), [(64, False), (65, True)])
 def test_csr_common_name_holds_at_most_64_characters(length, refused):
-    from labkit.expressway import LAB_SUBJECT, CsrRequest
+    from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
 
     name = ("a" * (length - len(".lab.example")) + ".lab.example")
     assert len(name) == length

@@ -12,9 +12,9 @@ import pytest
 from conftest import run_cli
 from cryptography.hazmat.primitives import serialization
 
-from labkit import tls
+from labkit.chapters.ch02_tls_handshake import SCENARIOS, lab_pki, run_scenario, traversal_endpoints
 from labkit.httpd import free_port
-from labkit.tls_lab import SCENARIOS, lab_pki, run_scenario, traversal_endpoints
+from labkit.tls import connection as tls
 
 
 @pytest.mark.parametrize("version", ["1.3", "1.2"])

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from labkit import PolicyError, lab, tls
+from labkit import PolicyError, lab
+from labkit.chapters.ch02_tls_handshake import traversal_endpoints
 from labkit.exercises import check
-from labkit.tls_lab import traversal_endpoints
-from labkit.tls_walkthrough import classic_rsa, tls13
+from labkit.tls import connection as tls
+from labkit.tls.walkthrough import classic_rsa, tls13
 from labkit.widgets import failure_lab
 
 
@@ -23,7 +24,7 @@ def test_classic_rsa_every_value_matches_the_key_log_and_the_finished_messages()
 
 def test_the_classic_master_secret_is_not_what_ems_handshakes_log():
     """With the extended master secret on (the default), the logged master is the EMS one, not the classic PRF."""
-    from labkit import tls_keys as k
+    from labkit.tls import keys as k
 
     client, server = traversal_endpoints()
     trace = tls.handshake(replace(client, tls="1.2", ciphers="AES128-GCM-SHA256"),
@@ -63,7 +64,7 @@ def test_02_exercises_reject_wrong_answers():
     assert "verify_code" in check("02.1", "client", 20, scenario="revoked").message
     walk = classic_rsa(*traversal_endpoints())
     values = {s.name: s.value for s in walk.steps}
-    from labkit import tls_keys as k
+    from labkit.tls import keys as k
 
     assert check("02.2", k.master_secret(values["premaster secret"], values["client random"], values["server random"]),
                  walkthrough=walk)
@@ -98,7 +99,7 @@ def _corrupting(label: str):
     ("RSA", {"premaster secret"}),
 ])
 def test_classic_rsa_step_fails_when_the_key_log_disagrees(monkeypatch, label, failing):
-    import labkit.tls_walkthrough as walkthrough
+    import labkit.tls.walkthrough as walkthrough
 
     monkeypatch.setattr(walkthrough, "handshake", _corrupting(label))
     walk = classic_rsa(*traversal_endpoints())
@@ -109,7 +110,7 @@ def test_classic_rsa_step_fails_when_the_key_log_disagrees(monkeypatch, label, f
 
 
 def test_tls13_finished_check_fails_when_the_logged_handshake_secret_is_wrong(monkeypatch):
-    import labkit.tls_walkthrough as walkthrough
+    import labkit.tls.walkthrough as walkthrough
 
     monkeypatch.setattr(walkthrough, "handshake", _corrupting("SERVER_HANDSHAKE_TRAFFIC_SECRET"))
     walk = tls13(*traversal_endpoints())

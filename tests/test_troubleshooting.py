@@ -12,25 +12,27 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
-from labkit.certs import CertSpec, issue
-from labkit.doctor import doctor
-from labkit.exercises import check
-from labkit.exercises_troubleshooting import broken_key_file, mystery_subject_certificate, mystery_zone
-from labkit.files import write_atomic, write_private
-from labkit.store import CertificateStore
-from labkit.tls_lab import lab_pki
-from labkit.troubleshooting import (
+from labkit.chapters.ch02_tls_handshake import lab_pki
+from labkit.chapters.ch09_troubleshooting import (
     Zone,
+    broken_key_file,
     certificate_with_subject,
     check_key_file,
     combine,
     fix_key_file,
     key_size_figure,
     key_sizes,
+    mystery_subject_certificate,
+    mystery_zone,
     reissue,
     serve_from_file,
     verdict,
 )
+from labkit.exercises import check
+from labkit.expressway.doctor import doctor
+from labkit.expressway.store import CertificateStore
+from labkit.x509.certs import CertSpec, issue
+from labkit.x509.files import write_atomic, write_private
 
 OLD_NAME = "expe-old.lab.example"
 
@@ -284,7 +286,7 @@ def _subject_line(text: str) -> str:
 
 
 def test_unsupported_subject_oid_prints_numerically_in_openssl_and_labkit_and_doctor_flags_it(tmp_path, openssl_bin):
-    from labkit import decode
+    from labkit.x509 import decode
 
     cert = certificate_with_subject((APPENDIX_OID, "EV"))
     cert.verify_directly_issued_by(lab_pki().issuing.certificate)
@@ -307,7 +309,7 @@ def test_ev_jurisdiction_oids_decode_by_name_and_are_supported(tmp_path, openssl
 
 
 def test_appendix_encoding_oid_as_value_prints_as_hex_and_openssl_3_refuses_it(tmp_path, openssl_bin):
-    from labkit import decode
+    from labkit.x509 import decode
 
     cert = certificate_with_subject((APPENDIX_OID, None))
     der = cert.public_bytes(serialization.Encoding.DER)
@@ -387,8 +389,8 @@ def test_09_3_the_unsupported_oid_is_the_one_doctor_flags():
 def test_an_oid_valued_subject_is_flagged_by_doctor_and_refused_with_its_rule_when_loaded():
     """Appendix A's certificate: the attribute's value is an OBJECT IDENTIFIER, not a string. cryptography cannot
     parse such a subject; doctor still reads it from the DER, and every loader refuses it with a named rule."""
-    from labkit import clinic
-    from labkit.loading import load
+    from labkit.instructor import clinic
+    from labkit.x509.loading import load
 
     cert = certificate_with_subject((APPENDIX_OID, None))
     report = doctor(cert)
@@ -403,7 +405,7 @@ def test_an_oid_valued_subject_is_flagged_by_doctor_and_refused_with_its_rule_wh
 
 
 def test_a_key_without_its_newline_joined_to_a_certificate_is_refused_as_openssl_refuses_it(tmp_path):
-    from labkit.loading import load_all
+    from labkit.x509.loading import load_all
 
     pki = lab_pki()
     key = pki.expe.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

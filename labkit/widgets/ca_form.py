@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit import decode
 from labkit.ca import PROFILES
 from labkit.errors import LabkitError
 from labkit.widgets._common import result_pane, show_error, show_text
+from labkit.x509 import decode
 
 
 class _SignForm(w.VBox):

@@ -1,8 +1,9 @@
-"""The instructor's certificate clinic as one page (twin: :func:`labkit.clinic.examine`).
+"""The instructor's certificate clinic as one page (twin: :func:`labkit.instructor.clinic.examine`).
 
 Paste or upload a certificate (PEM, DER, a PEM bundle, PKCS#7), or pick an example; choose the Expressway role and
 names doctor should expect, and the trusted CA list to check against. *Examine* (and any change of role or list)
-calls :func:`~labkit.clinic.examine` once and shows its report: the decode, doctor's findings and the chain check
+calls :func:`~labkit.instructor.clinic.examine` once and shows its report: the decode, doctor's findings and the
+chain check
 with the ``openssl verify`` run beside it. A refusal shows the LabkitError's message. *Reset lab* calls
 :func:`~labkit.lab.reset_all`.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit import clinic, lab
+from labkit import lab
 from labkit.errors import LabkitError
+from labkit.instructor import clinic
 from labkit.widgets._common import result_pane, show_error, show_text
 
 __all__ = ["certificate_clinic"]

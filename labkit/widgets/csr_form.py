@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit import expressway as xw
+import labkit.expressway as xw
 from labkit.widgets._common import result_pane, show_text
 
 

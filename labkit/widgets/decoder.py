@@ -1,12 +1,12 @@
-"""Paste or upload a certificate, CSR or CRL and read it as OpenSSL prints it (twin: ``labkit.decode.text``)."""
+"""Paste or upload a certificate, CSR or CRL and read it as OpenSSL prints it (twin: ``labkit.x509.decode.text``)."""
 
 from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit import decode
 from labkit.errors import LabkitError
 from labkit.widgets._common import result_pane, show_error, show_text
+from labkit.x509 import decode
 
 
 class _Decoder(w.VBox):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit.crl_checks import RevocationSettings
-from labkit.crl_lab import STATES
+from labkit.chapters.ch07_crl_checks import STATES
 from labkit.errors import LabkitError
+from labkit.expressway.revocation import RevocationSettings
 from labkit.widgets._common import result_pane, show_error, show_text
 
 

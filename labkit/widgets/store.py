@@ -1,10 +1,11 @@
-"""The Expressway's Trusted CA certificate and Server certificate pages as widgets (twins: ``labkit.store``).
+"""The Expressway's Trusted CA certificate and Server certificate pages as widgets (twins: ``labkit.expressway.store``).
 
 * :func:`trusted_ca_page` -- paste or upload a PEM file and *Append CA certificate*
-  (:meth:`~labkit.store.TrustedCaList.append`); the list as a table; *View (decoded)* and *Delete* one entry by
+  (:meth:`~labkit.expressway.store.TrustedCaList.append`); the list as a table; *View (decoded)* and *Delete* one
+  entry by
   number or fingerprint; *Reset to default CA certificate*;
 * :func:`server_certificate_page` -- the certificate and private key files and *Upload server certificate data*
-  (:meth:`~labkit.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
+  (:meth:`~labkit.expressway.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
   *Show (decoded)* and *Show (PEM file)* of the current certificate.
 
 Each callback calls one labkit function, then redraws the page from the store; a refusal shows its message.
@@ -15,7 +16,8 @@ from __future__ import annotations
 import ipywidgets as w
 
 from labkit.errors import LabkitError
-from labkit.store import CertificateStore, Findings
+from labkit.expressway.store import CertificateStore
+from labkit.expressway.upload import Findings
 from labkit.widgets._common import result_pane, show_error, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]

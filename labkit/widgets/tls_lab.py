@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from labkit.chapters.ch02_tls_handshake import SCENARIOS, run_scenario
 from labkit.errors import LabkitError
-from labkit.tls_lab import SCENARIOS, run_scenario
 from labkit.widgets._common import result_pane, show_error, show_text
 
 

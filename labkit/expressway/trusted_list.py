@@ -1,0 +1,337 @@
+"""TODO: docstring for expressway.trusted_list (split from store)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.x509 import verification
+
+from labkit import guide, lab
+from labkit.errors import InputError
+from labkit.expressway.doctor import Finding, doctor
+from labkit.expressway.upload import (
+    _TRUSTED_LABELS,
+    Findings,
+    _as_certificate,
+    _basic_constraints,
+    _cn,
+    _constraints_text,
+    _file_bytes,
+    _label,
+    _labels,
+    _pem,
+    _self_signed,
+    _short_fingerprint,
+)
+from labkit.x509 import decode
+from labkit.x509.loading import load_all
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """Whether the trusted CA list vouches for a certificate, why, and the path (the certificate first)."""
+
+    ok: bool
+    reason: str
+    path: tuple[x509.Certificate, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return f"{'TRUSTED' if self.ok else 'NOT TRUSTED'}: {self.reason}"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    certificate: x509.Certificate
+    order: int  # when it was appended: the higher, the later
+
+    @property
+    def cn(self) -> str | None:
+        return _cn(self.certificate)
+
+
+def _require_ca(policy, cert, constraints) -> None:
+    """The Expressway's CA check (chapter 2): basicConstraints must be present (cryptography: required) with CA:TRUE."""
+    if not constraints.ca:
+        raise ValueError("basicConstraints is CA:FALSE on a certificate used as a CA")
+
+
+_CA_POLICY = verification.ExtensionPolicy.permit_all().require_present(
+    x509.BasicConstraints, verification.Criticality.AGNOSTIC, _require_ca)
+
+
+class TrustedCaList:
+    """The trusted CA list of one Expressway (*Maintenance > Security > Trusted CA certificate*).
+
+    ``default`` is the list :meth:`reset` goes back to, and the one a new list starts with (labkit's default is
+    empty, so every trust decision in the lab comes from a certificate someone appended). Entries are numbered
+    from 0 in the order they were appended; :meth:`view`, :meth:`pem` and :meth:`delete` take that number, a
+    certificate object, or its SHA-256 (or SHA-1) fingerprint: whole, or its first four bytes or more.
+    """
+
+    def __init__(self, default: Iterable[x509.Certificate] = ()):
+        self._default = tuple(_as_certificate(cert) for cert in default)
+        self._entries: list[_Entry] = []
+        self._crls: list[x509.CertificateRevocationList] = []
+        self._appended = 0
+        self.reset()
+
+    # -- what is in the list --------------------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[x509.Certificate, ...]:
+        """Every certificate in the list, in list order (what *Show all* shows)."""
+        return tuple(entry.certificate for entry in self._entries)
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]:
+        """The trust anchors the Expressway uses: every entry except a self-signed certificate that a newer
+        self-signed certificate with the same CN pushes aside (chapter 4)."""
+        return tuple(entry.certificate for entry in self._entries if self._in_use(entry) is None)
+
+    @property
+    def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
+        """CRLs that came in the trusted CA file (chapter 8: the LDAP login uses only these)."""
+        return tuple(self._crls)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _in_use(self, entry: _Entry) -> _Entry | None:
+        """None if ``entry`` is used; else the newer self-signed entry with the same CN that is used instead."""
+        if entry.cn is None or not _self_signed(entry.certificate):
+            return None
+        rivals = [e for e in self._entries if _self_signed(e.certificate) and e.cn is not None
+                  and e.cn.casefold() == entry.cn.casefold()]
+        newest = max(rivals, key=lambda e: e.order)
+        return None if newest is entry else newest
+
+    # -- the page's buttons ---------------------------------------------------------------------------------------
+
+    def append(self, data) -> Findings:
+        """**Append CA certificate**: add every certificate of a PEM file (text, bytes or a Path; a certificate
+        object is taken as its PEM). CRLs in the file are kept too (chapter 8). Anything else is refused, and then
+        nothing is appended. Returns the findings about the new entries."""
+        if isinstance(data, x509.Certificate):
+            data = _pem(data)
+        raw = _file_bytes(data, "trusted CA certificate file")
+        others = [label for label in _labels(raw) if label not in _TRUSTED_LABELS]
+        if others:
+            raise InputError(f"A trusted CA file holds CA certificates (and CRLs), but this one has a "
+                             f"'{others[0]}' block: take it out", rule="trusted-ca-content", value=others[0],
+                             chapter=guide.CH7)
+        items = load_all(raw)  # all parsed before anything is appended
+        findings = Findings()
+        for item in items:
+            if item.kind == "crl":
+                self._crls.append(item.obj)
+                findings.append(Finding("trusted-embedded-crl", "info", f"a CRL issued by "
+                                        f"'{_label(item.obj.issuer)}' came with the file and is kept with the list",
+                                        guide.CH8))
+                continue
+            findings += self._add(item.obj)
+        return findings
+
+    def _add(self, cert: x509.Certificate) -> list[Finding]:
+        name = _label(cert.subject)
+        if any(entry.certificate == cert for entry in self._entries):
+            return [Finding("trusted-already-present", "info", f"'{name}' ({_short_fingerprint(cert)}) is in the "
+                            "list already; the list keeps one copy", guide.CH7)]
+        findings = self._ca_findings(cert)
+        cn = _cn(cert)
+        same = [e for e in self._entries if cn is not None and e.cn is not None and e.cn.casefold() == cn.casefold()]
+        self._appended += 1
+        self._entries.append(_Entry(cert, self._appended))
+        rivals = [e for e in same if _self_signed(e.certificate)]
+        if rivals and _self_signed(cert):
+            pushed = ", ".join(f"#{self._entries.index(e)} ({_short_fingerprint(e.certificate)})" for e in rivals)
+            findings.append(Finding(
+                "self-signed-same-cn", "warning", f"'{cn}': another self-signed certificate in the list has this "
+                f"CN, and the Expressway trusts only one self-signed certificate per CN. labkit keeps the one "
+                f"appended last, this one ({_short_fingerprint(cert)}); {pushed} stays in the list but is no "
+                "longer trusted, so connections that rely on it fail (with Unified CM: secure SIP or HTTPS). Give "
+                "the two certificates different CNs, or better, have both signed by a CA and trust the CA",
+                guide.CH4_UCM))
+        if len(same) > len(rivals) or (rivals and not _self_signed(cert)):
+            findings.append(Finding(
+                "trusted-duplicate-cn", "warning", f"{len(same) + 1} CA certificates in the list now have the CN "
+                f"'{cn}': not recommended on an Expressway-C or -E, where endpoints that sign in through an "
+                "external identity provider may then fail. If this certificate replaces an older one of the same "
+                "CA, delete the old one: Append never removes anything", guide.CH7))
+        return findings
+
+    @staticmethod
+    def _ca_findings(cert: x509.Certificate) -> list[Finding]:
+        findings = [f for f in doctor(cert, role="ca").findings if f.rule in ("expired", "not-yet-valid")]
+        constraints = _basic_constraints(cert)
+        if constraints is not None and constraints.ca:
+            return findings
+        if constraints is not None and _self_signed(cert):
+            return [Finding("ca-no-basic-constraints", "warning", "basicConstraints is CA:FALSE: this self-signed "
+                            "certificate can be trusted as itself (a server's own certificate), but it cannot "
+                            "vouch for any other certificate", guide.CH2_AWARE), *findings]
+        state = "missing" if constraints is None else "CA:FALSE"
+        return [Finding("ca-no-basic-constraints", "error", f"basicConstraints is {state}: the Expressway's check "
+                        "of CA certificates needs the extension, with CA:TRUE, so nothing this certificate signed "
+                        "will be trusted through it", guide.CH2_AWARE), *findings]
+
+    def list(self):
+        """The list as a table, one row per entry (numbered from 0): subject and issuer (their CN), expiry,
+        SHA-256 fingerprint (first 8 bytes), self-signed, basicConstraints, and whether the entry is in use."""
+        import pandas as pd  # imported here: the command line starts faster without it
+
+        rows = []
+        for entry in self._entries:
+            cert = entry.certificate
+            rival = self._in_use(entry)
+            rows.append({
+                "subject": _label(cert.subject), "issuer": _label(cert.issuer),
+                "expires": f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M}",
+                "SHA-256 fingerprint": decode.fingerprint(cert)[:23] + "...",
+                "self-signed": _self_signed(cert), "basicConstraints": _constraints_text(cert),
+                "in use": "yes" if rival is None else f"no: #{self._entries.index(rival)} has the same CN"})
+        columns = ["subject", "issuer", "expires", "SHA-256 fingerprint", "self-signed", "basicConstraints", "in use"]
+        return pd.DataFrame(rows, columns=columns).rename_axis("#")
+
+    def view(self, which=None) -> str:
+        """**View (decoded)** one entry, or with no argument **Show all (decoded)**: OpenSSL's ``-text`` view."""
+        return "".join(decode.text(cert) for cert in self._select(which))
+
+    def pem(self, which=None) -> str:
+        """One entry as PEM, or with no argument **Show all (PEM file)**: the list as one PEM file."""
+        return "".join(_pem(cert) for cert in self._select(which))
+
+    def delete(self, *which) -> tuple[x509.Certificate, ...]:
+        """Tick entries and press **Delete**: remove them (numbers refer to the list before the deletion).
+        Returns the removed certificates."""
+        if not which:
+            raise InputError("Say which entries to delete (a number, a fingerprint or a certificate)",
+                             rule="trusted-entry", value="nothing", chapter=guide.CH7)
+        chosen = {self._index(item) for item in which}
+        removed = tuple(self._entries[i].certificate for i in sorted(chosen))
+        self._entries = [entry for i, entry in enumerate(self._entries) if i not in chosen]
+        return removed
+
+    def reset(self) -> None:
+        """**Reset to default CA certificate**: back to the default list (labkit: empty unless ``default`` was
+        given); embedded CRLs go too."""
+        self._entries, self._crls, self._appended = [], [], 0
+        for cert in self._default:
+            self._add(cert)
+
+    # -- choosing entries -----------------------------------------------------------------------------------------
+
+    def _select(self, which) -> list[x509.Certificate]:
+        if which is None:
+            return list(self.entries)
+        return [self._entries[self._index(which)].certificate]
+
+    def _index(self, which) -> int:
+        if isinstance(which, bool):
+            raise InputError("Give an entry number, not True/False", rule="trusted-entry", value=which,
+                             chapter=guide.CH7)
+        if isinstance(which, int):
+            if 0 <= which < len(self._entries):
+                return which
+            raise InputError(f"No entry with this number: the list has {len(self._entries)} (numbered from 0)",
+                             rule="trusted-entry", value=which, chapter=guide.CH7)
+        if isinstance(which, x509.Certificate):
+            for i, entry in enumerate(self._entries):
+                if entry.certificate == which:
+                    return i
+            raise InputError("This certificate is not in the trusted CA list", rule="trusted-entry",
+                             value=_label(which.subject), chapter=guide.CH7)
+        if isinstance(which, str):
+            return self._by_fingerprint(which)
+        raise InputError("Give an entry number, a fingerprint or a certificate", rule="trusted-entry",
+                         value=type(which).__name__, chapter=guide.CH7)
+
+    def _by_fingerprint(self, text: str) -> int:
+        given = re.sub(r"[^0-9A-F]", "", text.upper().replace("SHA256", "").replace("SHA1", "").split("=")[-1])
+        if text.strip().isdigit() and len(text.strip()) < 8:
+            return self._index(int(text))
+        if len(given) < 8:
+            raise InputError("A fingerprint needs at least its first 4 bytes (8 hex digits)", rule="trusted-entry",
+                             value=text, chapter=guide.CH7)
+        hits = [i for i, entry in enumerate(self._entries)
+                if any(decode.fingerprint(entry.certificate, algo).replace(":", "").startswith(given)
+                       for algo in ("sha256", "sha1"))]
+        if len(hits) == 1:
+            return hits[0]
+        problem = "no entry has" if not hits else f"{len(hits)} entries have"
+        raise InputError(f"{problem} this fingerprint; give more of it", rule="trusted-entry", value=text,
+                         chapter=guide.CH7)
+
+    # -- does the list vouch for a certificate? -------------------------------------------------------------------
+
+    def chain_check(self, cert, *, intermediates: Iterable[x509.Certificate] = (),
+                    at: _dt.datetime | str | None = None) -> ChainCheck:
+        """Build and verify the path from ``cert`` (an object, PEM, DER or a Path) to a root in the list, at ``at`` (the
+        lab clock by default). The Expressway needs the full chain in the list (chapter 7): the self-signed roots
+        in use are the anchors, the other entries (and ``intermediates``) may fill the path. Every CA on the
+        path needs basicConstraints with CA:TRUE (chapter 2). Names and key usages are not checked here (that is
+        TLS's job), nor revocation (chapter 8). Signatures with SHA-1 are refused by the verifier."""
+        cert = _as_certificate(cert)
+        moment = lab.now(at)
+        for entry in self._entries:
+            rival = self._in_use(entry)
+            if entry.certificate == cert and rival is not None:
+                return ChainCheck(False, f"'{_label(cert.subject)}' is in the list, but #{self._entries.index(rival)}"
+                                  " is a newer self-signed certificate with the same CN, and only that one is used")
+        anchors = self.certificates
+        roots = [c for c in anchors if _self_signed(c)]
+        inner = [c for c in anchors if not _self_signed(c)] + list(intermediates)
+        if not roots:
+            what = "is empty" if not anchors else "holds no root (self-signed) certificate"
+            return ChainCheck(False, f"the trusted CA list {what}: the Expressway needs the full chain up to a root")
+        verifier = (verification.PolicyBuilder().store(verification.Store(roots)).time(moment)
+                    .extension_policies(ca_policy=_CA_POLICY, ee_policy=verification.ExtensionPolicy.permit_all())
+                    .build_client_verifier())
+        try:
+            path = tuple(verifier.verify(cert, inner).chain)
+        except verification.VerificationError as exc:
+            return ChainCheck(False, self._explain(cert, str(exc), moment, roots + inner))
+        names = " <- ".join(f"'{_label(c.subject)}'" for c in reversed(path))
+        return ChainCheck(True, f"{names}: the path ends at a root in the trusted CA list", path)
+
+    @staticmethod
+    def _explain(cert: x509.Certificate, detail: str, moment: _dt.datetime,
+                 known: list[x509.Certificate]) -> str:
+        if "basicConstraints" in detail or "2.5.29.19" in detail:
+            return ("a CA certificate on the path lacks basicConstraints with CA:TRUE, and the Expressway's CA check "
+                    "needs it (chapter 2)")
+        if "not valid at validation time" in detail:
+            who = re.search(r"subject=<Name\(([^)]*)\)>", detail)
+            return (f"a certificate on the path{' (' + who.group(1) + ')' if who else ''} is outside its validity "
+                    f"period at {moment:%Y-%m-%d %H:%M} UTC")
+        if "Forbidden signature algorithm" in detail or "forbidden" in detail.lower():
+            return "a signature on the path uses an algorithm the verifier refuses (SHA-1 or older)"
+        if "signature does not match" in detail:
+            return ("a CA certificate with the issuer's name is in the list, but its key did not sign this "
+                    "certificate: it is another CA with the same name")
+        current, seen = cert, 0
+        while seen < 10:
+            if _self_signed(current):
+                return f"'{_label(current.subject)}' is self-signed and is not in the trusted CA list"
+            parents = [c for c in known if c.subject == current.issuer and c != current]
+            if not parents:
+                return (f"'{_label(current.issuer)}', which issued '{_label(current.subject)}', is not in the "
+                        "trusted CA list: append it, and every CA above it up to the root (chapter 7 asks for the "
+                        "full chain)")
+            current, seen = parents[0], seen + 1
+        return re.sub(r" \(encountered processing <Certificate.*$", "", detail)
+
+    def __repr__(self) -> str:
+        unused = len(self._entries) - len(self.certificates)
+        extra = f", {unused} not in use" if unused else ""
+        crls = f", {len(self._crls)} CRL{'s' if len(self._crls) != 1 else ''}" if self._crls else ""
+        return f"TrustedCaList({len(self._entries)} certificate{'s' if len(self._entries) != 1 else ''}{extra}{crls})"
