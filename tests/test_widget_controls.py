@@ -272,6 +272,13 @@ def test_decoder_decodes_the_pasted_text():
     box.pem.value = chain.root.cert_pem().decode()
     box.button.click()
     assert "Subject: C = GB, O = labkit, CN = labkit Root CA" in seen(box.pane) and "expe" not in seen(box.pane)
+    box.upload.value = file("issuing.cer", chain.intermediate.certificate.public_bytes(DER))
+    box.button.click()
+    assert "Subject: C = GB, O = labkit, CN = labkit Issuing CA" in seen(box.pane)
+    box.pem.value = chain.server.cert_pem().decode()  # pasting after a file was chosen: the pasted text counts
+    assert box.upload.value == ()
+    box.button.click()
+    assert "Subject: C = GB, O = labkit, CN = expe.lab.example" in seen(box.pane)
 
 
 @effect("decoder", "upload")
@@ -305,8 +312,12 @@ def test_sign_form_signs_the_pasted_csr(root_ca):
     box.button.click()
     assert "Issued serial 1002" in seen(box.pane) and "CN = b.lab.example" in seen(box.pane)
     cn = x509.oid.NameOID.COMMON_NAME
-    assert [root_ca.issued(s).subject.get_attributes_for_oid(cn)[0].value for s in ("1001", "1002")] == [
-        "a.lab.example", "b.lab.example"]
+    box.upload.value = file("c.der", csr_pem("c.lab.example", der=True))
+    box.button.click()
+    box.csr.value = csr_pem("d.lab.example")  # pasting after a file was chosen: the pasted CSR counts
+    box.button.click()
+    assert [root_ca.issued(s).subject.get_attributes_for_oid(cn)[0].value for s in ("1001", "1002", "1003", "1004")
+            ] == ["a.lab.example", "b.lab.example", "c.lab.example", "d.lab.example"]
 
 
 @effect("sign_form", "upload")
@@ -553,7 +564,10 @@ def test_trusted_ca_page_appends_the_pasted_certificates():
     chain = lab_chain()
     store = CertificateStore()
     page = trusted_ca_page(store)
-    page.pem.value = (chain.intermediate.cert_pem() + chain.root.cert_pem()).decode()
+    page.upload.value = file("root.cer", chain.root.certificate.public_bytes(DER))
+    page.append.click()
+    assert "pem-only" in seen(page.pane) and len(store.trusted) == 0
+    page.pem.value = (chain.intermediate.cert_pem() + chain.root.cert_pem()).decode()  # the refused file is dropped
     page.append.click()
     assert trusted_cns(store) == ["labkit Issuing CA", "labkit Root CA"]
     assert "labkit Issuing CA" in page.table.value and "labkit Root CA" in page.table.value
@@ -654,9 +668,15 @@ def test_server_page_uploads_the_pasted_certificate():
     page.upload.click()
     assert page.store.server.current_certificate == server.certificate
     assert "Subject: C = GB, O = labkit, CN = expe.lab.example" in seen(page.decoded)
-    page.cert_text.value = lab_chain("other.lab.example").server.cert_pem().decode()
+    page.cert_text.value = lab_chain("other.lab.example").server.cert_pem().decode()  # the same key
     page.upload.click()
     assert "CN = other.lab.example" in seen(page.decoded)
+    page.cert_file.value = file("bad.pem", b"not a certificate")
+    page.upload.click()
+    assert "CN = other.lab.example" in seen(page.decoded) and "InputError" in seen(page.pane)
+    page.cert_text.value = server.cert_pem().decode()  # pasting after a file was chosen: the pasted text counts
+    page.upload.click()
+    assert page.store.server.current_certificate == server.certificate
 
 
 @effect("server_certificate_page", "cert_file")
@@ -678,7 +698,10 @@ def test_server_page_checks_the_pasted_key_against_the_certificate():
     page.key_text.value = key_pem(lab.fixture_key("expe-2"))
     page.upload.click()
     assert "key-mismatch" in seen(page.pane) and page.store.server.current_certificate is None
-    page.key_text.value = key_pem(server.key)
+    page.key_file.value = file("expe.key", key_pem(lab.fixture_key("expe-2")).encode())
+    page.upload.click()
+    assert "key-mismatch" in seen(page.pane)
+    page.key_text.value = key_pem(server.key)  # pasting after a file was chosen: the pasted key counts
     page.upload.click()
     assert "Files uploaded." in seen(page.pane) and page.store.server.current_certificate == server.certificate
 
@@ -967,6 +990,12 @@ def test_clinic_trusts_the_pasted_ca_file():
     box.extra_text.value = cas.root.public_bytes(PEM).decode()
     box.examine.click()
     assert not box.report.chain.ok and box.report.trusted == (cas.root,)
+    box.extra_upload.value = file("rogue.pem", cas.rogue.public_bytes(PEM))
+    box.examine.click()
+    assert box.report.trusted == (cas.rogue,)
+    box.extra_text.value = (cas.root.public_bytes(PEM) + cas.issuing.public_bytes(PEM)).decode()  # the file goes
+    box.examine.click()
+    assert box.report.chain.ok and box.report.trusted == (cas.root, cas.issuing)
 
 
 @effect("certificate_clinic", "extra_upload")
