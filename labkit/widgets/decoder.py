@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from labkit.errors import LabkitError
-from labkit.widgets._common import result_pane, show_error, show_text
+from labkit.widgets._common import result_pane, show_error, show_text, typing_replaces
 from labkit.x509 import decode
 
 
@@ -30,6 +30,7 @@ def decoder(initial: str = "") -> w.VBox:
             show_error(pane, exc)
 
     button.on_click(on_click)
+    typing_replaces(upload, pem)
     box = _Decoder([pem, w.HBox([upload, button]), pane])
     box.pem, box.upload, box.button, box.pane = pem, upload, button, pane
     return box
