@@ -38,6 +38,8 @@ from labkit.errors import LabError
 __all__ = [
     "DEFAULT_INSTANT",
     "FIRST_SERIAL",
+    "LONG",
+    "LONG_END",
     "FIXTURE_KEYS",
     "FixtureKeySpec",
     "LabClock",
@@ -62,6 +64,13 @@ __all__ = [
 UTC = _dt.timezone.utc
 DEFAULT_INSTANT = _dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 FIRST_SERIAL = 0x1000
+#: Where the lab's long-lived certificates end. Certificates that real tools check at the machine's clock (OpenSSL,
+#: Python's ``ssl``, Pebble's clients) cannot use the frozen lab clock, so they are made valid from the lab instant
+#: until the end of 2049: years away on any machine's clock, and still before 2050, from which X.509 dates are
+#: written differently (RFC 5280 4.1.2.5) and doctor warns.
+LONG_END = _dt.datetime(2049, 12, 31, 0, 0, 0, tzinfo=UTC)
+#: Days from the lab instant to :data:`LONG_END` (the ``days=`` such certificates are issued with).
+LONG = (LONG_END - DEFAULT_INSTANT).days
 def parse_instant(text: str) -> _dt.datetime:
     """Parse an ISO 8601 instant (``2026-01-05T09:00:00Z``); a naive value is taken as UTC."""
     try:

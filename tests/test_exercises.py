@@ -265,3 +265,74 @@ def test_every_exercise_is_in_a_chapter_notebook_rejects_its_placeholder_and_pas
     tests = "\n".join(p.read_text() for p in (root / "tests").glob("test_*.py"))
     untested = [ex for ex in EXERCISES if not re.search(rf'check\(\s*"{re.escape(ex)}"', tests)]
     assert not untested, f"no test calls check() for {untested}"
+
+
+# -- what becomes NOT YET, and what is a bug ----------------------------------------------------------------------
+
+@pytest.fixture
+def scratch_exercise():
+    """Register checkers under a scratch id for one test, and take them away afterwards."""
+    from labkit import exercises
+
+    made = []
+
+    def register(checker):
+        exercises.exercise("99.9", "scratch", "nowhere")(checker)
+        made.append("99.9")
+        return checker
+
+    yield register
+    for ex_id in made:
+        exercises.EXERCISES.pop(ex_id, None)
+        exercises._RESULTS.pop(ex_id, None)
+
+
+def test_a_broken_checker_raises_its_own_error(scratch_exercise):
+    @scratch_exercise
+    def checker(answer):
+        return {}["missing"], "never"
+
+    with pytest.raises(KeyError):
+        check("99.9", "anything")
+
+
+def test_a_type_error_inside_a_checker_is_a_bug_not_a_wrong_form(scratch_exercise):
+    @scratch_exercise
+    def checker(answer):
+        return len(answer) + "1", "never"  # the checker's own mistake
+
+    with pytest.raises(TypeError, match="unsupported operand"):
+        check("99.9", "anything")
+
+
+def test_an_answer_that_does_not_fit_the_checker_is_not_yet(scratch_exercise):
+    @scratch_exercise
+    def checker(answer, *, certificate):
+        return True, "fine"
+
+    result = check("99.9", "one", "two", certificate=None)
+    assert not result and "not in the expected form" in result.message
+    assert check("99.9", "one", certificate=None)
+
+
+def test_a_labkit_error_raised_on_the_answer_is_not_yet_with_its_rule(scratch_exercise):
+    from labkit import PolicyError
+
+    @scratch_exercise
+    def checker(answer):
+        raise PolicyError("that name is not an FQDN", rule="fqdn", value=answer, chapter="guide chapter 4 (x)")
+
+    result = check("99.9", "host")
+    assert not result and "rule: fqdn" in result.message and "value: host" in result.message
+
+
+def test_labkit_errors_are_the_builtin_errors_ordinary_handlers_catch():
+    from labkit import InputError, LabkitError, PasswordError, PolicyError, WrongTypeError
+
+    assert issubclass(InputError, ValueError) and issubclass(PolicyError, ValueError)
+    assert issubclass(PasswordError, ValueError) and issubclass(WrongTypeError, TypeError)
+    assert all(issubclass(cls, LabkitError) for cls in (InputError, PolicyError, PasswordError, WrongTypeError))
+    with pytest.raises(ValueError, match="rule: pem-or-der"):
+        from labkit.x509.loading import load
+
+        load(b"not a certificate")

@@ -100,25 +100,41 @@ def test_openssl_verifies_the_lab_chain_and_rejects_it_without_the_intermediate(
 
 def test_verify_chain_explains_a_missing_intermediate_and_a_foreign_root():
     chain = pki.lab_chain()
-    path = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
-                            intermediates=[chain.intermediate.certificate])
-    assert path == list(chain.certificates)
-    with pytest.raises(PolicyError, match="intermediate certificate is missing"):
-        pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate])
+    check = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate])
+    assert check.ok and check.path == chain.certificates and check.require() == chain.certificates
+    missing = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate])
+    assert not missing and missing.code == 20 and missing.rule == "chain-verifies"
+    assert missing.reason.startswith("'labkit Issuing CA', which issued 'expe.lab.example', is not in the trust store")
+    with pytest.raises(PolicyError, match="chain-verifies"):
+        missing.require()
     rogue = issue(CertSpec("labkit Root CA", ca=True), lab.fixture_key("rogue-ca"))
-    with pytest.raises(PolicyError, match="only shares the name"):
-        pki.verify_chain(chain.server.certificate, trusted=[rogue.certificate],
-                         intermediates=[chain.intermediate.certificate])
+    foreign = pki.verify_chain(chain.server.certificate, trusted=[rogue.certificate],
+                               intermediates=[chain.intermediate.certificate])
+    assert not foreign and foreign.code == 7 and "another CA with the same name" in foreign.reason
+    empty = pki.verify_chain(chain.server.certificate, trusted=[])
+    assert not empty and empty.rule == "trust-store-not-empty"
     with pytest.raises(PolicyError, match="trust-store-not-empty"):
-        pki.verify_chain(chain.server.certificate, trusted=[])
+        empty.require()
+
+
+def test_verify_chain_checks_the_name_asked_for():
+    chain = pki.lab_chain()
+    wrong = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate], name="other.lab.example")
+    assert not wrong and wrong.code == 62 and "subject alternative names" in wrong.reason
 
 
 def test_an_expired_server_certificate_fails_at_a_later_instant():
     chain = pki.lab_chain()
     lab.clock.advance(days=366)
-    with pytest.raises(PolicyError, match="validity"):
-        pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
-                         intermediates=[chain.intermediate.certificate])
+    late = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                            intermediates=[chain.intermediate.certificate])
+    assert not late and late.code == 10 and "outside its validity period at 2027-01-06 09:00 UTC" in late.reason
+    lab.reset()
+    early = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate], at="2025-12-31T00:00:00Z")
+    assert not early and early.code == 9
 
 
 def test_cert_spec_rules_are_checked_at_construction():

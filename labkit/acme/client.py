@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509 import verification
 
 from labkit import guide, lab
 from labkit.acme.challenge import ChallengeHost
@@ -16,13 +15,12 @@ from labkit.acme.pebble import Pebble
 from labkit.errors import InputError, LabError, PolicyError
 from labkit.expressway.node import ExpresswayNode
 from labkit.x509.loading import load_all
+from labkit.x509.reasons import ACME_REASONS, CODES
 
 _EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 #: RFC 5280 revocation reason codes that ACME accepts (RFC 8555 section 7.6).
-REASONS = {"unspecified": 0, "keyCompromise": 1, "affiliationChanged": 3, "superseded": 4,
-           "cessationOfOperation": 5}
 
 
 def _acme():
@@ -171,36 +169,20 @@ def _certificates(pem) -> list[x509.Certificate]:
     return [item.obj for item in load_all(data) if item.kind == "certificate"]
 
 
-def verify_chain(fullchain_pem, roots_pem, *, at: _dt.datetime | None = None) -> bool:
-    """Whether the full chain's certificate verifies as a TLS server certificate for its first DNS name, up to a
-    root in ``roots_pem`` (cryptography's verifier, at real time unless ``at`` is given)."""
-    leaf, *chain = _certificates(fullchain_pem)
-    roots = [c for c in _certificates(roots_pem) if c.subject == c.issuer]
-    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-        x509.DNSName)
-    verifier = (verification.PolicyBuilder().store(verification.Store(roots)).time(at or lab.now_real())
-                .build_server_verifier(x509.DNSName(names[0])))
-    try:
-        verifier.verify(leaf, chain)
-    except verification.VerificationError:
-        return False
-    return True
-
-
 def revoke(account: AcmeAccount, cert, reason: str = "unspecified", *, node: ExpresswayNode | None = None) -> dict:
     """Revoke a certificate the provider issued (ACME ``revoke-cert``, signed by the account) and return Pebble's
     record of it. Refused for the certificate ``node`` has in service (``acme-revoke-in-use``): deploy its
     successor first."""
     cert = cert if isinstance(cert, x509.Certificate) else _certificates(cert)[0]
-    if reason not in REASONS:
-        raise InputError(f"Revocation reasons ACME accepts: {', '.join(REASONS)}", rule="acme-revoke-reason",
+    if reason not in ACME_REASONS:
+        raise InputError(f"Revocation reasons ACME accepts: {', '.join(ACME_REASONS)}", rule="acme-revoke-reason",
                          value=reason, chapter=guide.CH5)
     if node is not None and node.certificate is not None and node.certificate == cert:
         raise PolicyError(f"This is the certificate {node.name} is using: deploy a new one before revoking it",
                           rule="acme-revoke-in-use", value=cert.subject.rfc4514_string(), chapter=guide.CH5)
     _client, messages, errors, _jose = _acme()
     try:
-        account.client.revoke(cert, REASONS[reason])
+        account.client.revoke(cert, CODES[reason])
     except (messages.Error, errors.ClientError) as exc:
         raise PolicyError(f"The provider refused to revoke: {getattr(exc, 'detail', None) or exc}",
                           rule="acme-revoke-refused", value=f"{cert.serial_number:X}", chapter=guide.CH5) from None

@@ -14,7 +14,6 @@ from cryptography.x509.oid import NameOID
 from labkit import guide, lab
 from labkit.ca import config as _config
 from labkit.ca.database import (
-    REASONS,
     DirectoryLock,
     IndexEntry,
     append_index,
@@ -31,6 +30,7 @@ from labkit.errors import InputError, PolicyError
 from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load, load_certificate, load_file
+from labkit.x509.reasons import REASONS
 
 __all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed"]
 

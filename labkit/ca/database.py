@@ -26,22 +26,11 @@ from labkit.errors import InputError, LabError
 from labkit.x509.files import write_atomic
 from labkit.x509.text import oid_short_name
 
-__all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
+__all__ = ["IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
            "append_index", "read_number", "write_number", "oneline", "locked", "DirectoryLock"]
 
 UTC = _dt.timezone.utc
 
-#: RFC 5280 revocation reasons by their OpenSSL names, with cryptography's flags.
-REASONS: dict[str, x509.ReasonFlags] = {
-    "unspecified": x509.ReasonFlags.unspecified,
-    "keyCompromise": x509.ReasonFlags.key_compromise,
-    "CACompromise": x509.ReasonFlags.ca_compromise,
-    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
-    "superseded": x509.ReasonFlags.superseded,
-    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
-    "certificateHold": x509.ReasonFlags.certificate_hold,
-    "removeFromCRL": x509.ReasonFlags.remove_from_crl,
-}
 
 
 def openssl_time(moment: _dt.datetime) -> str:

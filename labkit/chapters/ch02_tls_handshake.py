@@ -25,9 +25,7 @@ from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 __all__ = ["TlsPki", "Scenario", "SCENARIOS", "lab_pki", "run_scenario", "traversal_endpoints"]
 
 UTC = _dt.timezone.utc
-_START = _dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-_END = _dt.datetime(2049, 12, 31, 0, 0, tzinfo=UTC)
-_LONG = (_END - _START).days
+_START = lab.DEFAULT_INSTANT  # every certificate of the TLS lab lasts until lab.LONG_END: OpenSSL checks real time
 @dataclass(frozen=True)
 class TlsPki:
     root: Issued
@@ -42,7 +40,7 @@ class TlsPki:
     crl: x509.CertificateRevocationList  # the issuing CA's CRL, revoking expe
 
 
-def _leaf(name: str, key: str, issuer: Issued, serial: int, *, start=_START, days=_LONG, client=True) -> Issued:
+def _leaf(name: str, key: str, issuer: Issued, serial: int, *, start=_START, days=lab.LONG, client=True) -> Issued:
     spec = CertSpec(name, days=days, client_auth=client)
     return issue(spec, lab.fixture_key(key), issuer, at=start, serial=serial)
 
@@ -50,21 +48,22 @@ def _leaf(name: str, key: str, issuer: Issued, serial: int, *, start=_START, day
 @cache
 def lab_pki() -> TlsPki:
     """The PKI of the TLS lab (fixture keys, fixed serials from 0x3000, deterministic bytes)."""
-    root = issue(CertSpec("labkit Root CA", ca=True, days=_LONG), lab.fixture_key("root-ca"), at=_START, serial=0x3000)
-    issuing = issue(CertSpec("labkit Issuing CA", ca=True, path_length=0, days=_LONG), lab.fixture_key("issuing-ca"),
+    root = issue(CertSpec("labkit Root CA", ca=True, days=lab.LONG), lab.fixture_key("root-ca"), at=_START,
+                 serial=0x3000)
+    issuing = issue(CertSpec("labkit Issuing CA", ca=True, path_length=0, days=lab.LONG), lab.fixture_key("issuing-ca"),
                     root, at=_START, serial=0x3001)
-    rogue = issue(CertSpec("labkit Root CA", ca=True, days=_LONG), lab.fixture_key("rogue-ca"), at=_START,
+    rogue = issue(CertSpec("labkit Root CA", ca=True, days=lab.LONG), lab.fixture_key("rogue-ca"), at=_START,
                   serial=0x3002)
     expc = _leaf("expc.lab.example", "expc-1", issuing, 0x3003)
     expe = _leaf("expe.lab.example", "expe-1", issuing, 0x3004)
     expired = _leaf("expe.lab.example", "expe-1", issuing, 0x3005, start=_START - _dt.timedelta(days=400), days=365)
     future = _leaf("expe.lab.example", "expe-1", issuing, 0x3006, start=_dt.datetime(2049, 6, 1, tzinfo=UTC),
                    days=180)
-    selfie = issue(CertSpec("expe.lab.example", days=_LONG), lab.fixture_key("expe-1"), at=_START, serial=0x3007)
+    selfie = issue(CertSpec("expe.lab.example", days=lab.LONG), lab.fixture_key("expe-1"), at=_START, serial=0x3007)
     server_only = _leaf("expc.lab.example", "expc-1", issuing, 0x3008, client=False)
     crl = sign_builder(
         x509.CertificateRevocationListBuilder().issuer_name(issuing.certificate.subject).last_update(_START)
-        .next_update(_END).add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(0x3004)
+        .next_update(lab.LONG_END).add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(0x3004)
                                                    .revocation_date(_START).build())
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuing.certificate.public_key()), False)
         .add_extension(x509.CRLNumber(1), False), issuing.key)

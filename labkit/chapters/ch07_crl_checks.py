@@ -26,7 +26,7 @@ from labkit.x509.certs import CertSpec, Issued, issue, request
 __all__ = ["STATES", "RevocationLab"]
 
 STATES = ("good", "revoked", "ocsp-unknown", "responder-down", "crl-expired")
-LONG = 8700  # days: until 2049, because OpenSSL checks validity against the real clock
+LONG = lab.LONG  # days: until lab.LONG_END (2049), because OpenSSL checks validity against the real clock
 @dataclass
 class Result:
     state: str

@@ -52,9 +52,7 @@ __all__ = ["Zone", "verdict", "reissue", "key_sizes", "key_size_figure", "check_
            "combine", "serve_from_file", "certificate_with_subject"]
 
 UTC = _dt.timezone.utc
-# as labkit.chapters.ch02_tls_handshake: from the lab instant to 2049, valid on the real clock for years
-_START = lab.DEFAULT_INSTANT
-_END = _dt.datetime(2049, 12, 31, tzinfo=UTC)
+_START = lab.DEFAULT_INSTANT  # as in notebook 02: certificates last until lab.LONG_END (OpenSSL checks real time)
 
 # -- zones ------------------------------------------------------------------------------------------------------
 
@@ -172,7 +170,7 @@ def reissue(issued: Issued, *, sans=(), server_auth: bool = True, client_auth: b
         raise InputError("The certificate has no common name to keep", rule="cn-present",
                          value=issued.certificate.subject.rfc4514_string(), chapter=guide.APPX_A_ZONES)
     spec = CertSpec(str(cns[0].value), sans=tuple(sans) if not isinstance(sans, str) else (sans,),
-                    days=(_END - _START).days, server_auth=server_auth, client_auth=client_auth)
+                    days=lab.LONG, server_auth=server_auth, client_auth=client_auth)
     return issue(spec, issued.key, issuer or lab_pki().issuing, at=_START, serial=serial)
 
 
@@ -184,7 +182,7 @@ _SIZES = ((2048, "expe-1"), (4096, "rsa-4096"), (8192, "rsa-8192"))
 @cache
 def _sized_server(bits: int) -> Issued:
     name = dict(_SIZES)[bits]
-    spec = CertSpec("expe.lab.example", days=(_END - _START).days)
+    spec = CertSpec("expe.lab.example", days=lab.LONG)
     return issue(spec, lab.fixture_key(name), lab_pki().issuing, at=_START, serial=0x3100 + bits // 2048)
 
 
@@ -380,7 +378,7 @@ def certificate_with_subject(*extra: tuple[str, str | None], key: str = "expe-1"
     builder = (x509.CertificateBuilder().subject_name(x509.Name(attributes))
                .issuer_name(issuing.certificate.subject).public_key(subject_key.public_key())
                .serial_number(lab.next_serial() if serial is None else serial)
-               .not_valid_before(_START).not_valid_after(_END)
+               .not_valid_before(_START).not_valid_after(lab.LONG_END)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
                                                      ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)

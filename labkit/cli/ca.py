@@ -10,12 +10,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from labkit import guide, lab
 from labkit.ca.authority import init_ca, open_ca
-from labkit.ca.database import REASONS, serial_hex
+from labkit.ca.database import serial_hex
 from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load_file, read_file
+from labkit.x509.reasons import REASONS
 
 
 def _at(args):

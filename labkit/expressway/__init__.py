@@ -31,8 +31,8 @@ from labkit.expressway.csr_page import CsrPreview, generate_from_form, preview_c
 from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.req_config import openssl_req_config
 from labkit.expressway.requirements import FEATURES, requirements_table
-from labkit.expressway.roles import ROLES
+from labkit.expressway.roles import NODE_ROLES, ROLES
 
-__all__ = ["ROLES", "FIELD_LABELS", "LAB_SUBJECT", "COMMON_NAME_CHOICES", "ALTERNATIVE_NAME_CHOICES",
+__all__ = ["ROLES", "NODE_ROLES", "FIELD_LABELS", "LAB_SUBJECT", "COMMON_NAME_CHOICES", "ALTERNATIVE_NAME_CHOICES",
            "DOMAIN_FORMATS", "KEY_LENGTHS", "DIGESTS", "CsrRequest", "build_csr", "ExpresswayNode", "Cluster",
            "FEATURES", "requirements_table", "openssl_req_config", "CsrPreview", "preview_csr", "generate_from_form"]

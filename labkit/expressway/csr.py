@@ -31,7 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide
 from labkit.errors import PolicyError
-from labkit.expressway.roles import ROLES
+from labkit.expressway.roles import NODE_ROLES, ROLES
 from labkit.x509.names import fqdn_problem
 
 FIELD_LABELS: dict[str, str] = {
@@ -120,7 +120,7 @@ def _one_of(value: object, choices) -> bool:
 
 
 def _check_role(role: str) -> str:
-    if not _one_of(role, ROLES):
+    if not _one_of(role, NODE_ROLES):
         raise _refuse("role", "choose expressway-c (the Expressway-C, inside) or expressway-e (the Expressway-E, "
                       "at the edge)", "role", role, guide.CH4)
     return role

@@ -52,12 +52,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
 from labkit.errors import InputError
+from labkit.expressway.roles import ROLES
 from labkit.x509.names import fqdn_problem, is_fqdn
 from labkit.x509.text import name_entries, name_line, oid_short_name
 
 __all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
 
-ROLES = ("expressway", "expressway-c", "expressway-e", "ca")
 
 _XMPP_ADDRESS = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
 _ALLOWED_SUBJECT = {oid.dotted_string for oid in (

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.x509 import verification
 
 from labkit import guide, lab
 from labkit.errors import InputError
@@ -29,24 +28,7 @@ from labkit.expressway.upload import (
 )
 from labkit.x509 import decode
 from labkit.x509.loading import load_all
-
-
-@dataclass(frozen=True)
-class ChainCheck:
-    """Whether the trusted CA list vouches for a certificate, why, and the path (the certificate first)."""
-
-    ok: bool
-    reason: str
-    path: tuple[x509.Certificate, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        return f"{'TRUSTED' if self.ok else 'NOT TRUSTED'}: {self.reason}"
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(str(self))
+from labkit.x509.verify import ChainCheck, verify_chain
 
 
 @dataclass(frozen=True)
@@ -57,16 +39,6 @@ class _Entry:
     @property
     def cn(self) -> str | None:
         return _cn(self.certificate)
-
-
-def _require_ca(policy, cert, constraints) -> None:
-    """The Expressway's CA check (chapter 2): basicConstraints must be present (cryptography: required) with CA:TRUE."""
-    if not constraints.ca:
-        raise ValueError("basicConstraints is CA:FALSE on a certificate used as a CA")
-
-
-_CA_POLICY = verification.ExtensionPolicy.permit_all().require_present(
-    x509.BasicConstraints, verification.Criticality.AGNOSTIC, _require_ca)
 
 
 class TrustedCaList:
@@ -287,48 +259,8 @@ class TrustedCaList:
             if entry.certificate == cert and rival is not None:
                 return ChainCheck(False, f"'{_label(cert.subject)}' is in the list, but #{self._entries.index(rival)}"
                                   " is a newer self-signed certificate with the same CN, and only that one is used")
-        anchors = self.certificates
-        roots = [c for c in anchors if _self_signed(c)]
-        inner = [c for c in anchors if not _self_signed(c)] + list(intermediates)
-        if not roots:
-            what = "is empty" if not anchors else "holds no root (self-signed) certificate"
-            return ChainCheck(False, f"the trusted CA list {what}: the Expressway needs the full chain up to a root")
-        verifier = (verification.PolicyBuilder().store(verification.Store(roots)).time(moment)
-                    .extension_policies(ca_policy=_CA_POLICY, ee_policy=verification.ExtensionPolicy.permit_all())
-                    .build_client_verifier())
-        try:
-            path = tuple(verifier.verify(cert, inner).chain)
-        except verification.VerificationError as exc:
-            return ChainCheck(False, self._explain(cert, str(exc), moment, roots + inner))
-        names = " <- ".join(f"'{_label(c.subject)}'" for c in reversed(path))
-        return ChainCheck(True, f"{names}: the path ends at a root in the trusted CA list", path)
-
-    @staticmethod
-    def _explain(cert: x509.Certificate, detail: str, moment: _dt.datetime,
-                 known: list[x509.Certificate]) -> str:
-        if "basicConstraints" in detail or "2.5.29.19" in detail:
-            return ("a CA certificate on the path lacks basicConstraints with CA:TRUE, and the Expressway's CA check "
-                    "needs it (chapter 2)")
-        if "not valid at validation time" in detail:
-            who = re.search(r"subject=<Name\(([^)]*)\)>", detail)
-            return (f"a certificate on the path{' (' + who.group(1) + ')' if who else ''} is outside its validity "
-                    f"period at {moment:%Y-%m-%d %H:%M} UTC")
-        if "Forbidden signature algorithm" in detail or "forbidden" in detail.lower():
-            return "a signature on the path uses an algorithm the verifier refuses (SHA-1 or older)"
-        if "signature does not match" in detail:
-            return ("a CA certificate with the issuer's name is in the list, but its key did not sign this "
-                    "certificate: it is another CA with the same name")
-        current, seen = cert, 0
-        while seen < 10:
-            if _self_signed(current):
-                return f"'{_label(current.subject)}' is self-signed and is not in the trusted CA list"
-            parents = [c for c in known if c.subject == current.issuer and c != current]
-            if not parents:
-                return (f"'{_label(current.issuer)}', which issued '{_label(current.subject)}', is not in the "
-                        "trusted CA list: append it, and every CA above it up to the root (chapter 7 asks for the "
-                        "full chain)")
-            current, seen = parents[0], seen + 1
-        return re.sub(r" \(encountered processing <Certificate.*$", "", detail)
+        return verify_chain(cert, trusted=self.certificates, intermediates=intermediates, at=moment,
+                            purpose="expressway")
 
     def __repr__(self) -> str:
         unused = len(self._entries) - len(self.certificates)

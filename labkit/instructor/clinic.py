@@ -49,7 +49,8 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from labkit import guide, lab
 from labkit.chapters.ch03_expressway_certificates import specimens
 from labkit.errors import InputError, WrongTypeError
-from labkit.expressway.doctor import ROLES, Expectations, Finding, Report, doctor
+from labkit.expressway.doctor import Expectations, Finding, Report, doctor
+from labkit.expressway.roles import ROLES
 from labkit.expressway.trusted_list import ChainCheck, TrustedCaList
 from labkit.x509 import decode
 from labkit.x509 import openssl as _openssl
@@ -57,11 +58,8 @@ from labkit.x509.certs import CertSpec, issue, request
 from labkit.x509.files import write_atomic
 from labkit.x509.loading import load_all
 
-__all__ = ["ROLES", "ROLE_LABELS", "TRUST_LISTS", "DEFAULT_TRUST", "UPLOADED", "LabCas", "lab_cas", "Example",
+__all__ = ["ROLES", "TRUST_LISTS", "DEFAULT_TRUST", "UPLOADED", "LabCas", "lab_cas", "Example",
            "examples", "example", "ClinicReport", "examine"]
-
-ROLE_LABELS = {"expressway": "Expressway (C or E)", "expressway-c": "Expressway-C", "expressway-e": "Expressway-E",
-               "ca": "CA certificate"}
 
 UPLOADED = "uploaded extra CA"
 DEFAULT_TRUST = "lab root + issuing CA"
@@ -357,7 +355,7 @@ class ClinicReport:
         parts.append(f"<h4>1. Decode</h4><table>{rows}</table><details><summary>The whole certificate as "
                      "<code>openssl x509 -text -noout</code> prints it</summary>"
                      f'<pre style="white-space:pre-wrap">{e(self.decoded)}</pre></details>')
-        parts.append(f"<h4>2. Doctor (role {e(ROLE_LABELS.get(self.role, self.role))})</h4>{self.doctor._repr_html_()}")
+        parts.append(f"<h4>2. Doctor (role {e(ROLES.get(self.role, self.role))})</h4>{self.doctor._repr_html_()}")
         anchors = ", ".join(_label(c.subject) for c in self.trusted) or "nothing"
         what = TRUST_LISTS[self.trust]
         parts.append(f"<h4>3. Chain check against &lsquo;{e(self.trust)}&rsquo;</h4><p>{e(what[:1].upper() + what[1:])}"

@@ -31,8 +31,8 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide, lab
-from labkit.ca.database import REASONS
 from labkit.errors import InputError, PolicyError
+from labkit.x509.reasons import REASONS
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "ocsp_url", "crl_urls",
            "check_responder", "MEDIA_REQUEST", "MEDIA_RESPONSE"]

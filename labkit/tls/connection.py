@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
+from labkit.x509.verify import explain_verify_code
 
 __all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "handshake", "handshake_tcp", "connect",
            "ladder_figure", "explain_verify_code", "FIVE_STEPS", "msg_callback_available"]
@@ -46,31 +47,6 @@ FIVE_STEPS = (
     ("5. shared secret", "both sides derive the session keys from the secret and the two randoms; Finished proves "
      "they agree (in TLS 1.3, ChangeCipherSpec is only a compatibility dummy)", ("ChangeCipherSpec", "Finished")),
 )
-
-_VERIFY_CODES = {
-    9: "the certificate is not yet valid: check the clocks (NTP) of the CA and both peers",
-    10: "the certificate has expired: renew it",
-    12: "the CRL has expired (its next update is before the machine's clock): publish a fresh one",
-    18: "the peer's certificate is self-signed and not in the trust store: have it signed by a CA you trust",
-    19: "a self-signed certificate in the chain is not trusted: add that root CA to the trusted CA list",
-    20: "the issuer is unknown: the root CA is not in the trusted CA list, or the peer does not send its "
-        "intermediate CA certificate",
-    21: "the chain cannot be verified: an intermediate CA certificate is missing",
-    23: "the certificate has been revoked (it is on the CA's CRL)",
-    26: "the certificate is not allowed for this purpose: its Extended Key Usage lacks the purpose needed here "
-        "(clientAuth for a TLS client certificate, serverAuth for a server's)",
-    62: "the name the client asked for is not in the certificate's subject alternative names",
-    64: "the peer address is an IP address that the certificate does not carry: set the peer address to an FQDN "
-        "in the certificate's subject alternative names",
-    3: "no CRL was found for a certificate that must be checked",
-}
-
-
-def explain_verify_code(code: int | None) -> str:
-    if code is None:
-        return ""
-    return _VERIFY_CODES.get(code, f"OpenSSL verification error {code}")
-
 
 def msg_callback_available() -> bool:
     """Whether this Python exposes ``SSLContext._msg_callback`` (CPython's private message hook)."""

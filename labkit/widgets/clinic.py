@@ -54,7 +54,7 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
                       layout=w.Layout(width="95%", height="9em"))
     upload = w.FileUpload(accept=".pem,.crt,.cer,.der,.p7b,.p7c", multiple=False, description="Upload certificate",
                           layout=w.Layout(width="16em"))
-    role_box = w.Dropdown(options=[(label, key) for key, label in clinic.ROLE_LABELS.items()], value="expressway",
+    role_box = w.Dropdown(options=[(label, key) for key, label in clinic.ROLES.items()], value="expressway",
                           description="Doctor role", style=_STYLE, layout=w.Layout(width="28em"))
     names = {key: w.Text(description=label, placeholder="comma separated" if key.endswith("s") else "",
                          layout=_WIDE, style=_STYLE) for key, label in _NAMES.items()}

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import re
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509 import verification
 
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 from labkit.x509.certs import CertSpec, Issued, issue
+from labkit.x509.verify import verify_chain
 
 __all__ = [
     "Chain",
@@ -150,47 +149,3 @@ def lab_chain(server_name: str = "expe.lab.example", *, at: _dt.datetime | None 
                   lab.fixture_key("issuing-ca"), root, at=at)
     server = issue(CertSpec(server_name, days=365), lab.fixture_key("expe-1"), inter, at=at)
     return Chain(root, inter, server)
-
-
-def verify_chain(leaf: x509.Certificate, *, trusted: list[x509.Certificate],
-                 intermediates: list[x509.Certificate] = (), name: str | None = None,
-                 at: _dt.datetime | None = None) -> list[x509.Certificate]:
-    """Build and verify the path from ``leaf`` to a ``trusted`` root, as a TLS client would.
-
-    ``name`` is the server name the client asked for (by default the leaf's first DNS SAN). Returns the path
-    (leaf first). Revocation is not checked here (that is chapter 8). Raises :class:`PolicyError` with the reason.
-    """
-    if not trusted:
-        raise PolicyError("The trust store is empty: a client trusts nothing until CA certificates are added",
-                          rule="trust-store-not-empty", value="[]", chapter=guide.CH2)
-    if name is None:
-        try:
-            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            name = sans.get_values_for_type(x509.DNSName)[0]
-        except (x509.ExtensionNotFound, IndexError):
-            name = "localhost"
-    moment = lab.now(at)
-    verifier = (verification.PolicyBuilder().store(verification.Store(list(trusted))).time(moment)
-                .build_server_verifier(x509.DNSName(name)))
-    try:
-        return verifier.verify(leaf, list(intermediates))
-    except verification.VerificationError as exc:
-        raise PolicyError(f"The chain does not verify for {name}: {_explain(str(exc), moment)}", rule="chain-verifies",
-                          value=leaf.subject.rfc4514_string(), chapter=guide.CH2) from None
-
-
-def _explain(detail: str, at: _dt.datetime) -> str:
-    """Trainee words for cryptography's verifier messages (the raw detail stays in brackets where useful)."""
-    subject = re.search(r"subject=<Name\(([^)]*)\)>", detail)
-    who = f" ({subject.group(1)})" if subject else ""
-    if "candidates exhausted" in detail and "interior errors" in detail:
-        return ("no path from this certificate to a trusted CA: an intermediate certificate is missing, or the "
-                "CA that signed it is not in the trust store")
-    if "signature does not match" in detail:
-        return ("a CA certificate with the right name was found, but its key did not make the signature: it is "
-                "another CA that only shares the name")
-    if "not valid at validation time" in detail:
-        return f"a certificate{who} is outside its validity period at {at:%Y-%m-%d %H:%M} UTC"
-    if "no matching subjectAltName" in detail:
-        return f"the name asked for is not among the certificate's subject alternative names{who}"
-    return re.sub(r" \(encountered processing <Certificate.*$", "", detail) + who
