@@ -1,4 +1,9 @@
-"""TODO: docstring for acme.challenge (split from acme_lab)."""
+"""The Expressway-E's short-lived virtual host for ACME HTTP-01 challenges (guide chapter 5).
+
+:class:`ChallengeHost` serves ``GET /.well-known/acme-challenge/<token>`` on 127.0.0.1 and nothing else (404, no
+listing); :func:`~labkit.acme.client.order_certificate` starts it only while the provider validates, as the
+Expressway-E does.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from labkit import guide
 from labkit.errors import LabError
 from labkit.httpd import HOST as _HOST
 from labkit.httpd import BackgroundServer
+
+__all__ = ["ChallengeHost"]
 
 _WELL_KNOWN = "/.well-known/acme-challenge/"
 

@@ -1,4 +1,13 @@
-"""TODO: docstring for acme.client (split from acme_lab)."""
+"""The ACME client flow of guide chapter 5, with the ``acme`` library (certbot's) against Pebble.
+
+* :class:`AcmeAccount` -- an account with the terms of service accepted;
+* :func:`order_certificate` -- *Sign CSR with ACME provider*: order, answer one HTTP-01 challenge per name from a
+  :class:`~labkit.acme.challenge.ChallengeHost` that runs only during validation, finalize, return the full chain;
+* :func:`revoke` / :func:`is_revoked` -- ACME ``revoke-cert`` and Pebble's record of it;
+* :func:`san_names` -- the DNS names of a certificate, CSR or chain, in order.
+
+Pebble issues at the machine's real time and makes new CAs at every start: check its chains at ``lab.now_real()``.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +22,12 @@ from labkit import guide, lab
 from labkit.acme.challenge import ChallengeHost
 from labkit.acme.pebble import Pebble
 from labkit.errors import InputError, LabError, PolicyError
-from labkit.expressway.node import ExpresswayNode
 from labkit.x509.loading import load_all
 from labkit.x509.reasons import ACME_REASONS, CODES
 
+__all__ = ["AcmeAccount", "order_certificate", "revoke", "is_revoked", "san_names"]
+
 _EMAIL = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-
-
-#: RFC 5280 revocation reason codes that ACME accepts (RFC 8555 section 7.6).
 
 
 def _acme():
@@ -67,8 +74,14 @@ class AcmeAccount:
         return cls(pebble, email, client, key, account.uri)
 
 
-def _csr_pem(node_or_csr) -> tuple[bytes, ExpresswayNode | None]:
-    if isinstance(node_or_csr, ExpresswayNode):
+def _is_node(value) -> bool:
+    """An Expressway node (:class:`labkit.expressway.node.ExpresswayNode`), known by what it offers: the ACME client
+    sits below the Expressway model and does not import it."""
+    return all(hasattr(value, attr) for attr in ("role", "name", "csr_pem", "certificate"))
+
+
+def _csr_pem(node_or_csr) -> tuple[bytes, object | None]:
+    if _is_node(node_or_csr):
         if node_or_csr.role != "expressway-e":
             raise PolicyError("ACME is available on the Expressway-E only (X12.5 and later)",
                               rule="acme-expressway-e-only", value=node_or_csr.name, chapter=guide.CH5)
@@ -169,7 +182,7 @@ def _certificates(pem) -> list[x509.Certificate]:
     return [item.obj for item in load_all(data) if item.kind == "certificate"]
 
 
-def revoke(account: AcmeAccount, cert, reason: str = "unspecified", *, node: ExpresswayNode | None = None) -> dict:
+def revoke(account: AcmeAccount, cert, reason: str = "unspecified", *, node=None) -> dict:
     """Revoke a certificate the provider issued (ACME ``revoke-cert``, signed by the account) and return Pebble's
     record of it. Refused for the certificate ``node`` has in service (``acme-revoke-in-use``): deploy its
     successor first."""

@@ -45,6 +45,8 @@ from labkit.errors import LabError
 from labkit.httpd import free_port
 from labkit.x509.certs import CertSpec, issue
 
+__all__ = ["PEBBLE_MISSING", "Pebble", "pebble_available"]
+
 _HOST = "127.0.0.1"
 
 

@@ -1,4 +1,8 @@
-"""TODO: docstring for acme.renewal (split from acme_lab)."""
+"""The ACME automated-renewal model of guide chapter 5, on the lab clock (no network).
+
+:func:`renewal_schedule` lists when an Expressway-E in automated mode renews (at two-thirds of the certificate's
+lifetime) and deploys (on the chosen days at the chosen time); :func:`renewal_timeline` draws it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from dataclasses import dataclass
 
 from labkit import guide, lab
 from labkit.errors import InputError
+
+__all__ = ["RenewalEvent", "renewal_schedule", "renewal_timeline"]
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -1,4 +1,4 @@
-"""TODO: docstring for chapters.ch00_welcome (split from exercises)."""
+"""Notebook 00, welcome: how the kit works (the lab clock, fixture keys, resetting), and exercise 00.1."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import datetime as _dt
 
 from labkit import guide, lab
 from labkit.exercises import exercise
+
+__all__: list[str] = []
 
 
 @exercise("00.1", "Move the lab clock one week forward", guide.NB00)

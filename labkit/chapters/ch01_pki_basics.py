@@ -1,4 +1,8 @@
-"""TODO: docstring for chapters.ch01_pki_basics (split from exercises)."""
+"""Notebook 01, PKI basics (guide chapter 2): key pairs, signatures, certificates, chains and trust stores.
+
+:func:`mystery_signature` sets up exercise 01.1; exercises 01.1-01.4 check which message was signed, whose key
+signed a certificate, the three stages of certificate generation, and a fingerprint read with OpenSSL.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from labkit import guide, lab
 from labkit.exercises import exercise
 from labkit.x509 import pki
 from labkit.x509.decode import fingerprint
+
+__all__ = ["mystery_signature"]
 
 _CANDIDATES = (
     "Restart the Expressway-E at 22:00",

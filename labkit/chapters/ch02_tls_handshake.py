@@ -1,4 +1,6 @@
-"""The TLS failure lab: an Expressway-C and an Expressway-E, a working traversal zone, and each classic failure.
+"""Notebook 02, the TLS handshake (guide chapter 2's TLS steps, appendix A): the failure lab, exercises 02.1-02.3.
+
+The TLS failure lab: an Expressway-C and an Expressway-E, a working traversal zone, and each classic failure.
 
 Every scenario builds its own small PKI from fixture keys and runs a real handshake (:func:`labkit.tls.connection`);
 its expected outcome (which side fails, OpenSSL's ``verify_code``) is part of the scenario, so tests check it.

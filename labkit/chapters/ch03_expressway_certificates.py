@@ -1,4 +1,6 @@
-"""Specimen certificates: a good one, and one for each point of guide chapter 2 that can go wrong.
+"""Notebook 03, Expressway certificates (guide chapter 2): the specimens below, exercises 03.1-03.3.
+
+Specimen certificates: a good one, and one for each point of guide chapter 2 that can go wrong.
 
 Each :class:`Specimen` is a real certificate issued by the lab's issuing CA (fixture keys, lab clock) that breaks
 exactly one rule, with the doctor flags that describe the Expressway it is meant for and the rule ``doctor`` should

@@ -1,9 +1,13 @@
-"""TODO: docstring for chapters.ch04_csr_building (split from exercises)."""
+"""Notebook 04, building CSRs (guide chapters 3 and 4): exercises 04.1-04.3 on an Expressway-E request for MRA,
+the owner of a stray certificate in a cluster, and a phone security profile name the Expressway accepts.
+"""
 
 from __future__ import annotations
 
 from labkit import guide
 from labkit.exercises import exercise
+
+__all__: list[str] = []
 
 
 @exercise("04.1", "An Expressway-E request for MRA with CollabEdgeDNS", guide.CH4_EXPRESSWAY)

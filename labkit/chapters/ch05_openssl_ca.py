@@ -1,4 +1,6 @@
-"""TODO: docstring for chapters.ch05_openssl_ca (split from exercises)."""
+"""Notebook 05, the OpenSSL CA (guide appendices B-F): exercises 05.1-05.3 on a certificate for a mutual-TLS zone,
+a CRL that revokes it, and a serial found in the CA database.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide
 from labkit.exercises import exercise
+
+__all__: list[str] = []
 
 
 @exercise("05.1", "Issue a certificate for a mutual-TLS zone", guide.APPX_E)

@@ -1,4 +1,6 @@
-"""The revocation lab of notebook 07: a CA that publishes a CRL and answers OCSP on 127.0.0.1, an Expressway-C and
+"""Notebook 07, CRL checks (guide chapter 8): the revocation lab below, exercises 07.1-07.3.
+
+The revocation lab of notebook 07: a CA that publishes a CRL and answers OCSP on 127.0.0.1, an Expressway-C and
 an Expressway-E on a mutual-TLS zone, and one call per (state, settings) that runs the real handshake.
 
 States: ``good``, ``revoked`` (revoked in the CA database: OCSP says so at once; the CRL once republished),

@@ -1,4 +1,6 @@
-"""Guide appendix A, reproduced: each problem made to happen with real components, then fixed.
+"""Notebook 09, troubleshooting (guide appendix A): the labs below, exercises 09.1-09.3.
+
+Guide appendix A, reproduced: each problem made to happen with real components, then fixed.
 
 * :class:`Zone` -- a SIP TLS zone between the Expressway-C (TLS client) and the Expressway-E (TLS server) as an
   administrator configures it: the peer address, TLS verify mode, mutual TLS, the two certificates.

@@ -1,4 +1,6 @@
-"""The capstone of notebook 10: one deployment built from nothing, step by step (most chapters of the guide).
+"""Notebook 10, the capstone: the deployment's names and helpers below, exercises 10.1-10.8.
+
+The capstone of notebook 10: one deployment built from nothing, step by step (most chapters of the guide).
 
 A root CA and an issuing CA (appendix B), an Expressway-C cluster of two peers and an Expressway-E (chapters 2-3),
 requests with every name Unified Communications needs (chapter 4), certificates from the "client and server"

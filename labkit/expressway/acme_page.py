@@ -1,4 +1,9 @@
-"""TODO: docstring for expressway.acme_page (split from acme_lab)."""
+"""The Expressway-E's ACME page (guide chapter 5, *Maintenance > Security > ACME certificate*).
+
+:class:`AcmePage` is one node's page: provider and account, *Sign CSR with ACME provider* (the certificate is
+staged), *Deploy pending certificate* (:func:`deploy`: in service at once, no restart, the provider's CAs appended
+to the trusted CA list) and automated mode. It drives :mod:`labkit.acme` for the node.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from labkit.acme.renewal import _weekday_name, renewal_schedule
 from labkit.errors import LabError, PolicyError
 from labkit.expressway.node import ExpresswayNode
 from labkit.expressway.store import CertificateStore
+
+__all__ = ["Deployment", "deploy", "AcmePage"]
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,12 @@
-"""The Expressway's Generate CSR page as a model: the form, the request it makes, and the peer that keeps the key.
-
-Guide chapters 3 and 4, in labkit's words:
+"""The Expressway's Generate CSR page as a model (guide chapters 3 and 4, in labkit's words).
 
 * :class:`CsrRequest` -- the fields of *Maintenance > Security > Server certificate > Generate CSR*, checked as the
-  page checks them; every refusal names the field as the page labels it;
+  page checks them; every refusal names the field as the page labels it (:data:`FIELD_LABELS`);
 * :func:`build_csr` -- the request the Expressway makes from them: subject, subject alternative names, and always
-  the extended key usages serverAuth and clientAuth (chapter 3 says the Expressway adds both by itself);
-* :class:`ExpresswayNode` -- one peer: it makes the private key with the CSR, keeps it, and accepts only the
-  certificate issued for that key (one CSR in progress at a time);
-* :class:`Cluster` -- several peers, one CSR and one key each; it tells you which peer a certificate belongs to when
-  it is uploaded to the wrong one (chapter 3, clustered systems);
-* :func:`requirements_table` -- chapter 4's table: which subject alternative names each Unified Communications
-  feature needs on the Expressway-C and the Expressway-E;
-* :func:`openssl_req_config` -- the OpenSSL twin: a config file for ``openssl req -new -key KEY -config FILE`` that
-  asks for the same subject, names and key usages;
-* :func:`preview_csr` / :func:`generate_from_form` -- what the Generate CSR widget calls on each change or click.
+  the extended key usages serverAuth and clientAuth (chapter 3 says the Expressway adds both by itself).
+
+The peer that keeps the key is :mod:`labkit.expressway.node`; the OpenSSL twin is
+:mod:`labkit.expressway.req_config`; what the widget calls is :mod:`labkit.expressway.csr_page`.
 """
 
 from __future__ import annotations
@@ -33,6 +25,9 @@ from labkit import guide
 from labkit.errors import PolicyError
 from labkit.expressway.roles import NODE_ROLES, ROLES
 from labkit.x509.names import fqdn_problem
+
+__all__ = ["FIELD_LABELS", "LAB_SUBJECT", "COMMON_NAME_CHOICES", "ALTERNATIVE_NAME_CHOICES", "DOMAIN_FORMATS",
+           "KEY_LENGTHS", "DIGESTS", "CsrRequest", "build_csr"]
 
 FIELD_LABELS: dict[str, str] = {
     "role": "Expressway role",

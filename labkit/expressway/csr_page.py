@@ -1,4 +1,10 @@
-"""TODO: docstring for expressway.csr_page (split from expressway)."""
+"""The Generate CSR page as the widget drives it (guide chapter 3): what it shows on each change, and what
+*Generate CSR* does.
+
+:func:`preview_csr` checks the page's current values and, with a key, builds the CSR they would give;
+:func:`generate_from_form` presses *Generate CSR* on a node. Both return a :class:`CsrPreview` and never raise
+for a broken rule: the error is shown beside the form.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from labkit.errors import LabkitError
 from labkit.expressway.csr import _NAME_TUPLES, CsrRequest, build_csr
 from labkit.expressway.node import ExpresswayNode
 from labkit.x509 import decode
+
+__all__ = ["CsrPreview", "preview_csr", "generate_from_form"]
 
 
 @dataclass(frozen=True, eq=False)

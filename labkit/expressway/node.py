@@ -1,4 +1,10 @@
-"""TODO: docstring for expressway.node (split from expressway)."""
+"""One Expressway peer and a cluster of peers (guide chapter 3).
+
+* :class:`ExpresswayNode` -- makes the private key with the CSR, keeps it (never shown), and accepts only the
+  certificate issued for that key (one CSR in progress at a time);
+* :class:`Cluster` -- several peers, one CSR and one key each; it says which peer a certificate belongs to when it
+  is uploaded to the wrong one.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from labkit.errors import PolicyError
 from labkit.expressway.csr import CsrRequest, _as_tuple, _check_role, _clean_fqdn, _fqdn, _refuse, build_csr
 from labkit.expressway.roles import ROLES
 from labkit.x509.loading import load
+
+__all__ = ["ExpresswayNode", "Cluster"]
 
 
 class ExpresswayNode:

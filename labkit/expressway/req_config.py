@@ -1,4 +1,8 @@
-"""TODO: docstring for expressway.req_config (split from expressway)."""
+"""The OpenSSL twin of the Generate CSR page: a config file for ``openssl req`` that asks for the same CSR.
+
+``openssl req -new -key KEY -config FILE -out REQ.csr`` with :func:`openssl_req_config`'s file gives the same
+bytes as :func:`labkit.expressway.csr.build_csr` for the same key (guide chapter 3, appendix B).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from cryptography import x509
 
 from labkit.expressway.csr import _SUBJECT_FIELDS, CsrRequest
 from labkit.expressway.roles import ROLES
+
+__all__ = ["openssl_req_config"]
 
 _CONF_SPECIAL = re.compile(r"""([\\$#"'])""")
 

@@ -1,6 +1,9 @@
-"""TODO: docstring for expressway.requirements (split from expressway)."""
+"""Chapter 4's table: which subject alternative names each Unified Communications feature needs, on which role.
+"""
 
 from __future__ import annotations
+
+__all__ = ["FEATURES", "requirements_table"]
 
 FEATURES = ("Business to Business Calls", "XMPP Federation", "Jabber Guest", "Mobile and Remote Access")
 

@@ -1,6 +1,5 @@
 """The Expressway's revocation checking (guide chapter 8): its CRL store and the SIP TLS settings, on real handshakes.
 
-* :func:`fetch_crl` -- download a CRL over HTTP or HTTPS, PEM or DER, plain, zipped or gzipped;
 * :class:`CrlStore` -- the node's CRLs: automatic updates from a list of URLs at a daily time, and one manually
   uploaded PEM file (each upload replaces the previous one). Automatically downloaded CRLs override the manual ones,
   except for SIP TLS, which uses both. An expired CRL makes every certificate of its CA count as revoked;
@@ -25,6 +24,8 @@ from labkit.errors import InputError, LabkitError
 from labkit.revocation.crl import fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake, Outcome, handshake, handshake_tcp
 from labkit.x509.loading import load
+
+__all__ = ["RevocationSettings", "CrlStore", "Decision", "decide", "sip_tls_handshake", "FALLBACKS"]
 
 FALLBACKS = ("revoked", "not-revoked")
 

@@ -1,4 +1,10 @@
-"""TODO: docstring for expressway.server_certificate (split from store)."""
+"""The Expressway's server certificate page (guide chapters 6 and 7): upload a certificate, with its key when the
+key was made outside the Expressway, view the one uploaded, and restart.
+
+:class:`ServerCertificateSlot` refuses what the page refuses (a key with a passphrase, a certificate that does not
+match the key, several certificates in one file) with a LabkitError naming the rule, and returns the page's
+warnings as :class:`~labkit.expressway.upload.Findings`. See :mod:`labkit.expressway.store` for the rule table.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from labkit.expressway.trusted_list import TrustedCaList
 from labkit.expressway.upload import _KEY_LABELS, _MIN_RSA, Findings, _cn, _file_bytes, _label, _labels, _pem
 from labkit.x509 import decode
 from labkit.x509.loading import load
+
+__all__ = ["ServerCertificateSlot"]
 
 
 class ServerCertificateSlot:

@@ -60,6 +60,9 @@ from cryptography import x509
 
 from labkit.expressway.server_certificate import ServerCertificateSlot
 from labkit.expressway.trusted_list import ChainCheck, TrustedCaList
+from labkit.expressway.upload import Findings
+
+__all__ = ["Findings", "ChainCheck", "TrustedCaList", "ServerCertificateSlot", "CertificateStore"]
 
 
 class CertificateStore:

@@ -1,4 +1,10 @@
-"""TODO: docstring for expressway.trusted_list (split from store)."""
+"""The Expressway's trusted CA list (guide chapter 7, *Maintenance > Security > Trusted CA certificate*).
+
+:class:`TrustedCaList` appends PEM files of CA certificates (and the CRLs they carry), lists, views, deletes and
+resets them, and answers :meth:`TrustedCaList.chain_check` with :func:`labkit.x509.verify.verify_chain`'s
+Expressway check. Two self-signed certificates with one CN: only the newer one is used (chapter 4). See
+:mod:`labkit.expressway.store` for the rule table.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ from labkit.expressway.upload import (
 from labkit.x509 import decode
 from labkit.x509.loading import load_all
 from labkit.x509.verify import ChainCheck, verify_chain
+
+__all__ = ["TrustedCaList", "ChainCheck"]
 
 
 @dataclass(frozen=True)

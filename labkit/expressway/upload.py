@@ -1,4 +1,8 @@
-"""TODO: docstring for expressway.upload (split from store)."""
+"""Reading files the way the Expressway's certificate pages read them (guide chapter 7), and their findings.
+
+The pages take PEM only: :func:`_file_bytes` refuses DER, PKCS#12 and text without ``-----BEGIN`` with rule
+``pem-only`` and says how to convert (appendix C). :class:`Findings` is what an Append or Upload returns.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from labkit import guide
 from labkit.errors import InputError, LabkitError
 from labkit.x509 import decode
 from labkit.x509.loading import KINDS, load, read_file
+
+__all__ = ["Findings"]
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 

@@ -1,4 +1,10 @@
-"""TODO: docstring for revocation.crl (split from crl_checks)."""
+"""CRL helpers (guide chapter 8): fetch a CRL as a node downloads it, build a big one, look serials up fast.
+
+* :func:`fetch_crl` -- download a CRL over HTTP or HTTPS, PEM or DER, plain, zipped or gzipped;
+* :func:`bulk_crl` -- a CRL revoking many serials, built in one go;
+* :func:`is_revoked` -- whether a serial is on a CRL, through a set built once per CRL (``openssl crl -text`` lists
+  the same entries).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from cryptography import x509
 from labkit import guide, lab
 from labkit.errors import InputError
 from labkit.x509.loading import load
+
+__all__ = ["is_revoked", "bulk_crl", "fetch_crl"]
 
 _INDEXES: dict[int, tuple[x509.CertificateRevocationList, frozenset[int]]] = {}
 

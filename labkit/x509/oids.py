@@ -1,4 +1,8 @@
-"""TODO: docstring for x509.oids (split from openssl_text)."""
+"""OpenSSL's names for object identifiers and the other tables its text printer uses (``openssl x509 -text``).
+
+The names are OpenSSL 3.0's short and long names (``crypto/objects/objects.txt``); :mod:`labkit.x509.text` prints
+with them, so labkit's text matches OpenSSL's byte for byte.
+"""
 
 from __future__ import annotations
 

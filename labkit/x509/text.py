@@ -48,6 +48,8 @@ from labkit.x509.oids import (
     _TLS_FEATURES,
 )
 
+__all__ = ["certificate_text", "csr_text", "crl_text", "name_entries", "name_line", "oid_short_name"]
+
 _RSA, _RSA_PSS, _EC, _DSA = (
     "1.2.840.113549.1.1.1",
     "1.2.840.113549.1.1.10",
