@@ -36,7 +36,7 @@ def _paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> lis
     return found
 
 
-PATHS = _paths(cli._parser())
+PATHS = _paths(cli.parser(full=True))
 LEAVES = [p for p in PATHS if not any(q[: len(p)] == p and q != p for q in PATHS)]
 ENTRY_POINTS = {"console script": [str(LABKIT)], "python -m labkit": [sys.executable, "-m", "labkit"]}
 

@@ -12,11 +12,14 @@ from labkit import guide, lab
 from labkit.ca.authority import init_ca, open_ca
 from labkit.ca.database import serial_hex
 from labkit.ca.policy import FIELDS, POLICIES, PROFILES
+from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load_file, read_file
 from labkit.x509.reasons import REASONS
+
+__all__ = ["COMMANDS"]
 
 
 def _at(args):
@@ -35,8 +38,8 @@ def _passphrase(path: str | None) -> bytes | None:
     return read_file(path).rstrip(b"\r\n")
 
 
-def add_commands(sub) -> None:
-    ca = sub.add_parser("ca", help="run an OpenSSL-style CA directory (openssl ca can operate it too)",
+def add_ca(sub) -> None:
+    ca = sub.add_parser("ca", help=HELP["ca"],
                         description="An OpenSSL-style certificate authority (guide appendices B-F).")
     ca_sub = ca.add_subparsers(dest="ca_command", required=True, metavar="ACTION")
 
@@ -92,7 +95,10 @@ def add_commands(sub) -> None:
     status.add_argument("serial")
     status.set_defaults(func=_status)
 
-    req = sub.add_parser("req", help="make keys and CSRs for scripting")
+
+
+def add_req(sub) -> None:
+    req = sub.add_parser("req", help=HELP["req"])
     req_sub = req.add_subparsers(dest="req_command", required=True, metavar="ACTION")
     new = req_sub.add_parser("new", help="a private key and a CSR (like `openssl req -new -newkey`)")
     new.add_argument("--cn", required=True)
@@ -186,4 +192,4 @@ def _req_new(args) -> None:
     print(f"wrote {args.key_out} (private key, mode 0600) and {args.out} (CSR for {args.cn})", file=sys.stderr)
 
 
-__all__ = ["add_commands"]
+COMMANDS = {"ca": add_ca, "req": add_req}

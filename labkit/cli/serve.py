@@ -13,17 +13,18 @@ import urllib.parse
 
 from labkit import guide, lab
 from labkit.ca import open_ca
+from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.revocation.servers import CrlServer, OcspServer
 from labkit.x509.loading import load_file, read_file
 
-__all__ = ["add_commands"]
+__all__ = ["COMMANDS"]
 
 _LOOPBACK = ("127.0.0.1", "localhost")
 
 
-def add_commands(sub) -> None:
-    serve = sub.add_parser("serve", help="serve a CA's CRL, or answer OCSP for it, on 127.0.0.1 (guide chapter 8)",
+def add_serve(sub) -> None:
+    serve = sub.add_parser("serve", help=HELP["serve"],
                            description="Run a CRL distribution point or an OCSP responder for a CA directory on "
                                        "127.0.0.1 until SIGTERM or Ctrl-C. Prints the URL on one line.")
     serve_sub = serve.add_subparsers(dest="serve_command", required=True, metavar="SERVICE")
@@ -107,3 +108,6 @@ def _run(server, what: str, configured: str | None) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+COMMANDS = {"serve": add_serve}

@@ -10,15 +10,18 @@ import json
 import re
 
 from labkit import guide
+from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.tls.connection import Endpoint, connect
 from labkit.x509.loading import load_all, load_file, read_file
 
+__all__ = ["COMMANDS"]
+
 _ADDRESS = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\s]+)):(?P<port>\d{1,5})$")
 
 
-def add_command(sub) -> None:
-    cmd = sub.add_parser("handshake", help="a traced TLS handshake against a real server (ladder, chain, verdict)",
+def add_handshake(sub) -> None:
+    cmd = sub.add_parser("handshake", help=HELP["handshake"],
                          description="Connect to HOST:PORT as a TLS client, show every handshake message, the "
                                      "peer's chain and whether verification succeeded, with an explanation.")
     cmd.add_argument("address", metavar="HOST:PORT")
@@ -66,3 +69,6 @@ def run(args) -> int:
         if not trace.traced:
             print("(message trace unavailable in this Python: SSLContext._msg_callback is missing)")
     return 0 if trace.ok else 1
+
+
+COMMANDS = {"handshake": add_handshake}
