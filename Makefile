@@ -61,6 +61,7 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/ca_issue.py
 	$(PY) benchmarks/crl_scale.py
 	$(PY) benchmarks/key_sizes.py
+	$(PY) benchmarks/failure_latency.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

@@ -84,6 +84,11 @@ def _as_utc(value: _dt.datetime) -> _dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _system_now() -> _dt.datetime:
+    """The machine's clock (UTC): the only place labkit reads it."""
+    return _dt.datetime.now(UTC)
+
+
 class LabClock:
     """The lab's notion of "now": frozen at an instant by default, or following real time."""
 
@@ -97,7 +102,7 @@ class LabClock:
     def now(self) -> _dt.datetime:
         """The current lab instant (UTC, whole seconds: X.509 times have no fractions)."""
         if self._instant is None:
-            return _dt.datetime.now(UTC).replace(microsecond=0)
+            return _system_now().replace(microsecond=0)
         return self._instant
 
     def set(self, instant: _dt.datetime | str) -> _dt.datetime:
@@ -138,7 +143,7 @@ def now(at: _dt.datetime | str | None = None) -> _dt.datetime:
 
 def now_real() -> _dt.datetime:
     """The machine's real time (UTC, whole seconds), whatever the lab clock says: the command line's "now"."""
-    return _dt.datetime.now(UTC).replace(microsecond=0)
+    return _system_now().replace(microsecond=0)
 
 
 def use_real_time() -> None:

@@ -397,3 +397,44 @@ def test_a_certificate_from_a_live_system_is_checked_at_the_machines_clock_when_
     box.clock.value = "real"  # re-examines at once
     assert "not-yet-valid" not in box.report.doctor.rules() and box.report.chain.ok
     assert abs(box.report.at - now) < dt.timedelta(minutes=5)
+
+
+# -- the agreement check can say no -----------------------------------------------------------------------------
+
+def _chain_with_a_ca_that_may_not_sign_certificates():
+    """Root -> an issuing CA whose keyUsage lacks keyCertSign -> leaf. RFC 5280 4.2.1.3 forbids such a CA to sign
+    certificates, and OpenSSL refuses the path (error 32); labkit's model of the Expressway's check looks only at
+    basicConstraints, so it accepts it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization as ser
+
+    from labkit.certs import CertSpec, Issued, issue, sign_builder
+
+    root = issue(CertSpec("Disagree Root", ca=True, days=3650), lab.fixture_key("root-ca"))
+    key = lab.fixture_key("issuing-ca")
+    inter_cert = sign_builder(
+        x509.CertificateBuilder().subject_name(CertSpec("Disagree Issuing").subject())
+        .issuer_name(root.certificate.subject).public_key(key.public_key()).serial_number(lab.next_serial())
+        .not_valid_before(lab.now()).not_valid_after(lab.now() + dt.timedelta(days=1000))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.certificate.public_key()),
+                       critical=False),
+        root.key)
+    leaf = issue(CertSpec("expe.lab.example"), lab.fixture_key("expe-1"), Issued(inter_cert, key))
+    return root.certificate.public_bytes(ser.Encoding.PEM), pem(leaf.certificate, inter_cert)
+
+
+def test_clinic_says_openssl_disagrees_when_openssl_refuses_a_chain_labkit_accepts(openssl_bin):
+    root_pem, bundle = _chain_with_a_ca_that_may_not_sign_certificates()
+    report = clinic.examine(bundle, trust=clinic.UPLOADED, extra_ca=root_pem)
+    assert report.chain.ok, report.chain.reason  # labkit's model: basicConstraints CA:TRUE is all it asks
+    assert not report.openssl_run.ok
+    assert "error 32" in str(report.openssl_run)  # key usage does not include certificate signing
+    assert report.openssl_agrees is False
+    assert report.verdict.endswith("; OpenSSL DISAGREES")
+    assert "OpenSSL DISAGREES: it refused the chain" in report.text()
+    assert "#a4262c" in report._repr_html_().rsplit("<p", 1)[1]  # the agreement line is drawn in the error colour

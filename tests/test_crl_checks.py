@@ -118,3 +118,34 @@ def test_settings_check_the_fallback_value():
     assert RevocationSettings().fallback == "not-revoked"
     with pytest.raises(InputError, match="fallback"):
         RevocationSettings(fallback="ignore")
+
+
+class _CountingCrl:
+    """A CRL that counts how many of its entries are read, and how often it is searched by serial."""
+
+    def __init__(self, crl):
+        self._crl, self.entries_read, self.searches = crl, 0, 0
+
+    def __iter__(self):
+        for entry in self._crl:
+            self.entries_read += 1
+            yield entry
+
+    def __len__(self):
+        return len(self._crl)
+
+    def get_revoked_certificate_by_serial_number(self, serial):
+        self.searches += 1
+        return self._crl.get_revoked_certificate_by_serial_number(serial)
+
+    def __getattr__(self, name):
+        return getattr(self._crl, name)
+
+
+def test_big_crl_lookups_read_the_list_once_then_use_the_index():
+    chain = lab_chain()
+    crl = _CountingCrl(bulk_crl(chain.intermediate.certificate, chain.intermediate.key, range(1000, 6000)))
+    answers = [is_revoked(crl, serial) for serial in range(0, 12000, 7)]
+    assert answers == [1000 <= s < 6000 for s in range(0, 12000, 7)]
+    assert crl.entries_read == 5000  # one pass to build the set, however many lookups follow
+    assert crl.searches == 0  # never cryptography's linear search

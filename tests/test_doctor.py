@@ -48,8 +48,7 @@ def later(days: float) -> str:
 
 
 def findings(path, *flags, at=None):
-    done = run_cli("doctor", path, "--json", "--at", at or now(), *flags)
-    assert done.returncode in (0, 1), done.stderr
+    done = run_cli("doctor", path, "--json", "--at", at or now(), *flags, expect=(0, 1))
     result = json.loads(done.stdout)["findings"]
     assert done.returncode == (1 if any(f["severity"] == "error" for f in result) else 0)
     return result
@@ -155,16 +154,17 @@ def test_a_csr_is_checked_too_without_validity_rules(workdir):
 
 
 def test_text_output_exit_codes_and_unreadable_files(workdir, tmp_path):
-    bad = run_cli("doctor", make(workdir, "text-case", ext=(BASE_SAN, "extendedKeyUsage=serverAuth")), "--at", now())
+    bad = run_cli("doctor", make(workdir, "text-case", ext=(BASE_SAN, "extendedKeyUsage=serverAuth")), "--at", now(),
+                  expect=1)
     out = bad.stdout.decode()
     assert bad.returncode == 1 and "ERROR    eku-no-client-auth" in out
     assert out.strip().endswith("1 error, 1 warning, 0 info")
     good = run_cli("doctor", make(workdir, "text-good"), "--at", now())
     assert good.returncode == 0
     (tmp_path / "junk.pem").write_text("not a certificate")
-    missing = run_cli("doctor", tmp_path / "junk.pem")
+    missing = run_cli("doctor", tmp_path / "junk.pem", expect=2)
     assert missing.returncode == 2 and b"rule: pem-or-der" in missing.stderr
-    key = run_cli("doctor", workdir / "trainee.key")
+    key = run_cli("doctor", workdir / "trainee.key", expect=2)
     assert key.returncode == 2 and b"doctor-input" in key.stderr
 
 

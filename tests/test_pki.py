@@ -23,8 +23,9 @@ def assert_is_ca(cert: x509.Certificate, path_length=None):
 
 def assert_is_leaf(cert: x509.Certificate):
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName), "a leaf names its server in a DNS SAN"
+    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier is not None
 
 
 def test_encrypt_decrypt_round_trip_and_is_deterministic_in_the_lab():

@@ -69,6 +69,111 @@ def test_layout():
     assert _pyproject()["project"]["requires-python"] == ">=3.10"
 
 
+def _imports(source: str) -> set[str]:
+    """The top-level package of every module a Python source imports (``import a.b`` and ``from a.b import c``)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def core_modules_importing_widgets(package) -> list[str]:
+    """Modules of ``package`` outside its ``widgets/`` folder, at any depth, that import ipywidgets."""
+    return sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                  if "widgets" not in path.relative_to(package).parts and "ipywidgets" in _imports(path.read_text()))
+
+
 def test_core_modules_do_not_import_widgets():
-    for module in (ROOT / "labkit").glob("*.py"):
-        assert "ipywidgets" not in module.read_text(), f"{module.name} imports ipywidgets: keep UI in labkit/widgets"
+    assert core_modules_importing_widgets(ROOT / "labkit") == [], "keep UI in labkit/widgets"
+
+
+def test_the_layer_check_finds_an_import_in_a_subpackage(tmp_path):
+    """Canary: an ``import ipywidgets`` inside a function of a module two folders down is found."""
+    (tmp_path / "ca" / "deep").mkdir(parents=True)
+    (tmp_path / "ca" / "deep" / "page.py").write_text("def show():\n    import ipywidgets as w\n    return w\n")
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "ok.py").write_text("from ipywidgets import HTML\n")
+    (tmp_path / "ca" / "words.py").write_text('"""Not an import: ipywidgets."""\n')
+    assert core_modules_importing_widgets(tmp_path) == ["ca/deep/page.py"]
+
+
+# -- the suite's own hygiene: assertions that can fail ------------------------------------------------------------
+
+_CLOCKS = {"monotonic", "perf_counter", "time", "process_time", "monotonic_ns", "perf_counter_ns"}
+_ALWAYS_TRUE_CALLS = {"get_extension_for_class", "get_extension_for_oid"}  # an Extension object is always truthy
+
+
+def _reads_a_clock(node) -> bool:
+    import ast
+
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _CLOCKS
+               and isinstance(n.func.value, ast.Name) and n.func.value.id == "time" for n in ast.walk(node))
+
+
+def hollow_assertions(source: str, filename: str = "<test>") -> list[str]:
+    """Assertions that cannot fail or do not test labkit: a value compared with itself, ``pytest.raises(Exception)``,
+    a bare extension lookup (truthy whenever it does not raise), or a comparison of wall-clock readings."""
+    import ast
+
+    problems: list[tuple[int, str]] = []
+    clocks = set()  # names assigned from time.monotonic() and friends
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and _reads_a_clock(node.value):
+            clocks |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(ast.parse(source)):
+        where = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(ast.dump(a) == ast.dump(b) for a, b in zip(sides, sides[1:], strict=False)):
+                problems.append((where, "compares a value with itself"))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "raises" \
+                and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in ("Exception",
+                                                                                         "BaseException"):
+            problems.append((where, f"pytest.raises({node.args[0].id}) names no error"))
+        if isinstance(node, ast.Assert):
+            test = node.test
+            if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) \
+                    and test.func.attr in _ALWAYS_TRUE_CALLS:
+                problems.append((where, "asserts only that an extension is present"))
+            names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+            if _reads_a_clock(test) or (names & clocks and isinstance(test, ast.Compare)):
+                problems.append((where, "a wall-clock assertion (measure it in benchmarks/)"))
+    return [f"{filename}:{line}: {what}" for line, what in sorted(problems)]
+
+
+def test_no_hollow_assertions_in_the_suite():
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        found += hollow_assertions(path.read_text(), path.name)
+    assert found == []
+
+
+def test_hollow_assertion_canaries():
+    canary = '''
+import time, pytest
+def test_a():
+    assert now() == now()
+    with pytest.raises(Exception):
+        f()
+    assert cert.extensions.get_extension_for_class(BasicConstraints)
+    started = time.monotonic()
+    run()
+    assert time.monotonic() - started < 1.0
+    t0 = time.perf_counter()
+    assert elapsed(t0) < 2
+def test_fine():
+    assert now() == DEFAULT
+    with pytest.raises(InputError):
+        f()
+    assert cert.extensions.get_extension_for_class(BasicConstraints).value.ca
+'''
+    found = hollow_assertions(canary)
+    assert [line.split(": ", 1)[1] for line in found] == [
+        "compares a value with itself", "pytest.raises(Exception) names no error",
+        "asserts only that an extension is present", "a wall-clock assertion (measure it in benchmarks/)",
+        "a wall-clock assertion (measure it in benchmarks/)"]

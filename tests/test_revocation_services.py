@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli, run_openssl
+from conftest import LABKIT, ROOT, run_cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -292,23 +291,22 @@ def test_verify_refuses_bytes_that_are_no_ocsp_response(pki):
 
 # -- responder down -------------------------------------------------------------------------------------------------
 
-def test_a_responder_that_is_down_is_reported_quickly_as_unreachable(pki):
-    started = time.monotonic()
+def test_a_responder_that_is_down_is_reported_as_unreachable(pki):
+    """How long it takes is measured in benchmarks/failure_latency.py, not asserted here."""
     with pytest.raises(InputError) as caught:
         query(down_url(), pki.leaf, pki.issuer)
     assert caught.value.rule == "ocsp-unreachable" and CHAPTER in str(caught.value)
-    assert time.monotonic() - started < 1.0
+    assert "Connection refused" in str(caught.value)
 
 
 def test_a_responder_that_never_answers_times_out_as_unreachable(pki):
     with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
-        started = time.monotonic()
         with pytest.raises(InputError) as caught:
             query(f"http://127.0.0.1:{silent.getsockname()[1]}/", pki.leaf, pki.issuer, timeout=0.3)
     assert caught.value.rule == "ocsp-unreachable"
-    assert time.monotonic() - started < 2.0
+    assert "timed out" in str(caught.value)  # the timeout ended the wait, not a refusal
 
 
 # -- CRLs over HTTP -------------------------------------------------------------------------------------------------
@@ -382,15 +380,13 @@ def test_pkilint_finds_no_error_in_ocsp_responses_or_the_served_crl(pki, tmp_pat
 
 # -- servers stop cleanly ------------------------------------------------------------------------------------------
 
-def test_servers_stop_quickly_close_their_port_and_end_their_thread(pki):
+def test_servers_stop_close_their_port_and_end_their_thread(pki):
     for server in (OcspServer(pki.issuing), CrlServer(pki.issuing)):
         assert server.start() is server and server.running and server.port != 0
         assert fetch(server.url)[0] == 200
         name = f"labkit-{server.kind}-{server.port}"
         assert any(t.name == name for t in threading.enumerate())
-        started = time.monotonic()
         server.stop()
-        assert time.monotonic() - started < 1.0
         assert port_is_closed(server.port) and not server.running
         assert not any(t.name == name for t in threading.enumerate())
         server.stop()  # again: nothing happens
@@ -414,25 +410,9 @@ def test_a_ca_that_cannot_answer_gives_internal_error_not_a_dropped_connection(p
 
 # -- the command line ----------------------------------------------------------------------------------------------
 
-# `labkit serve` until labkit/cli.py registers it: cli.main with the serve commands added (a no-op once wired).
-_SERVE = """
-import argparse, sys
-from labkit import cli
-from labkit.revocation.commands import add_commands
-_parser = cli._parser
-def parser():
-    p = _parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "serve" not in sub.choices:
-        add_commands(sub)
-    return p
-cli._parser = parser
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 def start_serve(*args) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, "serve", *map(str, args)], cwd=ROOT,
+    """``labkit serve ARGS`` as an administrator starts it: the installed console script, through the real parser."""
+    proc = subprocess.Popen([str(LABKIT), "serve", *map(str, args)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     if not ready:
@@ -477,7 +457,7 @@ def test_labkit_serve_crl_serves_the_published_crl_and_exits_0_on_sigint(real_pk
 ])
 def test_labkit_serve_refuses_a_bad_ca_dir_or_half_a_responder_with_exit_2(pki, tmp_path, args, rule):
     names = {"tmp": tmp_path, "ca": pki.issuing.folder, "ocsp": pki.files["ocsp"]}
-    result = subprocess.run([sys.executable, "-c", _SERVE, "serve", *(a.format(**names) for a in args)], cwd=ROOT,
+    result = subprocess.run([str(LABKIT), "serve", *(a.format(**names) for a in args)], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stdout == ""
     assert f"rule: {rule}" in result.stderr and "Traceback" not in result.stderr

@@ -143,7 +143,7 @@ def s_server(files, openssl_bin):
 
 def _handshake(address, files, *args):
     done = run_cli("handshake", address, "--ca", files / "root.pem", "--servername", "expe.lab.example", "--json",
-                   *args)
+                   *args, expect=(0, 1))
     return done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr.decode()
 
 
@@ -156,10 +156,12 @@ def test_cli_succeeds_against_openssl_s_server(s_server, files, flag, version):
 
 def test_cli_reports_a_wrong_servername_and_an_untrusted_ca(s_server, files):
     address = s_server()
-    done = run_cli("handshake", address, "--ca", files / "root.pem", "--servername", "wrong.lab.example", "--json")
+    done = run_cli("handshake", address, "--ca", files / "root.pem", "--servername", "wrong.lab.example", "--json",
+                   expect=1)
     result = json.loads(done.stdout)
     assert done.returncode == 1 and result["verify_code"] == 62 and "alternative names" in result["explanation"]
-    done = run_cli("handshake", address, "--ca", files / "rogue.pem", "--servername", "expe.lab.example", "--json")
+    done = run_cli("handshake", address, "--ca", files / "rogue.pem", "--servername", "expe.lab.example", "--json",
+                   expect=1)
     assert done.returncode == 1 and json.loads(done.stdout)["verify_code"] == 20
 
 
@@ -180,9 +182,9 @@ def test_cli_text_output_and_bad_input(s_server, files):
     out = done.stdout.decode()
     assert done.returncode == 0 and "ClientHello" in out and "peer chain [0]: CN=expe.lab.example" in out
     for bad in ("nohostport", "host:99999", "[::1"):
-        done = run_cli("handshake", bad)
+        done = run_cli("handshake", bad, expect=2)
         assert done.returncode == 2 and b"rule: host-port" in done.stderr
-    done = run_cli("handshake", f"127.0.0.1:{free_port()}", "--ca", files / "root.pem")
+    done = run_cli("handshake", f"127.0.0.1:{free_port()}", "--ca", files / "root.pem", expect=2)
     assert done.returncode == 2 and b"tcp-connect" in done.stderr
-    done = run_cli("handshake", "127.0.0.1:443", "--cert", files / "expc.pem")
+    done = run_cli("handshake", "127.0.0.1:443", "--cert", files / "expc.pem", expect=2)
     assert done.returncode == 2 and b"cert-and-key" in done.stderr

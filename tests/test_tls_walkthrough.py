@@ -71,3 +71,48 @@ def test_02_exercises_reject_wrong_answers():
     assert check("02.3", "expe.lab.example")
     assert not check("02.3", "expe-old.lab.example")
     lab.reset()
+
+
+# -- the checks can say no: a key log that does not match the handshake ---------------------------------------------
+
+def _flip_last_hex_digit(line: str) -> str:
+    return line[:-1] + ("0" if line[-1] != "0" else "1")
+
+
+def _corrupting(label: str):
+    """A stand-in for tls.handshake whose trace keeps the real messages but one corrupted key-log line."""
+    real = tls.handshake
+
+    def corrupted(client, server, **kwargs):
+        trace = real(client, server, **kwargs)
+        lines = [(_flip_last_hex_digit(line) if line.startswith(label + " ") else line)
+                 for line in trace.keylog.splitlines()]
+        assert lines != trace.keylog.splitlines(), f"no {label} line to corrupt"
+        return replace(trace, keylog="\n".join(lines) + "\n")
+
+    return corrupted
+
+
+@pytest.mark.parametrize(("label", "failing"), [
+    ("CLIENT_RANDOM", {"master secret"}),
+    ("RSA", {"premaster secret"}),
+])
+def test_classic_rsa_step_fails_when_the_key_log_disagrees(monkeypatch, label, failing):
+    import labkit.tls_walkthrough as walkthrough
+
+    monkeypatch.setattr(walkthrough, "handshake", _corrupting(label))
+    walk = classic_rsa(*traversal_endpoints())
+    assert {s.name for s in walk.steps if s.ok is False} == failing
+    assert not walk.all_checked
+    table = walk.table()
+    assert list(table.loc[table["step"].isin(failing), "check passed"]) == ["NO"] * len(failing)
+
+
+def test_tls13_finished_check_fails_when_the_logged_handshake_secret_is_wrong(monkeypatch):
+    import labkit.tls_walkthrough as walkthrough
+
+    monkeypatch.setattr(walkthrough, "handshake", _corrupting("SERVER_HANDSHAKE_TRAFFIC_SECRET"))
+    walk = tls13(*traversal_endpoints())
+    assert [s.name for s in walk.steps if s.ok is False] == ["server Finished"]
+    assert [s.name for s in walk.steps if s.ok] == ["client Finished"]
+    assert not walk.all_checked

@@ -172,12 +172,15 @@ def test_key_sizes_signature_and_handshake_messages_grow_with_the_key():
     assert [d for d in table["doctor"]] == ["no findings", "no findings", "key-8192"]
 
 
-def test_rsa_8192_signs_and_handshakes_slower_than_2048():
-    table = key_sizes(repeat=3).set_index("key")
-    assert table.loc["RSA-8192", "sign (ms)"] > table.loc["RSA-2048", "sign (ms)"]
-    assert table.loc["RSA-8192", "handshake (ms)"] > table.loc["RSA-2048", "handshake (ms)"]
+def test_key_size_timings_are_measured_for_every_size_and_plotted():
+    """Which size is slower, and by how much, is measured in benchmarks/key_sizes.py, not asserted here."""
+    table = key_sizes(repeat=1).set_index("key")
+    assert list(table.index) == ["RSA-2048", "RSA-4096", "RSA-8192"]
+    assert (table[["sign (ms)", "handshake (ms)"]] > 0).all().all()
     figure = key_size_figure(table.reset_index())
-    assert len(figure.axes) == 1 and len(figure.axes[0].lines) == 2
+    lines = figure.axes[0].lines
+    assert len(figure.axes) == 1 and len(lines) == 2
+    assert list(lines[0].get_ydata()) == list(table["sign (ms)"])
 
 
 def test_key_sizes_refuse_bad_input():

@@ -7,7 +7,7 @@ import ipywidgets as w
 from .. import decode
 from ..ca import PROFILES
 from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from ._common import result_pane, show_error, show_text, typing_replaces
 
 
 class _SignForm(w.VBox):
@@ -37,6 +37,7 @@ def sign_form(ca, initial: str = "") -> w.VBox:
         show_text(pane, f"Issued serial {cert.serial_number:X} by {ca.name}\n\n{decode.text(cert)}", ok=True)
 
     button.on_click(on_click)
+    typing_replaces(upload, csr)
     box = _SignForm([csr, w.HBox([upload, days]), profile, button, pane])
     box.csr, box.upload, box.profile, box.days, box.button, box.pane = csr, upload, profile, days, button, pane
     return box

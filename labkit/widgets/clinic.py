@@ -13,7 +13,7 @@ import ipywidgets as w
 
 from .. import clinic, lab
 from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from ._common import result_pane, show_error, show_text, typing_replaces
 
 __all__ = ["certificate_clinic"]
 
@@ -142,6 +142,7 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     clock.observe(on_setting, names="value")
     examine.on_click(run)
     reset.on_click(on_reset)
+    typing_replaces(extra_upload, extra_text)
 
     context = w.Accordion(children=[w.VBox(list(names.values()))], titles=("Names doctor should expect (optional)",))
     box.children = [

@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from .. import decode
 from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from ._common import result_pane, show_error, show_text, typing_replaces
 
 
 class _Decoder(w.VBox):
@@ -30,6 +30,7 @@ def decoder(initial: str = "") -> w.VBox:
             show_error(pane, exc)
 
     button.on_click(on_click)
+    typing_replaces(upload, pem)
     box = _Decoder([pem, w.HBox([upload, button]), pane])
     box.pem, box.upload, box.button, box.pane = pem, upload, button, pane
     return box

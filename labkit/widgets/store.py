@@ -16,7 +16,7 @@ import ipywidgets as w
 
 from ..errors import LabkitError
 from ..store import CertificateStore, Findings
-from ._common import result_pane, show_error, show_text
+from ._common import result_pane, show_error, show_text, typing_replaces
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
@@ -102,6 +102,7 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
     view.on_click(on_view)
     delete.on_click(on_delete)
     reset.on_click(on_reset)
+    typing_replaces(upload, pem)
     box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), pem, w.HBox([upload, append]), table,
                           w.HBox([which, view, delete]), reset, pane])
     box.store, box.pem, box.upload, box.append, box.table = store, pem, upload, append, table
@@ -152,6 +153,8 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
 
     upload.on_click(on_upload)
     restart.on_click(on_restart)
+    typing_replaces(cert_file, cert_text)
+    typing_replaces(key_file, key_text)
     box = _ServerCertificatePage([
         w.HTML("<b>Server certificate</b>"), cert_text, cert_file, key_text, key_file, w.HBox([upload, restart]),
         pane, status, w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
