@@ -51,7 +51,7 @@ present: $(VENV)/.lab-stamp
 
 test: $(VENV)/.test-stamp test-debian-packages
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest --nbval --nbval-current-env tests notebooks
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg tests notebooks
 
 notebooks: $(VENV)/.test-stamp debian-packages
 	$(PY) scripts/run_notebooks.py notebooks

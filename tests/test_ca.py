@@ -285,10 +285,14 @@ def test_crl_lists_revoked_serials_and_openssl_checks_it(pki, tmp_path, openssl_
     issuing.revoke(bad, "keyCompromise")
     crl = issuing.crl()
     assert [r.serial_number for r in crl] == [bad.serial_number]
+    entry = crl.get_revoked_certificate_by_serial_number(bad.serial_number)
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
     assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 0x1000
     assert issuing.crl().extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 0x1001
     crl_path = issuing.config.crl
     run_openssl("crl", "-in", crl_path, "-CAfile", issuing.folder / "certs" / "chain.pem", "-noout")
+    assert b"X509v3 CRL Reason Code: \n                Key Compromise" in run_openssl("crl", "-in", crl_path,
+                                                                                    "-noout", "-text").stdout
     args = ["verify", "-attime", attime(), "-crl_check", "-CRLfile", crl_path, "-CAfile", root.config.certificate,
             "-untrusted", issuing.config.certificate]
     assert run_openssl(*args, write_pem(tmp_path / "good.pem", good)).returncode == 0

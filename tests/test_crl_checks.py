@@ -150,3 +150,34 @@ def test_big_crl_lookups_read_the_list_once_then_use_the_index():
     assert answers == [1000 <= s < 6000 for s in range(0, 12000, 7)]
     assert crl.entries_read == 5000  # one pass to build the set, however many lookups follow
     assert crl.searches == 0  # never cryptography's linear search
+
+
+def _with_distribution_point(chain, url: str):
+    """The lab server certificate again, with a CRL Distribution Point at ``url`` (same serial, same issuer)."""
+    from cryptography import x509
+
+    from labkit.certs import sign_builder
+
+    cert = chain.server.certificate
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(cert.not_valid_before_utc).not_valid_after(cert.not_valid_after_utc))
+    for ext in cert.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(url)], None, None, None)]), critical=False)
+    return sign_builder(builder, chain.intermediate.key)
+
+
+@pytest.mark.parametrize(("downloads", "source", "accepted"), [(True, "crl", False), (False, "fallback", True)])
+def test_cdp_downloads_only_when_allowed(web, chain, downloads, source, accepted):
+    """Chapter 8: with 'Allow CRL downloads from CDPs' off, a node that holds no CRL of the CA cannot learn that the
+    certificate is revoked, and the fallback decides."""
+    from labkit.crl_checks import decide
+
+    cert = _with_distribution_point(chain, web + "/c.der")
+    settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=downloads)
+    decision = decide(cert, chain.intermediate.certificate, settings, CrlStore())
+    assert (decision.source, decision.accept) == (source, accepted)
+    downloaded = any("downloaded from the distribution point" in step for step in decision.steps)
+    assert downloaded is downloads

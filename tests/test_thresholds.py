@@ -65,6 +65,17 @@ def test_expires_soon_counts_whole_seconds_at_the_limit():
     assert "expires-soon" not in rules(just_over)
 
 
+# -- doctor: validity includes both ends (RFC 5280 4.1.2.5) -----------------------------------------------------
+
+def test_a_certificate_is_valid_at_its_not_after_and_not_before_instants():
+    cert = certificate(days=365)
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    assert "expired" not in rules(cert, at=end) and "expires-soon" in rules(cert, at=end)
+    assert "expired" in rules(cert, at=end + dt.timedelta(seconds=1))
+    assert "not-yet-valid" not in rules(cert, at=start)
+    assert "not-yet-valid" in rules(cert, at=start - dt.timedelta(seconds=1))
+
+
 # -- doctor: RSA key sizes -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("bits", "expected"), [
