@@ -156,7 +156,7 @@ def _with_distribution_point(chain, url: str):
     """The lab server certificate again, with a CRL Distribution Point at ``url`` (same serial, same issuer)."""
     from cryptography import x509
 
-    from labkit.certs import sign_builder
+    from labkit.x509.certs import sign_builder
 
     cert = chain.server.certificate
     builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
@@ -173,7 +173,7 @@ def _with_distribution_point(chain, url: str):
 def test_cdp_downloads_only_when_allowed(web, chain, downloads, source, accepted):
     """Chapter 8: with 'Allow CRL downloads from CDPs' off, a node that holds no CRL of the CA cannot learn that the
     certificate is revoked, and the fallback decides."""
-    from labkit.crl_checks import decide
+    from labkit.expressway.revocation import decide
 
     cert = _with_distribution_point(chain, web + "/c.der")
     settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=downloads)
