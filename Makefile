@@ -14,7 +14,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 help:
 	@echo "make lab        set up and open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT)/lab)"
 	@echo "make present    the instructor's certificate clinic as a Voila dashboard (http://127.0.0.1:$(PRESENT_PORT)/)"
-	@echo "make test       set up and run every check (ruff, unit tests, nbval, browser and Binder checks)"
+	@echo "make test       set up and run every check (ruff, import contracts, unit tests, nbval, browser and Binder checks)"
 	@echo "make notebooks  re-execute every notebook in place (for authors)"
 	@echo "make bench      run the benchmarks and print their tables"
 
@@ -51,6 +51,7 @@ present: $(VENV)/.lab-stamp
 
 test: $(VENV)/.test-stamp test-debian-packages
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg tests notebooks
 
 notebooks: $(VENV)/.test-stamp debian-packages

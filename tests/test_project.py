@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import tomllib
 from conftest import ROOT
@@ -69,37 +74,34 @@ def test_layout():
     assert _pyproject()["project"]["requires-python"] == ">=3.10"
 
 
-def _imports(source: str) -> set[str]:
-    """The top-level package of every module a Python source imports (``import a.b`` and ``from a.b import c``)."""
-    import ast
-
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
+def _lint_imports(root, cwd) -> subprocess.CompletedProcess:
+    """``lint-imports`` (import-linter) on the package found under ``root``, with the contracts of ``pyproject.toml``
+    in ``cwd``."""
+    exe = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(exe), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-def core_modules_importing_widgets(package) -> list[str]:
-    """Modules of ``package`` outside its ``widgets/`` folder, at any depth, that import ipywidgets."""
-    return sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
-                  if "widgets" not in path.relative_to(package).parts and "ipywidgets" in _imports(path.read_text()))
+def test_the_import_contracts_hold():
+    """The layers of ARCHITECTURE.md, no import cycle between siblings, and ipywidgets only in labkit/widgets."""
+    done = _lint_imports(ROOT, ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 3 kept, 0 broken." in done.stdout
 
 
-def test_core_modules_do_not_import_widgets():
-    assert core_modules_importing_widgets(ROOT / "labkit") == [], "keep UI in labkit/widgets"
-
-
-def test_the_layer_check_finds_an_import_in_a_subpackage(tmp_path):
-    """Canary: an ``import ipywidgets`` inside a function of a module two folders down is found."""
-    (tmp_path / "ca" / "deep").mkdir(parents=True)
-    (tmp_path / "ca" / "deep" / "page.py").write_text("def show():\n    import ipywidgets as w\n    return w\n")
-    (tmp_path / "widgets").mkdir()
-    (tmp_path / "widgets" / "ok.py").write_text("from ipywidgets import HTML\n")
-    (tmp_path / "ca" / "words.py").write_text('"""Not an import: ipywidgets."""\n')
-    assert core_modules_importing_widgets(tmp_path) == ["ca/deep/page.py"]
+def test_the_import_contracts_catch_a_layer_a_cycle_and_a_widget_import(tmp_path):
+    """Canary: a copy of the package with one break of each contract fails all three."""
+    shutil.copytree(ROOT / "labkit", tmp_path / "labkit", ignore=shutil.ignore_patterns("__pycache__", "data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for module, line in (("x509/names.py", "from labkit.expressway import roles"),  # a lower layer reaching up
+                         ("ca/config.py", "from labkit.ca import authority"),  # config <-> authority: a cycle
+                         ("ca/policy.py", "import ipywidgets")):  # UI in a core module
+        path = tmp_path / "labkit" / module
+        path.write_text(path.read_text() + f"\n{line}  # noqa\n")
+    done = _lint_imports(tmp_path, tmp_path)
+    assert done.returncode == 1
+    assert "Contracts: 0 kept, 3 broken." in done.stdout, done.stdout
+    assert "labkit.x509 is not allowed to import labkit.expressway" in done.stdout
 
 
 # -- the suite's own hygiene: assertions that can fail ------------------------------------------------------------
