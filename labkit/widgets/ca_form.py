@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from labkit.ca import PROFILES
 from labkit.errors import LabkitError
-from labkit.widgets._common import result_pane, show_error, show_text, typing_replaces
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
 from labkit.x509 import decode
 
 
@@ -17,9 +17,8 @@ class _SignForm(w.VBox):
 
 def sign_form(ca, initial: str = "") -> w.VBox:
     """A CSR box, an upload button, profile and days; Sign shows the certificate decoded, or the CA's refusal."""
-    csr = w.Textarea(value=initial, placeholder="-----BEGIN CERTIFICATE REQUEST-----",
-                     layout=w.Layout(width="95%", height="8em"))
-    upload = w.FileUpload(accept=".csr,.pem,.der,.req", multiple=False, description="Upload CSR")
+    csr, upload = paste_or_upload("-----BEGIN CERTIFICATE REQUEST-----", ".csr,.pem,.der,.req", "Upload CSR",
+                                  initial=initial)
     # end-entity profiles only: a CA is made with init_ca(parent=...), not from a pasted request
     profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values() if not p.ca],
                          value="client-server", description="Profile", layout=w.Layout(width="95%"))
@@ -28,7 +27,7 @@ def sign_form(ca, initial: str = "") -> w.VBox:
     pane = result_pane()
 
     def on_click(_):
-        data = bytes(upload.value[0]["content"]) if upload.value else csr.value
+        data = pasted(csr, upload)
         try:
             cert = ca.sign_pasted(data, profile.value, days=days.value)
         except LabkitError as exc:
@@ -37,7 +36,6 @@ def sign_form(ca, initial: str = "") -> w.VBox:
         show_text(pane, f"Issued serial {cert.serial_number:X} by {ca.name}\n\n{decode.text(cert)}", ok=True)
 
     button.on_click(on_click)
-    typing_replaces(upload, csr)
     box = _SignForm([csr, w.HBox([upload, days]), profile, button, pane])
     box.csr, box.upload, box.profile, box.days, box.button, box.pane = csr, upload, profile, days, button, pane
     return box

@@ -18,7 +18,7 @@ import ipywidgets as w
 from labkit.errors import LabkitError
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.upload import Findings
-from labkit.widgets._common import result_pane, show_error, show_text, typing_replaces
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
@@ -37,11 +37,6 @@ class _ServerCertificatePage(w.VBox):
                 "server certificate data, read the warnings, restart)")
 
 
-def _file(upload: w.FileUpload, text: w.Textarea) -> bytes | str:
-    """The uploaded file's bytes if a file was chosen, else the pasted text."""
-    return bytes(upload.value[0]["content"]) if upload.value else text.value
-
-
 def _findings(findings: Findings, done: str) -> tuple[str, bool | None]:
     if not findings:
         return done, True
@@ -55,8 +50,7 @@ def _which(text: str) -> int | str:
 
 def trusted_ca_page(store: CertificateStore) -> w.VBox:
     """The trusted CA list of ``store``: append, list, view, delete, reset."""
-    pem = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="8em"))
-    upload = w.FileUpload(accept=".pem,.crt,.cer", multiple=False, description="Select file")
+    pem, upload = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer", "Select file")
     append = w.Button(description="Append CA certificate", button_style="primary", layout=w.Layout(width="14em"))
     table = w.HTML()
     which = w.Text(description="Entry", placeholder="number or SHA-256 fingerprint")
@@ -71,7 +65,7 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
 
     def on_append(_) -> None:
         try:
-            findings = store.trusted.append(_file(upload, pem))
+            findings = store.trusted.append(pasted(pem, upload))
         except LabkitError as exc:
             show_error(pane, exc)
             return
@@ -104,7 +98,6 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
     view.on_click(on_view)
     delete.on_click(on_delete)
     reset.on_click(on_reset)
-    typing_replaces(upload, pem)
     box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), pem, w.HBox([upload, append]), table,
                           w.HBox([which, view, delete]), reset, pane])
     box.store, box.pem, box.upload, box.append, box.table = store, pem, upload, append, table
@@ -115,13 +108,11 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
 
 def server_certificate_page(store: CertificateStore) -> w.VBox:
     """The server certificate of ``store``: upload a certificate (and key), read the warnings, restart, show."""
-    cert_text = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="6em"))
-    cert_file = w.FileUpload(accept=".pem,.crt,.cer", multiple=False,
-                             description="Select the server certificate file", layout=w.Layout(width="22em"))
-    key_text = w.Textarea(placeholder="-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
-                          "Expressway)", layout=w.Layout(width="95%", height="6em"))
-    key_file = w.FileUpload(accept=".pem,.key", multiple=False, description="Select the server private key file",
-                            layout=w.Layout(width="22em"))
+    cert_text, cert_file = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer",
+                                           "Select the server certificate file", height="6em", upload_width="22em")
+    key_text, key_file = paste_or_upload("-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
+                                         "Expressway)", ".pem,.key", "Select the server private key file",
+                                         height="6em", upload_width="22em")
     upload = w.Button(description="Upload server certificate data", button_style="primary",
                       layout=w.Layout(width="18em"))
     restart = w.Button(description="Restart")
@@ -138,9 +129,9 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
         show_text(pem, server.pem() if cert is not None else "")
 
     def on_upload(_) -> None:
-        key = _file(key_file, key_text)
+        key = pasted(key_text, key_file)
         try:
-            findings = store.server.upload(_file(cert_file, cert_text), key or None)
+            findings = store.server.upload(pasted(cert_text, cert_file), key or None)
         except LabkitError as exc:
             show_error(pane, exc)
             return
@@ -155,8 +146,6 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
 
     upload.on_click(on_upload)
     restart.on_click(on_restart)
-    typing_replaces(cert_file, cert_text)
-    typing_replaces(key_file, key_text)
     box = _ServerCertificatePage([
         w.HTML("<b>Server certificate</b>"), cert_text, cert_file, key_text, key_file, w.HBox([upload, restart]),
         pane, status, w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
