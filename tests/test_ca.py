@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from asserts import KEY_TYPES, assert_is_ca, assert_is_leaf, key_type_of
 from conftest import run_cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_pki import assert_is_ca, assert_is_leaf
 
 from labkit import InputError, PasswordError, PolicyError, lab
 from labkit.ca import PROFILES, init_ca, open_ca, self_signed
@@ -134,9 +134,11 @@ def test_each_profile_gives_the_extensions_openssl_gives_byte_for_byte(pki, name
     assert (tmp_path / "openssl.pem").read_bytes() == ours.public_bytes(serialization.Encoding.PEM)
 
 
-def test_a_signed_server_certificate_carries_the_csr_names_and_the_profile(pki):
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_a_signed_server_certificate_carries_the_csr_names_and_the_profile(pki, key_type):
     _, issuing = pki
-    cert = issuing.sign(csr_for(sans=("expe1.lab.example",)), "client-server")
+    cert = issuing.sign(csr_for(sans=("expe1.lab.example",), key=KEY_TYPES[key_type]), "client-server")
+    assert key_type_of(cert) == key_type
     assert_is_leaf(cert)
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(eku) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH, x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]

@@ -10,9 +10,10 @@ import shlex
 import subprocess
 
 import pytest
+from asserts import assert_refused
 from cryptography.hazmat.primitives import serialization
 
-from labkit import InputError, LabkitError, WrongTypeError, lab
+from labkit import InputError, WrongTypeError, lab
 from labkit.instructor import clinic
 from labkit.widgets import certificate_clinic
 from labkit.x509 import pki
@@ -36,13 +37,6 @@ def assert_trusted_through(report: clinic.ClinicReport, *names: str) -> None:
     """The chain verified, and its path (leaf first) has these CNs."""
     assert report.chain.ok, report.chain.reason
     assert [c.subject.rfc4514_string().split("CN=")[1].split(",")[0] for c in report.chain.path] == list(names)
-
-
-def assert_refused(rule: str, call, *args, **kwargs) -> LabkitError:
-    with pytest.raises(LabkitError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, str(caught.value)
-    return caught.value
 
 
 # -- the three trust questions -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from asserts import KEY_TYPES, assert_is_ca, assert_is_leaf, key_type_of
 from conftest import run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -13,20 +14,6 @@ from labkit import InputError, PolicyError, lab
 from labkit.x509 import pki
 from labkit.x509.certs import CertSpec, issue, request
 from labkit.x509.openssl import attime
-
-
-def assert_is_ca(cert: x509.Certificate, path_length=None):
-    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert bc.critical and bc.value.ca and bc.value.path_length == path_length
-    ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert ku.key_cert_sign and ku.crl_sign
-
-
-def assert_is_leaf(cert: x509.Certificate):
-    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-        x509.DNSName), "a leaf names its server in a DNS SAN"
-    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier is not None
 
 
 def test_encrypt_decrypt_round_trip_and_is_deterministic_in_the_lab():
@@ -162,3 +149,21 @@ def test_ec_leaf_has_no_key_encipherment_and_signs_deterministically():
     assert root.certificate == again.certificate
     leaf = issue(CertSpec("ec.lab.example"), lab.fixture_key("ec-p256"), root)
     assert not leaf.certificate.extensions.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_a_chain_of_each_key_type_verifies_and_its_leaf_is_a_leaf(key_type, tmp_path, openssl_bin):
+    """The lab issues for RSA and EC keys alike; only keyEncipherment differs (RSA key transport)."""
+    chain = pki.lab_chain()
+    leaf = issue(CertSpec("expe.lab.example"), lab.fixture_key(KEY_TYPES[key_type]), chain.intermediate)
+    assert key_type_of(leaf.certificate) == key_type
+    assert_is_leaf(leaf.certificate)
+    check = pki.verify_chain(leaf.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate])
+    assert check.ok, check.reason
+    for name, cert in (("root", chain.root), ("inter", chain.intermediate), ("leaf", leaf)):
+        (tmp_path / f"{name}.pem").write_bytes(cert.cert_pem())
+    done = run_openssl("verify", "-attime", attime(), "-CAfile", tmp_path / "root.pem", "-untrusted",
+                       tmp_path / "inter.pem", tmp_path / "leaf.pem")
+    assert done.stdout.strip().endswith(b"OK")
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import gzip
 import io
 import json
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from asserts import assert_refused
 from conftest import LABKIT, ROOT, run_cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,13 +99,8 @@ def real_pki(tmp_path) -> Pki:
     return _build(tmp_path)
 
 
-def assert_refused(rule: str, call, *args, **kwargs) -> PolicyError:
-    """The call breaks the named rule, and the message points at the guide's chapter 8."""
-    with pytest.raises(PolicyError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, str(caught.value)
-    assert CHAPTER in str(caught.value)
-    return caught.value
+#: Revocation refusals are PolicyErrors that cite the guide's chapter 8.
+refused = functools.partial(assert_refused, error=PolicyError, chapter=CHAPTER)
 
 
 def lint(tool: str, *args) -> list:
@@ -210,7 +207,7 @@ def test_a_malformed_request_gets_a_malformed_request_response_not_an_exception(
         with urllib.request.urlopen(post, timeout=5) as reply:
             body = reply.read()
     assert x509_ocsp.load_der_ocsp_response(body).response_status == x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
-    assert_refused("ocsp-status", verify_response, body, pki.leaf, pki.issuer)
+    refused("ocsp-status", verify_response, body, pki.leaf, pki.issuer)
 
 
 @pytest.mark.parametrize("key_type", ["ca-rsa", "delegated-rsa", "delegated-ec"])
@@ -235,7 +232,7 @@ def test_verify_refuses_a_tampered_signature(pki):
     der = bytearray(respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer)))
     signature = x509_ocsp.load_der_ocsp_response(bytes(der)).signature
     der[bytes(der).rindex(signature) + 10] ^= 0x01
-    assert_refused("ocsp-signature", verify_response, bytes(der), pki.leaf, pki.issuer)
+    refused("ocsp-signature", verify_response, bytes(der), pki.leaf, pki.issuer)
 
 
 def test_verify_refuses_a_response_signed_by_a_key_that_is_neither_the_cas_nor_authorised(pki):
@@ -246,37 +243,37 @@ def test_verify_refuses_a_response_signed_by_a_key_that_is_neither_the_cas_nor_a
     parsed = x509_ocsp.load_der_ocsp_response(genuine)
     forged = genuine.replace(parsed.signature, rogue_key.sign(parsed.tbs_response_bytes, padding.PKCS1v15(),
                                                                hashes.SHA256()))
-    assert_refused("ocsp-signature", verify_response, forged, pki.leaf, pki.issuer)
+    refused("ocsp-signature", verify_response, forged, pki.leaf, pki.issuer)
     # a self-made responder certificate, sent along: nothing the CA signed vouches for it
     rogue = issue(CertSpec("ocsp.rogue.example"), rogue_key).certificate
-    assert_refused("ocsp-responder-not-authorised", verify_response,
+    refused("ocsp-responder-not-authorised", verify_response,
                    respond(pki.issuing, der, responder=(rogue, rogue_key)), pki.leaf, pki.issuer)
     # labkit will not sign with a key that does not belong to the responder certificate
-    assert_refused("ocsp-responder-key", respond, pki.issuing, der, responder=(pki.issuer, rogue_key))
+    refused("ocsp-responder-key", respond, pki.issuing, der, responder=(pki.issuer, rogue_key))
 
 
 def test_verify_refuses_a_responder_without_the_ocsp_signing_eku_and_the_server_will_not_use_it(pki):
     key = lab.fixture_key("ocsp-signer")
     plain = pki.issuing.sign(request(CertSpec("not-a-responder.lab.example"), key), "client-server")
     answer = respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer), responder=(plain, key))
-    error = assert_refused("ocsp-responder-not-authorised", verify_response, answer, pki.leaf, pki.issuer)
+    error = refused("ocsp-responder-not-authorised", verify_response, answer, pki.leaf, pki.issuer)
     assert "OCSPSigning" in str(error)
-    assert_refused("ocsp-responder-not-authorised", OcspServer, pki.issuing, responder=(plain, key))
-    assert_refused("ocsp-responder-key", OcspServer, pki.issuing, responder=(pki.responder[0], lab.fixture_key("ucm")))
+    refused("ocsp-responder-not-authorised", OcspServer, pki.issuing, responder=(plain, key))
+    refused("ocsp-responder-key", OcspServer, pki.issuing, responder=(pki.responder[0], lab.fixture_key("ucm")))
 
 
 def test_verify_refuses_a_response_about_another_certificate(pki):
     other = pki.issuing.sign(request(CertSpec("expe2.lab.example"), lab.fixture_key("expe-2")), "client-server")
     answer = respond(pki.issuing, ocsp_request(other, pki.issuer))
-    assert_refused("ocsp-wrong-certificate", verify_response, answer, pki.leaf, pki.issuer)
+    refused("ocsp-wrong-certificate", verify_response, answer, pki.leaf, pki.issuer)
 
 
 def test_verify_refuses_a_stale_response_and_one_from_the_future(pki):
     answer = respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer), validity_hours=24)
     assert verify_response(answer, pki.leaf, pki.issuer, at=lab.now() + _dt.timedelta(hours=24)).status == "good"
-    assert_refused("ocsp-stale", verify_response, answer, pki.leaf, pki.issuer,
+    refused("ocsp-stale", verify_response, answer, pki.leaf, pki.issuer,
                    at=lab.now() + _dt.timedelta(hours=24, seconds=1))
-    assert_refused("ocsp-not-yet-valid", verify_response, answer, pki.leaf, pki.issuer,
+    refused("ocsp-not-yet-valid", verify_response, answer, pki.leaf, pki.issuer,
                    at=lab.now() - _dt.timedelta(minutes=1))
     with OcspServer(pki.issuing, port=pki.ocsp_port) as server:
         lab.clock.advance(days=2)  # a server on the lab clock follows it

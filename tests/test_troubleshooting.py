@@ -37,7 +37,7 @@ from labkit.x509.files import write_atomic, write_private
 OLD_NAME = "expe-old.lab.example"
 
 
-def assert_refused(trace, side: str, code: int | None) -> None:
+def assert_handshake_refused(trace, side: str, code: int | None) -> None:
     assert not trace.ok, "the handshake should have failed"
     assert (trace.outcome.failed_side, trace.outcome.verify_code) == (side, code), trace.outcome
 
@@ -76,7 +76,7 @@ def test_the_lab_traversal_zone_comes_up_with_mutual_tls(tcp):
 @pytest.mark.parametrize("tcp", [False, True], ids=["memory", "tcp"])
 def test_tls_verify_peer_address_must_be_a_san_of_the_peer_certificate(address, code, tcp):
     trace = Zone(peer_address=address).handshake(tcp=tcp)
-    assert_refused(trace, "client", code)
+    assert_handshake_refused(trace, "client", code)
     assert f"verify code {code}" in verdict(trace) and "Expressway-C" in verdict(trace)
 
 
@@ -123,20 +123,20 @@ BROKEN = {
 def test_tls_verify_mode_off_lets_every_broken_zone_through(name):
     build, side, code = BROKEN[name]
     zone = build(lab_pki())
-    assert_refused(zone.handshake(), side, code)
+    assert_handshake_refused(zone.handshake(), side, code)
     assert dataclasses.replace(zone, tls_verify=False, mutual=False).handshake().ok
 
 
 def test_without_mutual_tls_the_e_accepts_a_client_certificate_without_clientauth():
     zone = Zone(client=lab_pki().expc_server_only)
-    assert_refused(zone.handshake(tcp=True), "server", 26)
+    assert_handshake_refused(zone.handshake(tcp=True), "server", 26)
     assert dataclasses.replace(zone, mutual=False).handshake(tcp=True).ok
 
 
 def test_mutual_tls_client_certificate_needs_clientauth_and_reissue_fixes_it(files):
     pki = lab_pki()
     trace = Zone(client=pki.expc_server_only).handshake()
-    assert_refused(trace, "server", 26)
+    assert_handshake_refused(trace, "server", 26)
     assert trace.outcome.alert == "unsupported_certificate"
     assert "eku-no-client-auth" in doctor(pki.expc_server_only.certificate).rules()
     with pytest.raises(subprocess.CalledProcessError) as failed:
@@ -334,7 +334,7 @@ def test_server_auth_only_certificate_gets_eku_no_client_auth_and_a_separate_cli
     public_e = reissue(pki.expe, client_auth=False)
     assert "eku-no-client-auth" in [f.rule for f in doctor(public_e.certificate, role="expressway-e").errors]
     assert Zone(server=public_e).handshake().ok  # the E is only a TLS server on this zone
-    assert_refused(Zone(client=reissue(pki.expc, client_auth=False)).handshake(), "server", 26)
+    assert_handshake_refused(Zone(client=reissue(pki.expc, client_auth=False)).handshake(), "server", 26)
     client_only = reissue(pki.expc, server_auth=False)
     assert ekus(client_only.certificate) == {x509.ExtendedKeyUsageOID.CLIENT_AUTH}
     assert Zone(client=client_only).handshake(tcp=True).ok
