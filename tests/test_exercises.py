@@ -201,7 +201,7 @@ def test_07_exercises_check_real_behaviour(revocation_lab):
     revocation_lab.issuing.revoke(cert, "superseded")
     assert check("07.2", revocation.query(None, cert, revocation_lab.issuing.certificate), certificate=cert)
     issuer = revocation_lab.issuing
-    big = bulk_crl(issuer.certificate, issuer._key(), range(0x10000, 0x30000))
+    big = bulk_crl(issuer.certificate, issuer.private_key(), range(0x10000, 0x30000))
     assert check("07.3", True, crl=big, serial=0x2345F) and not check("07.3", False, crl=big, serial=0x2345F)
     assert check("07.3", False, crl=big, serial=0x40000) and not check("07.3", "no", crl=big, serial=0x40000)
 

@@ -266,3 +266,63 @@ def test_widget_views_see_a_changed_text_and_missing_state():
     assert widget_views(nb) != before
     state.pop(next(iter(state)))
     assert any(line.startswith("MISSING") for lines in widget_views(nb).values() for line in lines)
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # the parent is a module, not a package
+        return False
+
+
+def _labkit_imports_and_private_names(path):
+    """The labkit modules a notebook imports from, and the private attributes its code uses."""
+    import ast
+
+    modules, private = set(), set()
+    for cell in _code_cells(path):
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "labkit":
+                submodules = {f"{node.module}.{a.name}" for a in node.names if _is_module(f"{node.module}.{a.name}")}
+                # from labkit.instructor import clinic: the module clinic; labkit.lab is the package's own attribute
+                modules |= {"labkit" if m == "labkit.lab" else m for m in submodules or {node.module}}
+            elif isinstance(node, ast.Import):
+                modules |= {a.name for a in node.names if a.name.split(".")[0] == "labkit"}
+            elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                private.add(node.attr)
+    return modules, private
+
+
+def chapter_module(path) -> str:
+    """The module a notebook's logic lives in: ``labkit.chapters.chNN_<name>`` (the instructor's clinic:
+    ``labkit.instructor.clinic``)."""
+    if path.parent.name == "instructor":
+        return "labkit.instructor.clinic"
+    number = path.name[:2]
+    return next(f"labkit.chapters.{p.stem}" for p in (ROOT / "labkit" / "chapters").glob(f"ch{number}_*.py"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_id)
+def test_thin_notebook_imports_its_chapter_and_at_most_two_other_modules(path):
+    modules, private = _labkit_imports_and_private_names(path)
+    home = chapter_module(path)
+    assert home in modules, f"{path.name} does not import {home}"
+    others = modules - {home}
+    assert len(others) <= 2, f"{path.name} imports from {sorted(others)} besides {home}"
+    assert not private, f"{path.name} uses private names: {sorted(private)}"
+
+
+def test_thin_notebook_check_can_fail(tmp_path):
+    """Canary: a notebook that reaches into three modules and a private name is caught."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from labkit import lab\nfrom labkit.x509 import decode\n"
+                                          "from labkit.ca import init_ca\nfrom labkit.widgets import decoder\n"
+                                          "from labkit.chapters.ch01_pki_basics import check\nca._key()")]
+    path = tmp_path / "01-canary.ipynb"
+    nbformat.write(nb, path)
+    modules, private = _labkit_imports_and_private_names(path)
+    assert len(modules - {chapter_module(path)}) == 4 and private == {"_key"}

@@ -33,7 +33,7 @@ def lab_pki(tmp_path):
     expe = issuing.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")), "client-server", days=LONG)
     # a certificate the CA's database never saw: its OCSP status is "unknown"
     stray = issue(CertSpec("expc.lab.example", days=LONG), lab.fixture_key("expc-2"),
-                  Issued(issuing.certificate, issuing._key()), serial=0xDEAD)
+                  Issued(issuing.certificate, issuing.private_key()), serial=0xDEAD)
     ocsp = OcspServer(issuing, port=ocsp_port).start()
     yield {"root": root, "issuing": issuing, "expc": expc, "expe": expe, "stray": stray, "ocsp": ocsp,
            "crl_port": crl_port}

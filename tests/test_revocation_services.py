@@ -168,7 +168,7 @@ def test_query_reports_good_revoked_and_unknown_from_the_database_as_it_is_now(p
         assert (revoked.status, revoked.reason, revoked.revocation_time) == ("revoked", "keyCompromise", lab.now())
 
         stranger = issue(CertSpec("never.recorded.example"), lab.fixture_key("expe-2"),
-                         Issued(pki.issuer, pki.issuing._key()), serial=0xBEEF).certificate
+                         Issued(pki.issuer, pki.issuing.private_key()), serial=0xBEEF).certificate
         assert query(server.url, stranger, pki.issuer).status == "unknown"
 
 

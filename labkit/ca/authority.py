@@ -60,8 +60,9 @@ class CertificateAuthority:
         values = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(values[0].value) if values else self.certificate.subject.rfc4514_string()
 
-    def _key(self):
-        """The CA's private key, loaded (and checked) once per opened CA."""
+    def private_key(self):
+        """The CA's private key (``private/ca.key.pem``, decrypted with the passphrase the CA was opened with),
+        loaded once per opened CA. For lab tools that sign as this CA, as ``openssl ca`` does with ``-keyfile``."""
         if self._cached_key is None:
             self._cached_key = load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
         return self._cached_key
@@ -88,7 +89,7 @@ class CertificateAuthority:
         prof = profile(profile_name)
         for csr in csrs:
             _check_request(csr)
-        ca_cert, key = self._ca_certificate(), self._key()
+        ca_cert, key = self._ca_certificate(), self.private_key()
         if prof.ca:
             limit = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
             if limit == 0:
@@ -195,7 +196,7 @@ class CertificateAuthority:
         written to the configured ``crl`` path (PEM)."""
         moment = lab.now(at)
         span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
-        ca_cert, key = self._ca_certificate(), self._key()
+        ca_cert, key = self._ca_certificate(), self.private_key()
         with self._lock.held():
             revoked = []
             for entry in read_index(self.config.database):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 
 from labkit import guide, lab
-from labkit.exercises import exercise
+from labkit.exercises import check, exercise
 
-__all__: list[str] = []
+__all__ = ["check"]
 
 
 @exercise("00.1", "Move the lab clock one week forward", guide.NB00)

@@ -12,11 +12,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from labkit import guide, lab
-from labkit.exercises import exercise
-from labkit.x509 import pki
+from labkit.chapters import plots
+from labkit.exercises import check, exercise
+from labkit.x509 import certs, decode, pki
 from labkit.x509.decode import fingerprint
+from labkit.x509.openssl import attime, openssl
 
-__all__ = ["mystery_signature"]
+__all__ = ["mystery_signature", "attime", "certs", "check", "decode", "openssl", "pki", "plots"]
 
 _CANDIDATES = (
     "Restart the Expressway-E at 22:00",

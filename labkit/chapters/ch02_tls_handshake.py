@@ -19,12 +19,15 @@ from functools import cache
 
 from cryptography import x509
 
-from labkit import guide, lab
-from labkit.exercises import exercise
+from labkit import guide, lab, tls
+from labkit.exercises import check, exercise
+from labkit.tls import keys
 from labkit.tls.connection import Endpoint, Handshake, handshake
+from labkit.tls.walkthrough import classic_rsa, tls13
 from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 
-__all__ = ["TlsPki", "Scenario", "SCENARIOS", "lab_pki", "run_scenario", "traversal_endpoints"]
+__all__ = ["TlsPki", "Scenario", "SCENARIOS", "lab_pki", "run_scenario", "traversal_endpoints", "check", "classic_rsa",
+           "keys", "tls", "tls13"]
 
 UTC = _dt.timezone.utc
 _START = lab.DEFAULT_INSTANT  # every certificate of the TLS lab lasts until lab.LONG_END: OpenSSL checks real time

@@ -18,11 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
-from labkit.exercises import exercise
+from labkit.exercises import check, exercise
+from labkit.expressway.doctor import doctor
+from labkit.x509 import certs, decode
 from labkit.x509.certs import CertSpec, Issued, issue
+from labkit.x509.openssl import labkit_command
 from labkit.x509.pki import lab_chain
 
-__all__ = ["Specimen", "specimens"]
+__all__ = ["Specimen", "specimens", "certs", "check", "decode", "doctor", "labkit_command"]
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,18 @@ the owner of a stray certificate in a cluster, and a phone security profile name
 from __future__ import annotations
 
 from labkit import guide
-from labkit.exercises import exercise
+from labkit.ca import init_ca, self_signed
+from labkit.exercises import check, exercise
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest, build_csr
+from labkit.expressway.doctor import doctor
+from labkit.expressway.node import Cluster, ExpresswayNode
+from labkit.expressway.req_config import openssl_req_config
+from labkit.expressway.requirements import requirements_table
+from labkit.x509 import decode
+from labkit.x509.openssl import openssl
 
-__all__: list[str] = []
+__all__ = ["build_csr", "check", "Cluster", "CsrRequest", "decode", "doctor", "ExpresswayNode", "init_ca",
+           "LAB_SUBJECT", "openssl", "openssl_req_config", "requirements_table", "self_signed"]
 
 
 @exercise("04.1", "An Expressway-E request for MRA with CollabEdgeDNS", guide.CH4_EXPRESSWAY)

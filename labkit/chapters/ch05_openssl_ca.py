@@ -9,9 +9,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide
-from labkit.exercises import exercise
+from labkit.ca import init_ca, self_signed
+from labkit.chapters import plots
+from labkit.exercises import check, exercise
+from labkit.x509 import certs, decode, pki
+from labkit.x509.convert import convert
+from labkit.x509.openssl import attime, labkit_command, openssl
 
-__all__: list[str] = []
+__all__ = ["attime", "certs", "check", "convert", "decode", "init_ca", "labkit_command", "openssl", "pki", "plots",
+           "self_signed"]
 
 
 @exercise("05.1", "Issue a certificate for a mutual-TLS zone", guide.APPX_E)

@@ -15,16 +15,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
-from labkit.exercises import exercise
+from labkit.ca import init_ca
+from labkit.chapters.ch03_expressway_certificates import specimens
+from labkit.exercises import check, exercise
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
 from labkit.expressway.node import ExpresswayNode
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.trusted_list import TrustedCaList
+from labkit.x509 import certs
 from labkit.x509.certs import CertSpec, issue
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load_certificate
+from labkit.x509.openssl import attime, openssl
 
-__all__ = ["Delivery", "delivery"]
+__all__ = ["Delivery", "delivery", "attime", "CertificateStore", "certs", "check", "CsrRequest", "ExpresswayNode",
+           "init_ca", "LAB_SUBJECT", "openssl", "specimens"]
 
 def _trusted(answer) -> TrustedCaList | None:
     trusted = answer.trusted if isinstance(answer, CertificateStore) else answer

@@ -16,16 +16,20 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from labkit import guide, lab
+from labkit import guide, lab, revocation
 from labkit.ca import init_ca
 from labkit.errors import InputError
-from labkit.exercises import exercise
+from labkit.exercises import check, exercise
 from labkit.expressway.revocation import CrlStore, Decision, RevocationSettings, sip_tls_handshake
 from labkit.revocation import CrlServer, OcspServer, free_port
+from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake
+from labkit.x509 import decode
 from labkit.x509.certs import CertSpec, Issued, issue, request
+from labkit.x509.openssl import labkit_command, openssl
 
-__all__ = ["STATES", "RevocationLab"]
+__all__ = ["STATES", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl", "is_revoked",
+           "labkit_command", "openssl", "revocation", "RevocationSettings"]
 
 STATES = ("good", "revoked", "ocsp-unknown", "responder-down", "crl-expired")
 LONG = lab.LONG  # days: until lab.LONG_END (2049), because OpenSSL checks validity against the real clock
@@ -81,7 +85,7 @@ class RevocationLab:
                              value=state, chapter=guide.CH8_SIP)
         key = lab.fixture_key("expc-1")
         if state == "ocsp-unknown":  # signed with the CA's key but never recorded: OCSP cannot know it
-            issuer = Issued(self.issuing.certificate, self.issuing._key())
+            issuer = Issued(self.issuing.certificate, self.issuing.private_key())
             return issue(CertSpec("expc.lab.example", days=LONG), key, issuer, serial=0xDEAD0000 + lab.next_serial())
         cert = self.issuing.sign(request(CertSpec("expc.lab.example"), key), "client-server", days=LONG)
         if state == "revoked":

@@ -11,12 +11,22 @@ from __future__ import annotations
 import datetime as _dt
 
 from labkit import guide, lab
-from labkit.acme.client import san_names
-from labkit.acme.renewal import RenewalEvent
-from labkit.exercises import exercise
-from labkit.expressway.acme_page import AcmePage
+from labkit.acme.challenge import ChallengeHost
+from labkit.acme.client import AcmeAccount, is_revoked, order_certificate, revoke, san_names
+from labkit.acme.pebble import PEBBLE_MISSING, Pebble, pebble_available
+from labkit.acme.renewal import RenewalEvent, renewal_schedule, renewal_timeline
+from labkit.exercises import check, exercise
+from labkit.expressway.acme_page import AcmePage, deploy
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
+from labkit.expressway.node import ExpresswayNode
+from labkit.expressway.store import CertificateStore
+from labkit.revocation.servers import free_port
+from labkit.x509.verify import verify_chain
 
-__all__: list[str] = []
+__all__ = ["AcmeAccount", "AcmePage", "CertificateStore", "ChallengeHost", "check", "CsrRequest", "deploy",
+           "ExpresswayNode", "free_port", "is_revoked", "LAB_SUBJECT",
+           "order_certificate", "Pebble", "pebble_available", "PEBBLE_MISSING", "renewal_schedule", "renewal_timeline",
+           "revoke", "san_names", "verify_chain"]
 
 @exercise("08.1", "Deploy an ACME certificate that also covers the MRA name", guide.CH5)
 def _deployed(answer, *, name: str) -> tuple[bool, str]:

@@ -38,20 +38,24 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
-from labkit.chapters.ch02_tls_handshake import lab_pki
+from labkit.chapters.ch02_tls_handshake import lab_pki, run_scenario
 from labkit.errors import InputError, LabkitError
-from labkit.exercises import exercise
+from labkit.exercises import check, exercise
 from labkit.expressway.doctor import Finding, doctor
+from labkit.expressway.store import CertificateStore
 from labkit.expressway.upload import Findings
 from labkit.tls.connection import Endpoint, Handshake, Outcome, explain_verify_code, handshake, handshake_tcp
+from labkit.x509 import decode
 from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 from labkit.x509.decode import label
 from labkit.x509.files import write_atomic, write_private
-from labkit.x509.loading import load_certificate, load_private_key, read_file
+from labkit.x509.loading import load_all, load_certificate, load_private_key, read_file
 from labkit.x509.names import fqdn_problem
+from labkit.x509.openssl import openssl
 
-__all__ = ["Zone", "verdict", "reissue", "key_sizes", "key_size_figure", "check_key_file", "fix_key_file",
-           "combine", "serve_from_file", "certificate_with_subject"]
+__all__ = ["Zone", "verdict", "reissue", "key_sizes", "key_size_figure", "check_key_file", "fix_key_file", "combine",
+           "serve_from_file", "certificate_with_subject", "CertificateStore", "CertSpec", "check", "decode", "doctor",
+           "issue", "lab_pki", "load_all", "openssl", "run_scenario", "write_atomic", "write_private"]
 
 UTC = _dt.timezone.utc
 _START = lab.DEFAULT_INSTANT  # as in notebook 02: certificates last until lab.LONG_END (OpenSSL checks real time)

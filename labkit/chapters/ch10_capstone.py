@@ -31,12 +31,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide, lab
-from labkit.ca import CertificateAuthority
+from labkit.ca import PROFILES, CertificateAuthority, init_ca
 from labkit.chapters.ch07_crl_checks import LONG
 from labkit.errors import InputError, LabkitError
-from labkit.exercises import exercise
+from labkit.exercises import check, exercise
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
 from labkit.expressway.doctor import doctor
 from labkit.expressway.node import Cluster, ExpresswayNode
+from labkit.expressway.requirements import requirements_table
 from labkit.expressway.revocation import CrlStore, Decision, RevocationSettings, sip_tls_handshake
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.trusted_list import TrustedCaList
@@ -45,7 +47,9 @@ from labkit.x509.files import write_atomic
 from labkit.x509.names import fqdn_problem
 from labkit.x509.openssl import Run, openssl
 
-__all__ = ["LONG", "Site", "SITE", "describe", "openssl_verify"]
+__all__ = ["LONG", "Site", "SITE", "describe", "openssl_verify", "CertificateStore", "check", "Cluster", "CrlStore",
+           "CsrRequest", "Endpoint", "ExpresswayNode", "handshake_tcp", "init_ca", "LAB_SUBJECT", "PROFILES",
+           "requirements_table", "RevocationSettings", "sip_tls_handshake"]
 
 @dataclass(frozen=True)
 class Site:

@@ -117,7 +117,7 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
             reason = REASONS[entry.reason] if entry.reason and entry.reason != "unspecified" else None
         elif entry is not None:
             status = ocsp.OCSPCertStatus.GOOD
-    signer_cert, key = responder if responder is not None else (ca_cert, ca._key())
+    signer_cert, key = responder if responder is not None else (ca_cert, ca.private_key())
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise PolicyError("The lab signs OCSP responses with RSA or EC keys", rule="ocsp-signing-key",
                           value=type(key).__name__, chapter=guide.CH8_OCSP)
