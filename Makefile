@@ -63,6 +63,7 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/crl_scale.py
 	$(PY) benchmarks/key_sizes.py
 	$(PY) benchmarks/failure_latency.py
+	$(PY) benchmarks/cli.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

@@ -26,7 +26,6 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -195,6 +194,8 @@ FIXTURE_KEYS: dict[str, FixtureKeySpec] = {
 
 @cache
 def _load_fixture(name: str):
+    from importlib import resources  # imported here: the command line starts faster without it
+
     data = resources.files("labkit").joinpath("data", "keys", f"{name}.key.pem").read_bytes()
     # The shipped keys are known good: skip the RSA consistency check (seconds for an 8192-bit key).
     return serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs7
 
 from labkit import guide
 from labkit.errors import InputError, PasswordError, WrongTypeError
@@ -238,6 +237,8 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         raise InputError("The PEM block is empty", rule="pem-base64", value=label)
     try:
         if kind == "pkcs7":  # a .p7b chain, as AD CS hands them out: one entry per certificate
+            from cryptography.hazmat.primitives.serialization import pkcs7
+
             return [Loaded("certificate", c, "PEM", label) for c in pkcs7.load_der_pkcs7_certificates(der)]
         if label == "RSA PUBLIC KEY":
             return [Loaded(kind, serialization.load_pem_public_key(block), "PEM", label)]
