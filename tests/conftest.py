@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,18 @@ def clean_lab(tmp_path, monkeypatch):
     lab.reset()
     yield
     lab.reset()
+
+
+def lab_clock_behind_the_machine(days: float = 30) -> dt.datetime:
+    """Freeze the lab clock ``days`` behind the machine's clock (and return that instant).
+
+    For tests whose certificates and CRLs, made at the lab clock, are then judged by the real ``openssl`` or Python's
+    ``ssl``: these read the machine's clock, which a test cannot set (Python's ssl has no ``-attime``). From the lab
+    instant (2026-01-05), such a test would hold only while the machine's date lies after it; from here, material made
+    for many days is valid by the machine's clock on any date, and what a test makes for a few days (a 7-day CRL,
+    a 20-day certificate) has ended by it.
+    """
+    return lab.use_lab_time(lab.now_real() - dt.timedelta(days=days))
 
 
 @pytest.fixture
