@@ -36,6 +36,37 @@ def lab_clock_behind_the_machine(days: float = 30) -> dt.datetime:
     return lab.use_lab_time(lab.now_real() - dt.timedelta(days=days))
 
 
+#: The machine dates the TLS lab's fixed certificates are made for (``labkit.tls_lab`` and ``labkit.troubleshooting``,
+#: the same bytes on every run for the notebooks): from the lab instant, when they begin, to 2049-06-01, when the
+#: not-yet-valid scenario's certificate begins. Real handshakes judge them at the machine's clock.
+TLS_LAB_DATES = (lab.DEFAULT_INSTANT, dt.datetime(2049, 6, 1, tzinfo=dt.timezone.utc))
+
+
+def outside_tls_lab_dates(now: dt.datetime) -> str | None:
+    """Why a machine clock reading ``now`` cannot run the TLS lab's handshakes (None: it can)."""
+    start, end = TLS_LAB_DATES
+    if start <= now < end:
+        return None
+    return (f"the machine's clock ({now:%Y-%m-%d}) is outside {start:%Y-%m-%d} .. {end:%Y-%m-%d}, the dates the TLS "
+            "lab's certificates are made for; OpenSSL judges them at the machine's clock (check NTP)")
+
+
+@pytest.fixture
+def machine_clock_in_tls_lab_dates() -> None:
+    """Skip, naming both dates, a test of real handshakes on the TLS lab's fixed certificates when the machine's
+    clock lies outside :data:`TLS_LAB_DATES`: OpenSSL would refuse them for their dates, not for what the test
+    checks, and no test can move the clock OpenSSL reads. (The kit itself needs a clock in that window: its notebooks
+    run these handshakes.) The clock is read here, not through labkit, so that no change to labkit can make these
+    tests skip; tests/test_tls.py pins the window to the certificates."""
+    problem = outside_tls_lab_dates(dt.datetime.now(dt.timezone.utc))
+    if problem:
+        pytest.skip(problem)
+
+
+#: Marks a test that runs real handshakes (or ``openssl verify``) on the TLS lab's fixed certificates.
+tls_lab_dates = pytest.mark.usefixtures("machine_clock_in_tls_lab_dates")
+
+
 @pytest.fixture
 def openssl_bin() -> str:
     path = shutil.which("openssl")
