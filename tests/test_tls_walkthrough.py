@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import tls_lab_dates
 
 from labkit import PolicyError, lab, tls
 from labkit.exercises import check
@@ -13,6 +14,7 @@ from labkit.tls_walkthrough import classic_rsa, tls13
 from labkit.widgets import failure_lab
 
 
+@tls_lab_dates
 def test_classic_rsa_every_value_matches_the_key_log_and_the_finished_messages():
     walk = classic_rsa(*traversal_endpoints())
     checks = {s.name: s.ok for s in walk.steps}
@@ -21,6 +23,7 @@ def test_classic_rsa_every_value_matches_the_key_log_and_the_finished_messages()
     assert walk.all_checked and walk.trace.cipher == "AES128-GCM-SHA256"
 
 
+@tls_lab_dates
 def test_the_classic_master_secret_is_not_what_ems_handshakes_log():
     """With the extended master secret on (the default), the logged master is the EMS one, not the classic PRF."""
     from labkit import tls_keys as k
@@ -35,6 +38,7 @@ def test_the_classic_master_secret_is_not_what_ems_handshakes_log():
     assert k.master_secret(premaster, cr, sr) != logged
 
 
+@tls_lab_dates
 def test_tls13_both_finished_values_recomputed():
     walk = tls13(*traversal_endpoints())
     assert walk.all_checked and walk.trace.version == "TLSv1.3"
@@ -47,6 +51,7 @@ def test_walkthroughs_need_the_message_trace(monkeypatch):
         classic_rsa(*traversal_endpoints())
 
 
+@tls_lab_dates
 def test_failure_lab_widget_runs_the_chosen_scenario():
     box = failure_lab("working")
     assert "outcome: OK" in box.pane.value
@@ -57,6 +62,7 @@ def test_failure_lab_widget_runs_the_chosen_scenario():
     assert "not rendering" not in repr(box)
 
 
+@tls_lab_dates
 def test_02_exercises_reject_wrong_answers():
     assert check("02.1", "client", 23, scenario="revoked")
     assert not check("02.1", "server", 23, scenario="revoked")
@@ -93,6 +99,7 @@ def _corrupting(label: str):
     return corrupted
 
 
+@tls_lab_dates
 @pytest.mark.parametrize(("label", "failing"), [
     ("CLIENT_RANDOM", {"master secret"}),
     ("RSA", {"premaster secret"}),
@@ -108,6 +115,7 @@ def test_classic_rsa_step_fails_when_the_key_log_disagrees(monkeypatch, label, f
     assert list(table.loc[table["step"].isin(failing), "check passed"]) == ["NO"] * len(failing)
 
 
+@tls_lab_dates
 def test_tls13_finished_check_fails_when_the_logged_handshake_secret_is_wrong(monkeypatch):
     import labkit.tls_walkthrough as walkthrough
 
