@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import lab_clock_behind_the_machine
 
 from labkit import LabError, lab
 from labkit.chapters.ch01_pki_basics import mystery_signature
@@ -182,8 +183,11 @@ def test_04_3_profile_name_must_be_the_fqdn_of_the_profile(answer, ok):
 
 @pytest.fixture
 def revocation_lab(tmp_path):
+    """Notebook 07's lab, made a month before the machine's clock, at which OpenSSL judges its certificates and
+    CRLs: its checks then hold on any date, not only while the machine's date is after the lab instant."""
     from labkit.chapters.ch07_crl_checks import RevocationLab
 
+    lab_clock_behind_the_machine(days=30)
     with RevocationLab(tmp_path / "rlab") as rlab:
         yield rlab
 

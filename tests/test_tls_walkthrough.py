@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from conftest import tls_lab_dates
 
 from labkit import PolicyError, lab
 from labkit.chapters.ch02_tls_handshake import traversal_endpoints
@@ -14,6 +15,7 @@ from labkit.tls.walkthrough import classic_rsa, tls13
 from labkit.widgets import failure_lab
 
 
+@tls_lab_dates
 def test_classic_rsa_every_value_matches_the_key_log_and_the_finished_messages():
     walk = classic_rsa(*traversal_endpoints())
     checks = {s.name: s.ok for s in walk.steps}
@@ -22,6 +24,7 @@ def test_classic_rsa_every_value_matches_the_key_log_and_the_finished_messages()
     assert walk.all_checked and walk.trace.cipher == "AES128-GCM-SHA256"
 
 
+@tls_lab_dates
 def test_the_classic_master_secret_is_not_what_ems_handshakes_log():
     """With the extended master secret on (the default), the logged master is the EMS one, not the classic PRF."""
     from labkit.tls import keys as k
@@ -36,6 +39,7 @@ def test_the_classic_master_secret_is_not_what_ems_handshakes_log():
     assert k.master_secret(premaster, cr, sr) != logged
 
 
+@tls_lab_dates
 def test_tls13_both_finished_values_recomputed():
     walk = tls13(*traversal_endpoints())
     assert walk.all_checked and walk.trace.version == "TLSv1.3"
@@ -48,6 +52,7 @@ def test_walkthroughs_need_the_message_trace(monkeypatch):
         classic_rsa(*traversal_endpoints())
 
 
+@tls_lab_dates
 def test_failure_lab_widget_runs_the_chosen_scenario():
     box = failure_lab("working")
     assert "outcome: OK" in box.pane.value
@@ -58,6 +63,7 @@ def test_failure_lab_widget_runs_the_chosen_scenario():
     assert "not rendering" not in repr(box)
 
 
+@tls_lab_dates
 def test_02_exercises_reject_wrong_answers():
     assert check("02.1", "client", 23, scenario="revoked")
     assert not check("02.1", "server", 23, scenario="revoked")
@@ -94,6 +100,7 @@ def _corrupting(label: str):
     return corrupted
 
 
+@tls_lab_dates
 @pytest.mark.parametrize(("label", "failing"), [
     ("CLIENT_RANDOM", {"master secret"}),
     ("RSA", {"premaster secret"}),
@@ -109,6 +116,7 @@ def test_classic_rsa_step_fails_when_the_key_log_disagrees(monkeypatch, label, f
     assert list(table.loc[table["step"].isin(failing), "check passed"]) == ["NO"] * len(failing)
 
 
+@tls_lab_dates
 def test_tls13_finished_check_fails_when_the_logged_handshake_secret_is_wrong(monkeypatch):
     import labkit.tls.walkthrough as walkthrough
 

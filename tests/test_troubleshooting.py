@@ -7,7 +7,7 @@ import ssl
 import subprocess
 
 import pytest
-from conftest import run_openssl
+from conftest import run_openssl, tls_lab_dates
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -65,6 +65,7 @@ def files(tmp_path, openssl_bin):
 
 # -- 1. SIP TLS zones -------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 @pytest.mark.parametrize("tcp", [False, True], ids=["memory", "tcp"])
 def test_the_lab_traversal_zone_comes_up_with_mutual_tls(tcp):
     trace = Zone().handshake(tcp=tcp)
@@ -85,6 +86,7 @@ def test_an_ip_peer_address_is_explained_with_the_fqdn_advice():
     assert "IP address" in text and "FQDN" in text and "alert bad_certificate" in text
 
 
+@tls_lab_dates
 def test_openssl_verify_gives_the_same_codes_for_name_and_ip(files):
     base = ["verify", "-CAfile", files / "root.pem", "-untrusted", files / "issuing.pem"]
     for option, value, code in (("-verify_hostname", OLD_NAME, 62), ("-verify_ip", "192.0.2.20", 64)):
@@ -94,10 +96,12 @@ def test_openssl_verify_gives_the_same_codes_for_name_and_ip(files):
     assert b"OK" in run_openssl(*base, "-verify_hostname", "expe.lab.example", files / "expe.pem").stdout
 
 
+@tls_lab_dates
 def test_fix_peer_address_use_the_fqdn_in_the_certificate():
     assert Zone(peer_address="expe.lab.example").handshake(tcp=True).ok
 
 
+@tls_lab_dates
 def test_fix_reissue_with_the_missing_san_keeps_the_key():
     fixed = reissue(lab_pki().expe, sans=[OLD_NAME])
     assert fixed.certificate.public_key() == lab_pki().expe.certificate.public_key()
@@ -119,6 +123,7 @@ BROKEN = {
 }
 
 
+@tls_lab_dates
 @pytest.mark.parametrize("name", BROKEN)
 def test_tls_verify_mode_off_lets_every_broken_zone_through(name):
     build, side, code = BROKEN[name]
@@ -127,12 +132,14 @@ def test_tls_verify_mode_off_lets_every_broken_zone_through(name):
     assert dataclasses.replace(zone, tls_verify=False, mutual=False).handshake().ok
 
 
+@tls_lab_dates
 def test_without_mutual_tls_the_e_accepts_a_client_certificate_without_clientauth():
     zone = Zone(client=lab_pki().expc_server_only)
     assert_handshake_refused(zone.handshake(tcp=True), "server", 26)
     assert dataclasses.replace(zone, mutual=False).handshake(tcp=True).ok
 
 
+@tls_lab_dates
 def test_mutual_tls_client_certificate_needs_clientauth_and_reissue_fixes_it(files):
     pki = lab_pki()
     trace = Zone(client=pki.expc_server_only).handshake()
@@ -163,6 +170,7 @@ def test_zone_refuses_bad_configuration_naming_the_rule():
 
 # -- 2. key sizes -----------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_key_sizes_signature_and_handshake_messages_grow_with_the_key():
     table = key_sizes().set_index("key")
     for bits in (2048, 4096, 8192):
@@ -174,6 +182,7 @@ def test_key_sizes_signature_and_handshake_messages_grow_with_the_key():
     assert [d for d in table["doctor"]] == ["no findings", "no findings", "key-8192"]
 
 
+@tls_lab_dates
 def test_key_size_timings_are_measured_for_every_size_and_plotted():
     """Which size is slower, and by how much, is measured in benchmarks/key_sizes.py, not asserted here."""
     table = key_sizes(repeat=1).set_index("key")
@@ -185,6 +194,7 @@ def test_key_size_timings_are_measured_for_every_size_and_plotted():
     assert list(lines[0].get_ydata()) == list(table["sign (ms)"])
 
 
+@tls_lab_dates
 def test_key_sizes_refuse_bad_input():
     with pytest.raises(InputError, match="repeat-count"):
         key_sizes(repeat=-1)
@@ -192,6 +202,7 @@ def test_key_sizes_refuse_bad_input():
         key_size_figure(key_sizes())
 
 
+@tls_lab_dates
 def test_doctor_advises_4096_over_8192_and_the_4096_zone_comes_up():
     pki = lab_pki()
     big = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-8192"), pki.issuing)
@@ -233,6 +244,7 @@ def test_appending_a_certificate_glues_the_lines_and_openssl_reads_neither(broke
     assert not trace.ok and trace.outcome.failed_side == "server" and "never started" in trace.outcome.reason
 
 
+@tls_lab_dates
 def test_fix_key_file_adds_the_newline_atomically_and_keeps_0600(broken, openssl_bin):
     key_file, cert_file, folder = broken
     before = key_file.read_bytes()
@@ -249,6 +261,7 @@ def test_fix_key_file_adds_the_newline_atomically_and_keeps_0600(broken, openssl
     assert serve_from_file(combined).ok
 
 
+@tls_lab_dates
 def test_fix_key_file_tightens_a_loose_mode_and_splits_glued_bundles(broken):
     key_file, cert_file, folder = broken
     combined = combine(key_file, cert_file, folder / "combined.pem")
@@ -329,6 +342,7 @@ def test_certificate_with_subject_refuses_a_bad_oid():
 
 # -- 5. public CAs without clientAuth ---------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_server_auth_only_certificate_gets_eku_no_client_auth_and_a_separate_client_certificate_works():
     pki = lab_pki()
     public_e = reissue(pki.expe, client_auth=False)
@@ -342,6 +356,7 @@ def test_server_auth_only_certificate_gets_eku_no_client_auth_and_a_separate_cli
 
 # -- exercises --------------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_09_1_needs_both_fixes_with_verification_on_and_the_same_keys():
     mystery = mystery_zone()
     assert not mystery.handshake().ok
@@ -359,6 +374,7 @@ def test_09_1_needs_both_fixes_with_verification_on_and_the_same_keys():
     assert check("09.1", dataclasses.replace(named, client=reissue(mystery.client)))
 
 
+@tls_lab_dates
 def test_09_2_accepts_only_the_repaired_key_file(broken):
     key_file, cert_file, folder = broken
     assert "key-trailing-newline" in check("09.2", key_file, certificate=cert_file).message
