@@ -36,7 +36,7 @@ def lab_clock_behind_the_machine(days: float = 30) -> dt.datetime:
     return lab.use_lab_time(lab.now_real() - dt.timedelta(days=days))
 
 
-#: The machine dates the TLS lab's fixed certificates are made for (``labkit.chapters.ch02_tls_handshake`` and ``ch09_troubleshooting``,
+#: The machine dates the TLS lab's fixed certificates are made for (notebook 02's and 09's chapter modules,
 #: the same bytes on every run for the notebooks): from the lab instant, when they begin, to 2049-06-01, when the
 #: not-yet-valid scenario's certificate begins. Real handshakes judge them at the machine's clock.
 TLS_LAB_DATES = (lab.DEFAULT_INSTANT, dt.datetime(2049, 6, 1, tzinfo=dt.timezone.utc))
