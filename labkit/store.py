@@ -35,6 +35,9 @@ security-level              warning   RSA under 2048 bits, or signed with SHA-1 
 cn-missing                  warning   the subject has no CN (an alarm is raised as well)
 ca-not-recognised           warning   the trusted CA list does not vouch for the certificate
 key-trailing-newline        warning   the key file does not end with a newline (MRA can fail: appendix A)
+csr-san-dropped, ...        (varies)  with a CSR pending: what the CA changed (:mod:`labkit.csr_compare`:
+                                      ``csr-san-dropped``, ``csr-san-added``, ``csr-eku-dropped``,
+                                      ``csr-subject-rewritten``)
 ==========================  ========  ==========================================================================
 
 What labkit had to decide where the guide is silent (each is documented where it is modelled):
@@ -65,6 +68,7 @@ from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 
 from . import decode, lab
+from .csr_compare import compare
 from .doctor import Finding, doctor
 from .errors import InputError, LabError, LabkitError, PasswordError, PolicyError
 from .loading import KINDS, load, load_all, read_file
@@ -577,8 +581,10 @@ class ServerCertificateSlot:
                                         "newline: MRA can fail with certificate errors; add one after the "
                                         "-----END line", _APPX_A))
         if pending:
+            asked = node.pending_csr
             node.install_certificate(cert)  # refuses a certificate for another key
             self._key = None  # the key is the node's
+            findings += compare(cert, asked)  # what the CA changed (SANs, purposes, subject)
         elif new_key is not None:
             if new_key.public_key() != cert.public_key():
                 raise PolicyError("The private key file does not belong to this certificate: the certificate "
