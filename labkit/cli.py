@@ -61,11 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     doc.set_defaults(func=_doctor)
 
     from .ca.commands import add_commands
+    from .probe_cli import add_command as add_probe
     from .revocation.commands import add_commands as add_serve
     from .tls_cli import add_command as add_handshake
 
     add_commands(sub)
     add_handshake(sub)
+    add_probe(sub)
     add_serve(sub)
     return parser
 
