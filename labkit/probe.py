@@ -301,11 +301,11 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
                               tuple(chat_aliases), tuple(phone_profiles))
     started = time.monotonic()
-    _resolve(host, port, timeout)
     with tempfile.TemporaryDirectory(prefix="labkit-probe-") as tmp:
         folder = Path(tmp)
-        trusted_certs, trusted_label, ca_file = _trust(ca, folder)
+        trusted_certs, trusted_label, ca_file = _trust(ca, folder)  # files first: bad input before the network
         client_files = _client_files(cert, key, folder)
+        _resolve(host, port, timeout)
         args = _s_client_args(host, port, spec, servername, ca_file, client_files, moment)
         remaining = max(0.5, timeout - (time.monotonic() - started))
         run = _run_s_client(args, folder, remaining)
@@ -329,7 +329,8 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         host=host, port=port, service=spec.name, servername=servername, role=role, at=moment,
         version=session.version, cipher=session.cipher,
         chain=tuple(ServedCertificate.of(i, c) for i, c in enumerate(served)), trusted=trusted_label,
-        verify_code=session.verify_code if served else None, verify_message=session.verify_message,
+        verify_code=session.verify_code if served else None,
+        verify_message=session.verify_message if served else "",
         name_checked=name if served else None, client_certificate_requested=session.certificate_requested,
         client_ca_names=session.ca_names, client_certificate_sent=bool(client_files) and session.certificate_requested,
         findings=tuple(findings), command=_shown(args, folder), expressway_version=expressway_version)
