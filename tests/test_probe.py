@@ -386,3 +386,11 @@ def test_a_lab_server_is_stopped_by_reset_all_and_its_files_go(pki):
     assert not server.running and not folder.exists()
     with pytest.raises(InputError, match="probe-unreachable"):
         live("127.0.0.1", server.port, ca=[pki.root.certificate], timeout=3)
+
+
+def test_bad_input_is_named_before_any_connection(tmp_path):
+    done = run_cli("probe", "no-such-host.invalid", "--ca", tmp_path / "missing.pem")
+    said = done.stderr.decode()
+    assert done.returncode == 2 and "file-exists" in said and "probe-unreachable" not in said
+    done = run_cli("probe", "127.0.0.1:99999")
+    assert done.returncode == 2 and "host-port" in done.stderr.decode()
