@@ -13,6 +13,7 @@ OpenSSL equivalent: ``openssl s_server -accept 127.0.0.1:PORT -cert expe.pem -ke
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import shlex
 import shutil
@@ -32,6 +33,13 @@ __all__ = ["ChainServer"]
 
 _CH2 = "guide chapter 2 (PKI Introduction: the TLS steps)"
 _START_WAIT = 10.0  # seconds for s_server to say ACCEPT
+_RUNNING: set[ChainServer] = set()  # s_server does not notice its parent going away: stop them at exit
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_RUNNING):
+        server.stop()
 
 
 class ChainServer:
@@ -115,6 +123,7 @@ class ChainServer:
             if accept is not None:
                 self._port = int(accept.rsplit(":", 1)[1]) if ":" in accept else self._wanted
                 lab.started(self)
+                _RUNNING.add(self)
                 return self
             if self._proc.poll() is not None:
                 break
@@ -127,6 +136,7 @@ class ChainServer:
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         lab.stopped(self)
+        _RUNNING.discard(self)
         if proc is not None:
             proc.terminate()
             try:

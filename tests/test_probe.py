@@ -394,3 +394,16 @@ def test_bad_input_is_named_before_any_connection(tmp_path):
     assert done.returncode == 2 and "file-exists" in said and "probe-unreachable" not in said
     done = run_cli("probe", "127.0.0.1:99999")
     assert done.returncode == 2 and "host-port" in done.stderr.decode()
+
+
+def test_a_lab_server_left_running_stops_when_its_python_exits():
+    import os
+    import sys
+
+    code = ("from labkit.tls_lab import lab_pki\nfrom labkit.probe_lab import ChainServer\np = lab_pki()\n"
+            "print(ChainServer([p.expe.certificate], p.expe.key).start()._proc.pid)")
+    pid = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             timeout=60).stdout)
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
