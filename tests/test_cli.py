@@ -42,7 +42,7 @@ ENTRY_POINTS = {"console script": [str(LABKIT)], "python -m labkit": [sys.execut
 
 
 def test_the_parser_has_the_documented_commands():
-    assert {p[0] for p in PATHS} == {"decode", "convert", "doctor", "ca", "req", "handshake", "serve"}
+    assert {p[0] for p in PATHS} == {"decode", "convert", "doctor", "ca", "req", "handshake", "probe", "serve"}
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS, ids=list(ENTRY_POINTS))
@@ -170,6 +170,21 @@ def call_handshake(site):
     assert result["ok"] and result["verify_code"] is None
 
 
+def call_probe(site):
+    """The site's certificate served with its issuing CA by the real `openssl s_server`, probed as an Expressway-E."""
+    from labkit.tls.chain_server import ChainServer
+    from labkit.x509.loading import load_file
+
+    leaf = x509.load_pem_x509_certificate((site / "expe.pem").read_bytes())
+    issuing = x509.load_pem_x509_certificate((site / "issuing" / "certs" / "ca.cert.pem").read_bytes())
+    with ChainServer([leaf, issuing], load_file(site / "expe.key", expect="private-key").obj) as server:
+        done = run_cli("probe", f"127.0.0.1:{server.port}", "--ca", site / "root" / "certs" / "ca.cert.pem",
+                       "--servername", "expe.lab.example", "--role", "expressway-e", "--json", expect=0)
+    result = json.loads(done.stdout)
+    assert result["findings"] == [] and result["verification"]["code"] == 0
+    assert [c["subject"] for c in result["chain"]] == ["CN = expe.lab.example", "C = GB, O = labkit, CN = CLI Issuing"]
+
+
 def _serve(site, *args) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([str(LABKIT), "serve", *map(str, args)], cwd=site, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -221,6 +236,7 @@ REAL_CALLS = {
     ("ca", "status"): call_ca_status,
     ("req", "new"): call_req_new,
     ("handshake",): call_handshake,
+    ("probe",): call_probe,
     ("serve", "crl"): call_serve_crl,
     ("serve", "ocsp"): call_serve_ocsp,
 }

@@ -121,7 +121,8 @@ def test_every_documented_rule_has_a_case():
     rows = re.findall(r"^([a-z0-9-]+(?: / [a-z0-9-]+)?)\s{2,}(?:error|warning|info)\s", module.__doc__, re.M)
     documented = {rule for row in rows for rule in row.split(" / ")}
     assert len(documented) >= 27
-    assert documented == {c[4] for c in CASES}
+    csr_rules = {rule for rule in documented if rule.startswith("csr-")}  # cases in test_csr_compare.py
+    assert documented - csr_rules == {c[4] for c in CASES}
 
 
 def test_a_clean_certificate_has_no_error_and_exit_0(workdir):

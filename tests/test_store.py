@@ -415,7 +415,9 @@ def test_no_key_upload_while_a_csr_is_pending_the_certificate_goes_to_the_node(p
     other = sign_request(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-2")), issuing)
     with pytest.raises(PolicyError, match="key-mismatch"):  # the node refuses a certificate for another key
         store.server.upload(other.cert_pem())
-    assert store.server.upload(signed.cert_pem()) == []
+    findings = store.server.upload(signed.cert_pem())  # sign_request keeps C, O and CN only: the page says so
+    assert [(f.rule, f.severity) for f in findings] == [("csr-subject-rewritten", "info")]
+    assert "ST 'England' dropped" in findings[0].message
     assert node.pending_csr is None and node.certificate == signed.certificate
     assert store.server.current_certificate == signed.certificate and store.server.restart_required
     # the next certificate for the same key needs no key file: the node keeps the key

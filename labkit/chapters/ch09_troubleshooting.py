@@ -13,6 +13,9 @@ Guide appendix A, reproduced: each problem made to happen with real components, 
   once a service joins it to a certificate (:func:`combine`, :func:`serve_from_file`);
 * :func:`certificate_with_subject` -- an Expressway certificate whose subject carries extra attributes (the
   unsupported OIDs behind appendix A's SSH failures, or the EV jurisdiction OIDs that are allowed).
+* section 6, the chain as a live server sends it: :class:`~labkit.tls.chain_server.ChainServer` (the real
+  ``openssl s_server`` serving a chain exactly as given) and :func:`~labkit.expressway.probe.probe` (``labkit
+  probe``), re-exported here with :func:`~labkit.x509.openssl.labkit_command`.
 
 The TLS certificates come from :func:`labkit.chapters.ch02_tls_handshake.lab_pki` and run to 2049, because OpenSSL
 checks validity
@@ -42,8 +45,10 @@ from labkit.chapters.ch02_tls_handshake import lab_pki, run_scenario
 from labkit.errors import InputError, LabkitError
 from labkit.exercises import check, exercise
 from labkit.expressway.doctor import Finding, doctor
+from labkit.expressway.probe import probe
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.upload import Findings
+from labkit.tls.chain_server import ChainServer
 from labkit.tls.connection import Endpoint, Handshake, Outcome, explain_verify_code, handshake, handshake_tcp
 from labkit.x509 import decode
 from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
@@ -51,11 +56,12 @@ from labkit.x509.decode import label
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load_all, load_certificate, load_private_key, read_file
 from labkit.x509.names import fqdn_problem
-from labkit.x509.openssl import openssl
+from labkit.x509.openssl import labkit_command, openssl
 
 __all__ = ["Zone", "verdict", "reissue", "key_sizes", "key_size_figure", "check_key_file", "fix_key_file", "combine",
-           "serve_from_file", "certificate_with_subject", "CertificateStore", "CertSpec", "check", "decode", "doctor",
-           "issue", "lab_pki", "load_all", "openssl", "run_scenario", "write_atomic", "write_private"]
+           "serve_from_file", "certificate_with_subject", "CertificateStore", "CertSpec", "ChainServer", "check",
+           "decode", "doctor", "issue", "lab_pki", "labkit_command", "load_all", "openssl", "probe", "run_scenario",
+           "write_atomic", "write_private"]
 
 UTC = _dt.timezone.utc
 _START = lab.DEFAULT_INSTANT  # as in notebook 02: certificates last until lab.LONG_END (OpenSSL checks real time)

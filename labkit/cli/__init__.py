@@ -1,12 +1,14 @@
-"""The ``labkit`` command line: decode, convert, doctor, run a CA, handshake, serve (guide chapters 2-8, appendices).
+"""The ``labkit`` command line: decode, convert, doctor, run a CA, handshake, probe, serve (guide chapters 2-8,
+appendices).
 
-Exit codes: 0 success; 1 a finding (doctor, handshake); 2 bad input, with a one-line message on stderr that names
-the rule, the value and the chapter (never a traceback). The command line works on real time unless ``--at`` gives
-an instant, because administrators use it on real certificates; notebooks use the lab clock.
+Exit codes: 0 success; 1 a finding (doctor, handshake, probe); 2 bad input, with a one-line message on stderr that
+names the rule, the value and the chapter (never a traceback). The command line works on real time unless ``--at``
+gives an instant, because administrators use it on real certificates; notebooks use the lab clock.
 
 One module per command group: :mod:`.x509` (decode, convert), :mod:`.doctor`, :mod:`.ca` (ca, req), :mod:`.tls`
-(handshake), :mod:`.serve`. Only the group of the command being run is imported, so ``labkit decode`` does not
-pay for the CA, TLS or server code, and ``labkit --version`` imports none of it (``benchmarks/cli.py`` measures it).
+(handshake), :mod:`.probe`, :mod:`.serve`. Only the group of the command being run is imported, so ``labkit decode``
+does not pay for the CA, TLS or server code, and ``labkit --version`` imports none of it (``benchmarks/cli.py``
+measures it).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ __all__ = ["COMMANDS", "HELP", "main", "parser"]
 
 #: Every command, in the order ``labkit --help`` lists them, and the module that defines it.
 COMMANDS = {"decode": "labkit.cli.x509", "convert": "labkit.cli.x509", "doctor": "labkit.cli.doctor",
-            "ca": "labkit.cli.ca", "req": "labkit.cli.ca", "handshake": "labkit.cli.tls", "serve": "labkit.cli.serve"}
+            "ca": "labkit.cli.ca", "req": "labkit.cli.ca", "handshake": "labkit.cli.tls", "probe": "labkit.cli.probe",
+            "serve": "labkit.cli.serve"}
 
 #: The one-line help of each command (shown by ``labkit --help`` without importing the command's module).
 HELP = {
@@ -32,6 +35,7 @@ HELP = {
     "ca": "run an OpenSSL-style CA directory (openssl ca can operate it too)",
     "req": "make keys and CSRs for scripting",
     "handshake": "a traced TLS handshake against a real server (ladder, chain, verdict)",
+    "probe": "check a live TLS service as its peers see it (chain, trust, names, doctor)",
     "serve": "serve a CA's CRL, or answer OCSP for it, on 127.0.0.1 (guide chapter 8)",
 }
 

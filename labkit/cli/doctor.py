@@ -27,6 +27,7 @@ def add_doctor(sub) -> None:
     doc.add_argument("--phone-profile", action="append", default=[], metavar="P",
                      help="Unified CM phone security profile name")
     doc.add_argument("--at", metavar="ISO8601", help='"now" for the validity checks (default: real time)')
+    doc.add_argument("--csr", metavar="REQUEST", help="the CSR the certificate was issued for: what the CA changed")
     doc.add_argument("--json", action="store_true", help='print {"findings": [...]}')
     doc.set_defaults(func=_doctor)
 
@@ -38,7 +39,8 @@ def _doctor(args) -> int:
     report = doctor(read_file(args.file), role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
                     peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
                     chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
-                    at=lab.parse_instant(args.at) if args.at else lab.now_real())
+                    at=lab.parse_instant(args.at) if args.at else lab.now_real(),
+                    csr=read_file(args.csr) if args.csr else None)
     print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 

@@ -6,7 +6,10 @@
 * :mod:`.csr_page` -- what the Generate CSR widget calls on each change or click;
 * :mod:`.node` -- one peer that keeps its key (:class:`ExpresswayNode`) and a cluster of peers (:class:`Cluster`);
 * :mod:`.requirements` -- chapter 4's table of names per Unified Communications feature;
+* :mod:`.findings` -- one finding (rule, severity, message, source), what every check reports;
 * :mod:`.doctor` -- will this certificate work on an Expressway, and if not, why;
+* :mod:`.csr_compare` -- what the CA changed between a CSR and its certificate (``doctor --csr``);
+* :mod:`.probe` -- a live TLS service judged as its peers see it (``labkit probe``);
 * :mod:`.upload`, :mod:`.trusted_list`, :mod:`.server_certificate`, :mod:`.store` -- the trusted CA list and
   server certificate pages (chapters 6 and 7);
 * :mod:`.revocation` -- the CRL store and the SIP TLS revocation settings (chapter 8);

@@ -33,9 +33,15 @@ uc-phone-profile            error     (C) a phone security profile name is not a
 uc-phone-profile-not-fqdn   error     (C) a phone security profile name is not an FQDN
 uc-not-for-role             info      a UC name was given for a role that does not carry it
 ca-no-basic-constraints     error     (role ca) basicConstraints missing, or CA:FALSE
+csr-key-mismatch            error     with ``csr``: the certificate is for another key than the CSR's
+csr-san-dropped             error     with ``csr``: a SAN the CSR asked for is missing
+csr-san-added               info      with ``csr``: a SAN the CSR did not ask for was added
+csr-eku-dropped             error     with ``csr``: a purpose the CSR asked for is missing (clientAuth, typically)
+csr-subject-rewritten       warning   with ``csr``: the CA changed the CN (info: only other subject attributes)
 ==========================  ========  =============================================================================
 
-Role ``ca`` applies only the key, signature, validity, subject-OID and basicConstraints rules.
+Role ``ca`` applies only the key, signature, validity, subject-OID and basicConstraints rules. The ``csr-*`` rules
+(``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -52,6 +58,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
 from labkit.errors import InputError
+from labkit.expressway.findings import Finding
 from labkit.expressway.roles import ROLES
 from labkit.x509.names import fqdn_problem, is_fqdn
 from labkit.x509.text import name_entries, name_line, oid_short_name
@@ -67,17 +74,6 @@ _ALLOWED_SUBJECT = {oid.dotted_string for oid in (
     x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.2"),  # jurisdictionOfIncorporationStateOrProvinceName
     x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.3"),  # jurisdictionOfIncorporationCountryName
 )}
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str  # "error" | "warning" | "info"
-    message: str
-    chapter: str
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -190,10 +186,12 @@ class _Subject:
 
 def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fqdn: str | None = None,
            peer_fqdn: str | None = None, ucm_domains=(), xmpp_domains=(), chat_aliases=(), phone_profiles=(),
-           at: _dt.datetime | str | None = None) -> Report:
+           at: _dt.datetime | str | None = None, csr=None) -> Report:
     """Check a certificate or CSR (object, PEM text or DER bytes) against the guide for ``role``.
 
-    ``at`` is "now" (the lab clock unless given; the command line uses real time unless ``--at``).
+    ``at`` is "now" (the lab clock unless given; the command line uses real time unless ``--at``). ``csr``: the
+    request the certificate was issued for; what the CA changed is added
+    (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``).
     """
     if isinstance(obj, bytes | bytearray | str):
         from labkit.x509.loading import load
@@ -210,6 +208,10 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     checks = [_key, _signature, _validity, _subject_oids]
     checks += [_ca] if role == "ca" else [_common_name, _wildcard, _eku, _self_signed, _cluster, _uc_names]
     findings = [finding for check in checks for finding in check(subject, expect, moment)]
+    if csr is not None:
+        from labkit.expressway.csr_compare import compare
+
+        findings += compare(obj, csr)
     return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings))
 
 

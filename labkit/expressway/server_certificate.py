@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, rsa
 
 from labkit import guide
 from labkit.errors import InputError, LabError, PasswordError, PolicyError
+from labkit.expressway.csr_compare import compare
 from labkit.expressway.doctor import Finding
 from labkit.expressway.trusted_list import TrustedCaList
 from labkit.expressway.upload import _KEY_LABELS, _MIN_RSA, Findings, _cn, _file_bytes, _label, _labels, _pem
@@ -101,8 +102,10 @@ class ServerCertificateSlot:
                                         "newline: MRA can fail with certificate errors; add one after the "
                                         "-----END line", guide.APPX_A_MRA))
         if pending:
+            asked = node.pending_csr
             node.install_certificate(cert)  # refuses a certificate for another key
             self._key = None  # the key is the node's
+            findings += compare(cert, asked)  # what the CA changed (SANs, purposes, subject)
         elif new_key is not None:
             if new_key.public_key() != cert.public_key():
                 raise PolicyError("The private key file does not belong to this certificate: the certificate "

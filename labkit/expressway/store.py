@@ -36,6 +36,9 @@ security-level              warning   RSA under 2048 bits, or signed with SHA-1 
 cn-missing                  warning   the subject has no CN (an alarm is raised as well)
 ca-not-recognised           warning   the trusted CA list does not vouch for the certificate
 key-trailing-newline        warning   the key file does not end with a newline (MRA can fail: appendix A)
+csr-san-dropped, ...        (varies)  with a CSR pending: what the CA changed
+                                      (:mod:`labkit.expressway.csr_compare`: ``csr-san-dropped``,
+                                      ``csr-san-added``, ``csr-eku-dropped``, ``csr-subject-rewritten``)
 ==========================  ========  ==========================================================================
 
 What labkit had to decide where the guide is silent (each is documented where it is modelled):

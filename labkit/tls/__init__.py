@@ -3,7 +3,9 @@
 * :mod:`labkit.tls.connection` -- run a real OpenSSL handshake between two endpoints (in memory or over TCP on
   127.0.0.1) and trace every message, with the key log and the outcome explained;
 * :mod:`labkit.tls.keys` -- the TLS 1.2 PRF and the TLS 1.3 key schedule, recomputed from the messages;
-* :mod:`labkit.tls.walkthrough` -- a handshake value by value, each checked against OpenSSL's key log.
+* :mod:`labkit.tls.walkthrough` -- a handshake value by value, each checked against OpenSSL's key log;
+* :mod:`labkit.tls.chain_server` -- the real ``openssl s_server`` on 127.0.0.1 serving a chain exactly as given
+  (complete, without its intermediate, in the wrong order, with its root), for ``labkit probe`` to look at.
 
 The handshake verbs are importable from here: ``from labkit.tls import handshake, Endpoint``.
 """
