@@ -3,9 +3,11 @@
     python benchmarks/failure_latency.py [--repeat N] [--update-readme]
 
 Measured (median and worst of N): an OCSP query to a port where nothing listens (refused at once), an OCSP query to
-a server that accepts the connection and never answers (ended by the query's timeout, 0.3 s here), and stopping the
-lab's OCSP and CRL servers (the port closed and the thread ended). Goals, reported and never asserted in tests:
-a refusal under 1 s, a silent responder under its timeout plus 1 s, a server stop under 1 s.
+a server that accepts the connection and never answers (ended by the query's timeout, 0.3 s here), stopping the
+lab's OCSP and CRL servers (the port closed and the thread ended), and ``labkit probe`` (the Python call) against a
+closed port and against a port that accepts and never speaks TLS (ended by ``timeout``, 1 s here: the smallest a
+trainee would type). Goals, reported and never asserted in tests: a refusal under 1 s, a silent peer under its
+timeout plus 1 s, a server stop under 1 s.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from pathlib import Path
 
 from labkit import InputError, lab
 from labkit.ca import init_ca
+from labkit.expressway.probe import probe
 from labkit.httpd import free_port
 from labkit.revocation import CrlServer, OcspServer, query
 from labkit.x509.certs import CertSpec, request
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 0.3  # seconds: the silent responder's query timeout
+PROBE_TIMEOUT = 1.0  # seconds: labkit probe --timeout against a silent port
 
 
 def timed(action) -> float:
@@ -53,7 +57,9 @@ def main() -> int:
         leaf = root.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")), "client-server")
         samples: dict[str, list[float]] = {"OCSP query, nothing listening": [],
                                            f"OCSP query, silent responder (timeout {TIMEOUT} s)": [],
-                                           "OCSP server stop": [], "CRL server stop": []}
+                                           "OCSP server stop": [], "CRL server stop": [],
+                                           "probe, nothing listening": [],
+                                           f"probe, silent port (timeout {PROBE_TIMEOUT:g} s)": []}
         names = list(samples)
         for _ in range(args.repeat):
             down = f"http://127.0.0.1:{free_port()}/"
@@ -67,7 +73,16 @@ def main() -> int:
             for name, server in ((names[2], OcspServer(root)), (names[3], CrlServer(root))):
                 server.start()
                 samples[name].append(timed(server.stop))
-    goals = {names[0]: 1.0, names[1]: TIMEOUT + 1.0, names[2]: 1.0, names[3]: 1.0}
+            closed = free_port()
+            samples[names[4]].append(timed(lambda p=closed: refused(lambda: probe("127.0.0.1", p, timeout=5))))
+            with socket.socket() as silent:
+                silent.bind(("127.0.0.1", 0))
+                silent.listen(1)
+                port = silent.getsockname()[1]
+                samples[names[5]].append(timed(lambda p=port: refused(
+                    lambda: probe("127.0.0.1", p, timeout=PROBE_TIMEOUT))))
+    goals = {names[0]: 1.0, names[1]: TIMEOUT + 1.0, names[2]: 1.0, names[3]: 1.0, names[4]: 1.0,
+             names[5]: PROBE_TIMEOUT + 1.0}
     rows = ["| measurement | median (ms) | worst (ms) | goal | met |", "|---|---:|---:|---:|---|"]
     for name, values in samples.items():
         worst = max(values)
