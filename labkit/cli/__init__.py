@@ -24,8 +24,8 @@ __all__ = ["COMMANDS", "HELP", "main", "parser"]
 
 #: Every command, in the order ``labkit --help`` lists them, and the module that defines it.
 COMMANDS = {"decode": "labkit.cli.x509", "convert": "labkit.cli.x509", "doctor": "labkit.cli.doctor",
-            "ca": "labkit.cli.ca", "req": "labkit.cli.ca", "handshake": "labkit.cli.tls", "probe": "labkit.cli.probe",
-            "serve": "labkit.cli.serve"}
+            "ca": "labkit.cli.ca", "req": "labkit.cli.ca", "handshake": "labkit.cli.tls",
+            "probe": "labkit.cli.probe", "serve": "labkit.cli.serve"}
 
 #: The one-line help of each command (shown by ``labkit --help`` without importing the command's module).
 HELP = {
