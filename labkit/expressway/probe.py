@@ -75,7 +75,8 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
 from labkit.errors import InputError, LabError
-from labkit.expressway.doctor import Expectations, Finding, doctor
+from labkit.expressway.doctor import Expectations, doctor
+from labkit.expressway.findings import Finding
 from labkit.expressway.roles import PROBE_ROLES
 from labkit.x509.decode import fingerprint, label
 from labkit.x509.loading import load_all, read_file
