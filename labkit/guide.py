@@ -11,7 +11,7 @@ section after a colon (``guide appendix A (Troubleshooting: MRA failures)``).
 
 from __future__ import annotations
 
-__all__ = ["CONTENTS", "ref"]
+__all__ = ["CONTENTS", "SHORT_TITLES", "cited", "ref"]
 
 #: The guide's parts and the sections each one holds (X14.0 table of contents).
 CONTENTS: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,27 @@ CONTENTS: dict[str, tuple[str, ...]] = {
     "appendix E": ("Enable AD CS to Issue \"Client and Server\" Certificates",),
     "appendix F": ("Authorize a Request and Generate a Certificate Using Microsoft Certification Authority",),
 }
+
+
+#: Shorter names the kit cites a few sections by, and the title each one stands for in :data:`CONTENTS`.
+SHORT_TITLES: dict[str, str] = {
+    "Certificate Use on the Expressway": "Certificate Use on the Expressway Overview",
+    "Convert DER to PEM": "Convert a DER Certificate File to PEM Format",
+    "Enable AD CS for 'Client and Server'": "Enable AD CS to Issue \"Client and Server\" Certificates",
+}
+
+
+def cited(reference: str) -> list[tuple[str, str]]:
+    """The ``(part, title)`` pairs a reference cites: ``guide chapter 7 (A) and appendix C (B)`` cites two,
+    ``guide chapter 2 (A, B)`` two sections of one part, and ``(A: a topic)`` the section A."""
+    import re
+
+    pairs = []
+    for part, inner in re.findall(r"(chapter \d+|appendix [A-F]) \(((?:[^()]|\([^()]*\))*)\)", reference):
+        for piece in inner.split(", "):
+            title = piece.split(": ")[0]
+            pairs.append((part, SHORT_TITLES.get(title, title)))
+    return pairs
 
 
 def ref(part: str, section: str) -> str:

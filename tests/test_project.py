@@ -179,3 +179,32 @@ def test_fine():
         "compares a value with itself", "pytest.raises(Exception) names no error",
         "asserts only that an extension is present", "a wall-clock assertion (measure it in benchmarks/)",
         "a wall-clock assertion (measure it in benchmarks/)"]
+
+
+
+# -- every guide reference names a section the guide has -------------------------------------------------------------
+
+def test_every_guide_reference_names_a_section_of_the_guide():
+    """labkit.guide's references cite sections of the X14.0 table of contents (CONTENTS), by their title or a short
+    form listed in SHORT_TITLES."""
+    from labkit import guide
+
+    refs = {name: value for name, value in vars(guide).items() if name.isupper() and isinstance(value, str)
+            and value.startswith("guide ")}
+    assert len(refs) > 20
+    for name, value in refs.items():
+        pairs = guide.cited(value)
+        assert pairs, f"{name} = {value!r} cites nothing"
+        for part, title in pairs:
+            assert title in guide.CONTENTS[part], f"{name}: {title!r} is not a section of {part}"
+
+
+def test_the_guide_check_catches_a_made_up_section():
+    from labkit import guide
+
+    assert guide.cited("guide chapter 7 (Managing the Trusted CA Certificate List)") == [
+        ("chapter 7", "Managing the Trusted CA Certificate List")]
+    part, title = guide.cited("guide chapter 7 (Uploading Certificates the Easy Way)")[0]
+    assert title not in guide.CONTENTS[part]
+    assert guide.cited(guide.CH7_PEM) == [("chapter 7", "Loading Certificates and Keys Onto Expressway"),
+                                          ("appendix C", "Convert a DER Certificate File to PEM Format")]
