@@ -64,6 +64,7 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/key_sizes.py
 	$(PY) benchmarks/failure_latency.py
 	$(PY) benchmarks/cli.py
+	$(PY) benchmarks/servers.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache

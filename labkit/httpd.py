@@ -1,11 +1,17 @@
 """A small HTTP server on 127.0.0.1 in a daemon thread: the one lifecycle the lab's servers share.
 
+:class:`LabHTTPServer` is the server they are built on, made to hold under misuse: at most :data:`MAX_WORKERS`
+requests are handled at once (more wait in a listen backlog of :data:`BACKLOG`), a connection that sends nothing for
+:data:`READ_TIMEOUT` seconds is closed, a client that hangs up early costs one line in the bounded :class:`RequestLog`
+(never a traceback on stderr), and only 127.0.0.1 is served.
+
 The CRL distribution point and the OCSP responder (:mod:`labkit.revocation.servers`) and the ACME virtual host
 (:mod:`labkit.acme`) subclass :class:`BackgroundServer` and say only how to build their ``http.server``.
 """
 
 from __future__ import annotations
 
+import collections
 import http.server
 import socket
 import threading
@@ -13,10 +19,80 @@ import threading
 from labkit import lab
 from labkit.errors import LabkitError
 
-__all__ = ["HOST", "BackgroundServer", "free_port"]
+__all__ = ["HOST", "BACKLOG", "MAX_WORKERS", "READ_TIMEOUT", "LOG_LINES", "RequestLog", "LabHTTPServer",
+           "QuietHandler", "BackgroundServer", "free_port"]
 
 HOST = "127.0.0.1"
+BACKLOG = 64  # connections the kernel queues while every worker is busy
+MAX_WORKERS = 64  # requests handled at the same time (threads: a silent client holds one until READ_TIMEOUT)
+READ_TIMEOUT = 5.0  # seconds a connection may stay silent before it is closed
+LOG_LINES = 1000  # request log lines kept (the oldest go first)
 _POLL = 0.05  # seconds: how long stop() may wait for the serving loop to notice
+
+
+class RequestLog(collections.deque):
+    """The last :data:`LOG_LINES` lines a server logged, oldest first (a deque: ``append``, ``len``, iterate)."""
+
+    def __init__(self, lines: int = LOG_LINES):
+        super().__init__(maxlen=lines)
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that logs to its server's :class:`RequestLog`, never to stderr, and gives up on a silent
+    connection after :data:`READ_TIMEOUT` seconds."""
+
+    server_version = "labkit"
+    sys_version = ""
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a connection may stay silent (:data:`READ_TIMEOUT`, read when the connection is set up)."""
+        return READ_TIMEOUT
+
+    def log_message(self, format: str, *args) -> None:
+        self.server.request_log.append(format % args)
+
+
+class LabHTTPServer(http.server.ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` with bounded workers, a listen backlog of :data:`BACKLOG` and errors kept quiet: a
+    client that disconnects early or stays silent is logged in one line, not shown as a traceback."""
+
+    daemon_threads = True
+    request_queue_size = BACKLOG
+
+    def __init__(self, address, handler, *, log: RequestLog | None = None, workers: int | None = None):
+        self.request_log = log if log is not None else RequestLog()
+        self._workers = threading.BoundedSemaphore(workers or MAX_WORKERS)
+        self._closing = threading.Event()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        while not self._workers.acquire(timeout=_POLL):  # every worker busy: wait, but notice a shutdown
+            if self._closing.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._workers.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._workers.release()
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        self.request_log.append(f"{client_address[0]}:{client_address[1]}: connection ended early "
+                                f"({type(error).__name__}: {error})")
+
+    def shutdown(self) -> None:
+        self._closing.set()  # a serving loop waiting for a free worker gives up at once
+        super().shutdown()
 
 
 def free_port() -> int:

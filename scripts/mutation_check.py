@@ -63,7 +63,7 @@ def _m(name, origin, path, old, new, description, *tests) -> Mutation:
     return Mutation(name, origin, path, old, new, description, tuple(tests))
 
 
-_I, _A = "issue 12", "added"
+_I, _A, _H = "issue 12", "added", "issue 16"
 _WIDGETS = "tests/test_widget*.py"
 _CLI = "tests/test_cli[._]*py"  # test_cli.py, test_cli_*.py; not test_clinic.py
 
@@ -251,6 +251,20 @@ MUTATIONS: tuple[Mutation, ...] = (
        "    if len(extra) > 1:\n        return False, f\"it verifies, but the list also holds",
        "exercise 06.1 accepts a trusted CA list with one CA too many",
        "tests/test_exercises.py", "tests/test_store.py"),
+    # -- issue 16: servers and lab processes that hold -------------------------------------------------------------
+    _m("server-workers-unbounded", _H, "labkit/httpd.py",
+       "while not self._workers.acquire(timeout=_POLL):", "while False:",
+       "lab HTTP servers: one thread per connection, however many", "tests/test_servers.py"),
+    _m("server-no-read-timeout", _H, "labkit/httpd.py", "        return READ_TIMEOUT\n", "        return None\n",
+       "lab HTTP servers: a silent connection is never closed", "tests/test_servers.py"),
+    _m("server-early-hangup-traceback", _H, "labkit/httpd.py",
+       "    def handle_error(self, request, client_address) -> None:",
+       "    def _quiet_error(self, request, client_address) -> None:",
+       "lab HTTP servers: a client that hangs up early prints a traceback", "tests/test_servers.py"),
+    _m("pebble-forked-by-the-caller", _H, "labkit/acme/pebble.py",
+       "proc = _SPAWNER.submit(subprocess.Popen, argv,",
+       "proc = (lambda f, *a, **k: type('R', (), {'result': lambda self: f(*a, **k)})())(subprocess.Popen, argv,",
+       "Pebble forked by the calling thread: it dies when that thread ends", "tests/test_acme.py"),
 )
 
 

@@ -83,13 +83,14 @@ def run_openssl(*args, cwd=None, input=None) -> subprocess.CompletedProcess:
 LABKIT = Path(sys.executable).with_name("labkit")
 
 
-def run_cli(*args, cwd=None, expect: int | tuple[int, ...] = 0) -> subprocess.CompletedProcess:
+def run_cli(*args, cwd=None, expect: int | tuple[int, ...] = 0,
+            input: bytes | None = None) -> subprocess.CompletedProcess:
     """``labkit ARGS`` in a subprocess, exactly as a shell would run it (the installed console script).
 
     ``expect`` is the exit code (or the codes) the call must end with: every command-line test states it, so a crash
     (exit 1 with a traceback) never passes for a refusal (exit 2) or a finding (exit 1).
     """
-    done = subprocess.run([str(LABKIT), *map(str, args)], cwd=cwd, capture_output=True, timeout=60)
+    done = subprocess.run([str(LABKIT), *map(str, args)], cwd=cwd, capture_output=True, timeout=60, input=input)
     codes = expect if isinstance(expect, tuple) else (expect,)
     assert done.returncode in codes, (
         f"labkit {' '.join(map(str, args))} exited {done.returncode}, expected {expect}\n"

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
+import gc
+import json
+import os
 import shutil
 import subprocess
+import sys
+import threading
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -293,3 +299,86 @@ def test_acme_page_widget_clicks_through_the_expressway_steps():
         assert "staged" in box.pane.value
         box.deploy.click()
         assert "without a restart" in box.pane.value and node.certificate is not None
+
+
+# -- Pebble's processes and folder follow the Python process ------------------------------------------------------
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie counts as ended: it runs nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
+
+
+def _wait_gone(pids, seconds: float = 15.0) -> bool:
+    """Wait (bounded) until every process in ``pids`` has ended."""
+    for _ in range(int(seconds / 0.1)):
+        if all(_gone(pid) for pid in pids):
+            return True
+        threading.Event().wait(0.1)
+    return False
+
+
+@needs_pebble
+def test_a_pebble_started_from_a_worker_thread_outlives_the_thread():
+    """PR_SET_PDEATHSIG follows the forking thread; labkit forks from one thread that lives as long as Python."""
+    started = {}
+    worker = threading.Thread(target=lambda: started.setdefault("pebble", Pebble().start()))
+    worker.start()
+    worker.join()
+    pebble = started["pebble"]
+    try:
+        assert not worker.is_alive() and pebble.running
+        assert "newAccount" in json.loads(pebble._get(pebble.directory_url))
+    finally:
+        pebble.stop()
+    assert not pebble.running
+
+
+@needs_pebble
+def test_a_collected_pebble_stops_and_removes_its_folder():
+    pebble = Pebble().start()
+    folder, pids = pebble.folder, pebble.pids
+    assert folder.is_dir() and (folder / "owner.pid").read_text() == str(os.getpid())
+    del pebble
+    gc.collect()
+    assert not folder.exists()
+    assert _wait_gone(pids)
+
+
+@needs_pebble
+def test_pebble_dies_with_a_killed_kernel_and_its_folder_is_cleared_next_time(tmp_path):
+    script = ("import json, sys, time\nfrom labkit.acme.pebble import Pebble\n"
+              "p = Pebble().start()\nprint(json.dumps({'pids': p.pids, 'folder': str(p.folder)}), flush=True)\n"
+              "time.sleep(60)\n")
+    kernel = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(kernel.stdout.readline())
+    finally:
+        kernel.kill()
+        kernel.wait(timeout=10)
+    assert _wait_gone(info["pids"]), "Pebble outlived the killed Python"
+    folder = Path(info["folder"])
+    assert folder.is_dir()  # a SIGKILL leaves no chance to clean up...
+    assert folder in acme_pebble.clear_stale_folders(folder.parent)  # ...so the next start clears it
+    assert not folder.exists()
+
+
+def test_stale_folder_clearing_keeps_live_owners_and_unknown_folders(tmp_path):
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # ended and reaped: its pid names no process
+    ended = tmp_path / "labkit-pebble-ended"
+    ended.mkdir()
+    (ended / "owner.pid").write_text(str(finished.pid))
+    mine = tmp_path / "labkit-pebble-mine"
+    mine.mkdir()
+    (mine / "owner.pid").write_text(str(os.getpid()))
+    foreign = tmp_path / "labkit-pebble-foreign"
+    foreign.mkdir()  # no owner file: not labkit's to judge
+    other = tmp_path / "something-else"
+    other.mkdir()
+    (other / "owner.pid").write_text(str(finished.pid))
+    assert acme_pebble.clear_stale_folders(tmp_path) == [ended]
+    assert mine.exists() and foreign.exists() and other.exists()

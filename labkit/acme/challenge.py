@@ -7,14 +7,13 @@ Expressway-E does.
 
 from __future__ import annotations
 
-import http.server
 import re
 from collections.abc import Mapping
 
 from labkit import guide
 from labkit.errors import LabError
 from labkit.httpd import HOST as _HOST
-from labkit.httpd import BackgroundServer
+from labkit.httpd import BackgroundServer, LabHTTPServer, QuietHandler, RequestLog
 
 __all__ = ["ChallengeHost"]
 
@@ -24,13 +23,9 @@ _WELL_KNOWN = "/.well-known/acme-challenge/"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-class _ChallengeHandler(http.server.BaseHTTPRequestHandler):
+class _ChallengeHandler(QuietHandler):
     server: _ChallengeServer
     server_version = "labkit-acme"
-    sys_version = ""
-
-    def log_message(self, format: str, *args) -> None:
-        pass  # requests are recorded in ChallengeHost.requests instead
 
     def _answer(self, status: int, body: bytes, *, send_body: bool = True) -> None:
         self.server.host.requests.append((self.command, self.path, status))
@@ -56,8 +51,7 @@ class _ChallengeHandler(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _not_found  # noqa: N815
 
 
-class _ChallengeServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class _ChallengeServer(LabHTTPServer):
     allow_reuse_address = True
     host: ChallengeHost
 
@@ -76,7 +70,7 @@ class ChallengeHost(BackgroundServer):
     def __init__(self, port: int, resources: Mapping[str, str] | None = None):
         super().__init__(port)
         self.resources: dict[str, str] = dict(resources or {})
-        self.requests: list[tuple[str, str, int]] = []
+        self.requests = RequestLog()  # (method, path, status) of each request, the last LOG_LINES kept
 
     @property
     def url(self) -> str:

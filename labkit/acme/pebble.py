@@ -23,6 +23,7 @@ Chain checks use real time (``lab.now_real()``), not the lab clock.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import ctypes
 import datetime as _dt
@@ -45,7 +46,7 @@ from labkit.errors import LabError
 from labkit.httpd import free_port
 from labkit.x509.certs import CertSpec, issue
 
-__all__ = ["PEBBLE_MISSING", "Pebble", "pebble_available"]
+__all__ = ["PEBBLE_MISSING", "Pebble", "pebble_available", "clear_stale_folders"]
 
 _HOST = "127.0.0.1"
 
@@ -66,6 +67,53 @@ STARTED_PIDS: list[int] = []
 def _die_with_parent() -> None:  # runs in the child between fork and exec (Linux): killed if the kernel dies
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+#: Linux sends PR_SET_PDEATHSIG when the *thread* that forked the child ends, not the process. So every lab process
+#: is forked by this one thread, which lives as long as Python does: a Pebble started from a widget's worker thread
+#: outlives that thread, and still dies with the kernel.
+_SPAWNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-spawner")
+
+_FOLDER_PREFIX = "labkit-pebble-"
+_OWNER = "owner.pid"  # the process id of the Python that made a Pebble folder
+
+
+def _remove_folder(holder: dict) -> None:
+    folder, holder["folder"] = holder.get("folder"), None
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cleanup(processes: list[subprocess.Popen], holder: dict, timeout: float) -> None:
+    """Stop the processes and remove the temporary folder (at stop(), at exit, or when the Pebble is collected)."""
+    _stop_processes(processes, timeout)
+    _remove_folder(holder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def clear_stale_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove the temporary folders of Pebbles whose Python process is gone (a killed kernel leaves one behind);
+    returns what was removed. Folders of live processes, and of other users, are left alone."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
+        try:
+            owner = int((folder / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge (being made, or not a labkit folder)
+        if not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+    return removed
 
 
 def _stop_processes(processes: list[subprocess.Popen], timeout: float = 5.0) -> None:
@@ -127,11 +175,11 @@ class Pebble:
         self.lifetime_days = lifetime_days
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.folder: Path | None = None
         self.port = self.management_port = self.http_port = self.tls_port = 0
         self.dns_port = self.dns_management_port = 0
         self._processes: list[subprocess.Popen] = []
-        self._finalizer = weakref.finalize(self, _stop_processes, self._processes, stop_timeout)
+        self._holder: dict = {"folder": None}
+        self._finalizer = weakref.finalize(self, _cleanup, self._processes, self._holder, stop_timeout)
         self._ssl: ssl.SSLContext | None = None
 
     # -- life cycle ----------------------------------------------------------------------------------------------
@@ -153,7 +201,9 @@ class Pebble:
         missing = [name for name, path in binaries.items() if path is None]
         if missing:
             raise LabError(PEBBLE_MISSING, rule="pebble-installed", value=", ".join(missing), chapter=guide.CH5)
-        self.folder = Path(tempfile.mkdtemp(prefix="labkit-pebble-"))
+        clear_stale_folders()
+        self.folder = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX))
+        (self.folder / _OWNER).write_text(str(os.getpid()))
         ca, cert, key = _tls_files(self.folder)
         self.ca_bundle = str(ca)
         self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
@@ -184,9 +234,9 @@ class Pebble:
     def _spawn(self, argv: list[str], log_name: str, env: Mapping[str, str]) -> None:
         log = open(self.folder / log_name, "wb")  # noqa: SIM115 (the child keeps it; closed right after the fork)
         with log:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=dict(env), cwd=self.folder, start_new_session=True,
-                                    preexec_fn=_die_with_parent)  # noqa: PLW1509
+            proc = _SPAWNER.submit(subprocess.Popen, argv, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=dict(env), cwd=self.folder, start_new_session=True,
+                                   preexec_fn=_die_with_parent).result()  # noqa: PLW1509
         self._processes.append(proc)
         STARTED_PIDS.append(proc.pid)
 
@@ -210,14 +260,20 @@ class Pebble:
     def _dns_ready(self) -> None:
         self._dns_command("clear-servfail", {"host": "ready.lab.example"})
 
+    @property
+    def folder(self) -> Path | None:
+        """The temporary folder of this run (config, TLS files, logs); None when stopped."""
+        return self._holder["folder"]
+
+    @folder.setter
+    def folder(self, value: Path | None) -> None:
+        self._holder["folder"] = value
+
     def stop(self) -> None:
         """Stop Pebble and challtestsrv (their whole process groups) and delete the temporary folder."""
-        _stop_processes(self._processes, self.stop_timeout)
+        _cleanup(self._processes, self._holder, self.stop_timeout)
         _LIVE.discard(self)
         lab.stopped(self)
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
 
     def __enter__(self) -> Pebble:
         return self.start()

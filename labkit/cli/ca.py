@@ -15,7 +15,7 @@ from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
-from labkit.x509.files import write_atomic, write_private
+from labkit.x509.files import write_atomic, write_pair
 from labkit.x509.loading import load_file, read_file
 from labkit.x509.reasons import REASONS
 
@@ -186,9 +186,9 @@ def _req_new(args) -> None:
                .add_extension(x509.SubjectAlternativeName([general_name(n) for n in names]), critical=False))
     digest = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}[args.digest]()
     csr = builder.sign(key, digest)
-    write_private(args.key_out, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))
-    write_atomic(args.out, csr.public_bytes(serialization.Encoding.PEM))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    write_pair((args.key_out, key_pem, 0o600), (args.out, csr.public_bytes(serialization.Encoding.PEM), 0o644))
     print(f"wrote {args.key_out} (private key, mode 0600) and {args.out} (CSR for {args.cn})", file=sys.stderr)
 
 

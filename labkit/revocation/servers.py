@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import gzip
-import http.server
 import io
 import urllib.parse
 import zipfile
@@ -28,12 +27,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from labkit import guide, lab
-from labkit.errors import LabError, PolicyError
-from labkit.httpd import HOST, BackgroundServer, free_port
+from labkit.errors import InputError, LabError, LabkitError, PolicyError
+from labkit.httpd import HOST, BackgroundServer, LabHTTPServer, QuietHandler, RequestLog, free_port
 from labkit.revocation.ocsp import MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
 from labkit.x509.loading import load_crl
 
-__all__ = ["CrlServer", "OcspServer", "free_port", "down_url"]
+__all__ = ["CrlServer", "OcspServer", "free_port", "down_url", "MAX_VALIDITY_HOURS"]
+
+MAX_VALIDITY_HOURS = 8760  # an OCSP answer valid for a year at most
 
 _HOST = HOST
 
@@ -43,18 +44,12 @@ def down_url(path: str = "/") -> str:
     return f"http://{_HOST}:{free_port()}{path}"
 
 
-class _HTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class _HTTPServer(LabHTTPServer):
     service: _Service
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _HTTPServer
-    server_version = "labkit"
-    sys_version = ""
-
-    def log_message(self, format: str, *args) -> None:
-        self.server.service.log.append(format % args)  # to a list, never to stderr
 
     def send_body(self, status: int, content_type: str, body: bytes, *, head: bool = False) -> None:
         self.send_response(status)
@@ -75,7 +70,7 @@ class _Service(BackgroundServer):
         super().__init__(port)
         self.thread_name = f"labkit-{self.kind}"
         self.clock = clock or lab.now
-        self.log: list[str] = []  # one line per request ("POST / HTTP/1.0" 200 -)
+        self.log = RequestLog()  # one line per request ("POST / HTTP/1.0" 200 -), the last LOG_LINES kept
 
     def now(self) -> _dt.datetime:
         return lab.now(self.clock())
@@ -85,7 +80,7 @@ class _Service(BackgroundServer):
         return f"http://{_HOST}:{self.port}"
 
     def _make_server(self, address):
-        server = _HTTPServer(address, self.handler)
+        server = _HTTPServer(address, self.handler, log=self.log)
         server.service = self
         return server
 
@@ -237,7 +232,9 @@ class OcspServer(_Service):
 
     ``responder`` is ``(certificate, key)`` of a delegated responder (checked here: issued by ``ca`` with the
     OCSPSigning EKU, and the key matches); None signs with the CA key. ``clock`` gives thisUpdate (default: the lab
-    clock); answers are valid for ``validity_hours``.
+    clock); answers are valid for ``validity_hours`` (1 to :data:`MAX_VALIDITY_HOURS`). A responder whose signing key
+    cannot be used (a CA key that is missing, or locked by a passphrase that was not given or is wrong) refuses to
+    start (rule ``ocsp-signing-key``), rather than answering ``internalError`` to every client.
     """
 
     kind = "ocsp"
@@ -246,6 +243,10 @@ class OcspServer(_Service):
     def __init__(self, ca, *, port: int = 0, responder: tuple | None = None,
                  clock: Callable[[], _dt.datetime] | None = None, validity_hours: int = 24):
         super().__init__(port=port, clock=clock)
+        if isinstance(validity_hours, bool) or not isinstance(validity_hours, int) \
+                or not 1 <= validity_hours <= MAX_VALIDITY_HOURS:
+            raise InputError(f"OCSP answers are valid for 1 to {MAX_VALIDITY_HOURS} hours (a year)",
+                             rule="ocsp-validity-hours", value=validity_hours, chapter=guide.CH8_OCSP)
         if responder is not None:
             cert, key = responder
             check_responder(ca.certificate, cert, at=self.now())
@@ -255,6 +256,17 @@ class OcspServer(_Service):
                                   chapter=guide.CH8_OCSP)
         self.ca, self.responder, self.validity_hours = ca, responder, validity_hours
         self.path = (urllib.parse.urlsplit(ca.config.ocsp_url).path if ca.config.ocsp_url else "") or "/"
+
+    def start(self):
+        """Serve; first check that the signing key can be used (the delegated responder's was checked already)."""
+        if self.responder is None and self._server is None:
+            try:
+                self.ca.private_key()
+            except LabkitError as exc:
+                raise PolicyError(f"The OCSP responder cannot sign with the CA key: {exc.message}",
+                                  rule="ocsp-signing-key", value=str(self.ca.config.private_key),
+                                  chapter=guide.CH8_OCSP) from None
+        return super().start()
 
     @property
     def url(self) -> str:

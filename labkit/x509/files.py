@@ -1,27 +1,65 @@
-"""Safe writes: a file is replaced whole or not at all, and private keys are readable by their owner only."""
+"""Safe writes: a file is replaced whole or not at all, and private keys are readable by their owner only.
+
+``openssl`` writes its ``-out`` file in place; labkit writes through a temporary file in the same folder and a
+rename, so a reader (or ``openssl ca``) sees the old file or the new one and a killed process leaves the old one.
+What OpenSSL does with a symbolic link is kept: the link's target is written (still atomically) and the link stays.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from labkit.errors import InputError
 
-__all__ = ["write_atomic", "write_private"]
+__all__ = ["write_atomic", "write_private", "check_output", "write_pair"]
+
+
+def check_output(path: str | Path) -> Path:
+    """The real file a write to ``path`` replaces (a symbolic link's target), refusing what is no place for a file:
+    a folder, a FIFO, a device or a socket (rule ``output-is-regular-file``), a missing folder
+    (``output-folder-exists``) or a link that leads back to itself (``symlink-loop``). Nothing is written."""
+    path = Path(path)
+    target = Path(os.path.realpath(path))  # a symbolic link's target (OpenSSL writes through links too)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("The output path is a symbolic link that leads back to itself", rule="symlink-loop",
+                             value=str(path)) from None
+        raise InputError(f"Cannot write there: {exc.strerror}", rule="output-path", value=str(path)) from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else (
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise InputError(f"The output path is {kind}; give a file name", rule="output-is-regular-file",
+                         value=str(path))
+    if not target.parent.is_dir():
+        raise InputError("The folder to write into does not exist", rule="output-folder-exists",
+                         value=str(path.parent))
+    return target
 
 
 def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsync: bool = True) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename; returns ``path``.
 
     A reader sees the old file or the new one, never half of one; a killed process leaves the old file untouched.
-    ``fsync=False`` skips flushing to disk (still atomic for other processes; only a power cut could lose it).
+    The file gets ``mode`` whatever the umask (0644: readable by all; keys: :func:`write_private`). A symbolic link
+    is written through to its target. ``fsync=False`` skips flushing to disk (still atomic for other processes;
+    only a power cut could lose it). Refusals (:func:`check_output`) and write errors name ``path``, never the
+    temporary file.
     """
     path = Path(path)
+    target = check_output(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if not path.parent.is_dir():
-        raise InputError("The folder to write into does not exist", rule="output-folder-exists", value=str(path.parent))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -29,7 +67,10 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsyn
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -39,3 +80,27 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsyn
 def write_private(path: str | Path, data: bytes | str) -> Path:
     """:func:`write_atomic` with mode 0600, for private keys."""
     return write_atomic(path, data, mode=0o600)
+
+
+def write_pair(first: tuple[str | Path, bytes | str, int], second: tuple[str | Path, bytes | str, int]) -> None:
+    """Write two files that belong together (a private key and its CSR) as a pair: both or neither.
+
+    Each is ``(path, data, mode)``. The two paths must differ (rule ``output-paths-differ``). Both are checked
+    before anything is written; if the second write fails, the first file is put back as it was (or removed).
+    """
+    (path_a, data_a, mode_a), (path_b, data_b, mode_b) = first, second
+    target_a, target_b = check_output(path_a), check_output(path_b)
+    if target_a == target_b:
+        raise InputError("The two output files are the same file: one would overwrite the other",
+                         rule="output-paths-differ", value=str(path_a))
+    before = target_a.read_bytes() if target_a.is_file() else None
+    before_mode = stat.S_IMODE(target_a.stat().st_mode) if before is not None else None
+    write_atomic(path_a, data_a, mode=mode_a)
+    try:
+        write_atomic(path_b, data_b, mode=mode_b)
+    except BaseException:
+        if before is None:
+            target_a.unlink(missing_ok=True)
+        else:
+            write_atomic(path_a, before, mode=before_mode)
+        raise
