@@ -55,14 +55,8 @@ import datetime as _dt
 import html
 import inspect
 import ipaddress
-import os
-import shlex
-import shutil
-import socket
 import ssl
-import subprocess
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -74,10 +68,23 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
-from labkit.errors import InputError, LabError
+from labkit.errors import InputError
 from labkit.expressway.doctor import Expectations, doctor
 from labkit.expressway.findings import Finding
 from labkit.expressway.roles import PROBE_ROLES
+from labkit.tls.s_client import (
+    SERVICES,
+    Service,
+    Session,
+    hostport,
+    is_ip,
+    parse,
+    refuse_unreachable,
+    resolve,
+    run_s_client,
+    s_client_args,
+    shown,
+)
 from labkit.x509.decode import fingerprint, label
 from labkit.x509.loading import load_all, read_file
 from labkit.x509.text import name_line
@@ -95,25 +102,8 @@ _RFC_XMPP = "RFC 6120 section 5 (STARTTLS)"
 _ADVICE = "labkit's advice"
 
 
-@dataclass(frozen=True)
-class Service:
-    """A kind of TLS service on an Expressway: its default port and how TLS starts (``starttls``: the value of
-    ``openssl s_client -starttls``, or None for TLS from the first byte)."""
-
-    name: str
-    port: int
-    starttls: str | None
-    what: str
 
 
-SERVICES: dict[str, Service] = {s.name: s for s in (
-    Service("https", 443, None, "HTTPS (web administration, MRA's web proxy)"),
-    Service("sip-tls", 5061, None, "SIP over TLS (neighbor zones, B2B)"),
-    Service("traversal", 7001, None, "a traversal zone's SIP TLS port on the Expressway-E (mutual TLS)"),
-    Service("xmpp-c2s", 5222, "xmpp", "XMPP client connections, STARTTLS (RFC 6120)"),
-    Service("xmpp-s2s", 5269, "xmpp-server", "XMPP federation, STARTTLS (RFC 6120)"),
-    Service("ldaps", 636, None, "LDAP over TLS (the Expressway as an LDAP client)"),
-)}
 
 ROLES = tuple(PROBE_ROLES)  # labkit.expressway.roles: doctor's roles for an Expressway, and "peer"
 _MAX_TIMEOUT = 300.0
@@ -231,7 +221,7 @@ class ProbeResult:
         extra = [f"service {self.service}", f"role {self.role}"]
         if self.servername:
             extra.insert(1, f"name {self.servername}")
-        lines = [f"probe {_hostport(self.host, self.port)} ({', '.join(extra)}) at {self.at:%Y-%m-%d %H:%M} UTC"]
+        lines = [f"probe {hostport(self.host, self.port)} ({', '.join(extra)}) at {self.at:%Y-%m-%d %H:%M} UTC"]
         lines.append(f"TLS: {self.version or '-'}, {self.cipher or '-'}")
         lines.append("served chain (as sent):" if self.chain else "served chain: nothing received")
         for c in self.chain:
@@ -267,7 +257,7 @@ class ProbeResult:
         rows = "".join(f'<tr><td style="color:{colours[f.severity]}"><b>{f.severity}</b></td><td><code>{f.rule}'
                        f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td></tr>"
                        for f in self.findings)
-        return (f"<p><b>{html.escape(_hostport(self.host, self.port))}</b> ({html.escape(self.service)}): "
+        return (f"<p><b>{html.escape(hostport(self.host, self.port))}</b> ({html.escape(self.service)}): "
                 f"{html.escape(self.verdict())}; {html.escape(self.version or '-')}</p>"
                 f"<table><tr><th>depth</th><th>subject</th><th>issuer</th><th>not after</th></tr>{chain}</table>"
                 f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>source</th></tr>{rows}</table>")
@@ -304,12 +294,12 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         folder = Path(tmp)
         trusted_certs, trusted_label, ca_file = _trust(ca, folder)  # files first: bad input before the network
         client_files = _client_files(cert, key, folder)
-        _resolve(host, port, timeout)
-        args = _s_client_args(host, port, spec, servername, ca_file, client_files, moment)
+        resolve(host, port, timeout)
+        args = s_client_args(host, port, spec, servername, ca_file, client_files, moment)
         remaining = max(0.5, timeout - (time.monotonic() - started))
-        run = _run_s_client(args, folder, remaining)
-    session = _parse(run.stdout, run.stderr)
-    _refuse_unreachable(host, port, run, session, timeout)
+        run = run_s_client(args, folder, remaining)
+    session = parse(run.stdout, run.stderr)
+    refuse_unreachable(host, port, run, session, timeout)
 
     findings: list[Finding] = []
     served = session.chain
@@ -332,13 +322,9 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         verify_message=session.verify_message if served else "",
         name_checked=name if served else None, client_certificate_requested=session.certificate_requested,
         client_ca_names=session.ca_names, client_certificate_sent=bool(client_files) and session.certificate_requested,
-        findings=tuple(findings), command=_shown(args, folder), expressway_version=expressway_version)
+        findings=tuple(findings), command=shown(args, folder), expressway_version=expressway_version)
 
 
-def _shown(args: list[str], folder: Path) -> str:
-    """The command as a user would type it: ``openssl`` by name, labkit's temporary files by their names."""
-    prefix = f"{folder}/"
-    return shlex.join(["openssl", *(a.removeprefix(prefix) for a in args[1:])])
 
 
 def _check_input(host, port, service, role, timeout, cert, key) -> Service:
@@ -361,31 +347,8 @@ def _check_input(host, port, service, role, timeout, cert, key) -> Service:
     return SERVICES[service]
 
 
-def _unreachable(host: str, port: int, cause: str) -> InputError:
-    return InputError(f"Cannot reach {_hostport(host, port)}: {cause}", rule="probe-unreachable",
-                      value=_hostport(host, port), chapter=guide.CH2_TLS)
 
 
-def _resolve(host: str, port: int, timeout: float) -> None:
-    """Resolve the name first, in a thread so that a slow resolver cannot hold the probe past ``timeout``."""
-    with contextlib.suppress(ValueError):
-        ipaddress.ip_address(host)
-        return
-    outcome: list = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=lookup, name="labkit-probe-dns", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not outcome:
-        raise _unreachable(host, port, f"the name did not resolve within {timeout:g} s")
-    if isinstance(outcome[0], OSError):
-        raise _unreachable(host, port, f"the name does not resolve ({outcome[0].strerror or outcome[0]})")
 
 
 def _trust(ca, folder: Path) -> tuple[list[x509.Certificate], str, Path | None]:
@@ -455,198 +418,33 @@ def _client_files(cert, key, folder: Path) -> tuple[Path, Path, Path | None] | N
     return cert_path, key_path, rest
 
 
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
-def _s_client_args(host, port, spec: Service, servername, ca_file, client_files, moment) -> list[str]:
-    exe = shutil.which("openssl")
-    if exe is None:
-        raise LabError("The openssl command is not installed: `apt-get install openssl` (or `make test`, which "
-                       "installs it when run as root)", rule="openssl-installed", value="openssl",
-                       chapter=guide.APPX_B)
-    args = [exe, "s_client", "-connect", _hostport(host, port)]
-    name = servername or (None if _is_ip(host) else host)
-    args += ["-servername", name] if name else ["-noservername"]
-    if spec.starttls:
-        args += ["-starttls", spec.starttls, "-xmpphost", servername or host]
-    args += ["-showcerts", "-msg", "-attime", str(int(moment.timestamp()))]
-    if ca_file is not None:
-        args += ["-CAfile", str(ca_file)]
-    if client_files is not None:
-        cert_path, key_path, rest = client_files
-        args += ["-cert", str(cert_path), "-key", str(key_path)]
-        if rest is not None:
-            args += ["-cert_chain", str(rest)]
-    return args
 
 
 # -- running s_client -----------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Run:
-    stdout: str
-    stderr: str
-    timed_out: bool
-    returncode: int | None
 
 
-_LINGER = 1.0  # seconds: how long to wait for a TLS 1.3 server's verdict on the client certificate
 
 
-def _run_s_client(args: list[str], folder: Path, timeout: float) -> _Run:
-    """Run ``openssl s_client`` with its standard input open, and close it once the handshake is reported.
-
-    With TLS 1.3 a server that asked for a client certificate judges it only after the client's Finished, so
-    standard input stays open until its answer (a session ticket or an alert) arrives, at most :data:`_LINGER`
-    seconds. ``timeout`` bounds everything: then the process is killed.
-    """
-    proc = subprocess.Popen(args, cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    out: list[str] = []
-    err: list[str] = []
-
-    def reader(stream, sink: list[str]) -> None:
-        for raw in iter(stream.readline, b""):
-            sink.append(raw.decode("utf-8", errors="replace"))
-
-    threads = [threading.Thread(target=reader, args=(proc.stdout, out), daemon=True),
-               threading.Thread(target=reader, args=(proc.stderr, err), daemon=True)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    reported_at = None
-    closed = timed_out = False
-    while proc.poll() is None:
-        now = time.monotonic()
-        if now >= deadline:
-            timed_out = True
-            proc.kill()
-            break
-        if not closed:
-            text = "".join(out)
-            marker = text.find("\nVerify return code:")
-            if marker >= 0:
-                reported_at = reported_at or now
-                after = text[marker:]
-                waiting = ("CertificateRequest" in text[:marker] and "New, TLSv1.3," in text
-                           and "NewSessionTicket" not in after and "Alert" not in after
-                           and now - reported_at < _LINGER)
-                if not waiting:
-                    with contextlib.suppress(OSError):
-                        proc.stdin.close()
-                    closed = True
-        time.sleep(0.005)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=2)
-    for thread in threads:
-        thread.join(timeout=2)
-    with contextlib.suppress(OSError):
-        proc.stdin.close()
-    return _Run("".join(out), "".join(err), timed_out, proc.returncode)
 
 
 # -- reading what s_client printed ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Session:
-    connected: bool
-    client_hello_sent: bool
-    chain: tuple[x509.Certificate, ...]
-    version: str | None
-    cipher: str | None
-    verify_code: int | None
-    verify_message: str
-    certificate_requested: bool
-    ca_names: tuple[str, ...]
-    alert_received: str | None
-    reason: str
 
 
-_CA_NAMES_END = ("Client Certificate Types", "Requested Signature Algorithms", "Shared Requested",
-                 "Peer signing", "Peer signature", "Server Temp Key", "---")
 
 
-def _parse(stdout: str, stderr: str) -> _Session:
-    lines = stdout.splitlines()
-    chain: list[x509.Certificate] = []
-    version = cipher = None
-    verify_code, verify_message = None, ""
-    ca_names: list[str] = []
-    requested = hello = False
-    alert = None
-    in_chain = in_names = False
-    pem: list[str] = []
-    for line in lines:
-        if line == "Certificate chain" and not chain:
-            in_chain = True
-            continue
-        if in_chain:
-            if line == "---":
-                in_chain = False
-            elif line.startswith("-----BEGIN CERTIFICATE-----"):
-                pem = [line]
-            elif pem:
-                pem.append(line)
-                if line.startswith("-----END CERTIFICATE-----"):
-                    chain.append(x509.load_pem_x509_certificate("\n".join(pem).encode()))
-                    pem = []
-            continue
-        if line == "Acceptable client certificate CA names":
-            in_names = True
-            continue
-        if in_names:
-            if line.startswith(_CA_NAMES_END):
-                in_names = False
-            else:
-                ca_names.append(line.strip())
-                continue
-        if line.startswith(">>> ") and line.endswith(", ClientHello"):
-            hello = True
-        elif line.startswith("<<< ") and line.endswith(", CertificateRequest"):
-            requested = True
-        elif line.startswith("<<< ") and ", Alert [" in line and "fatal " in line and alert is None:
-            alert = line.rsplit("fatal ", 1)[1].strip()
-        elif line.startswith("New, ") and ", Cipher is " in line and version is None:
-            proto, _, suite = line[5:].partition(", Cipher is ")
-            if suite.strip() != "(NONE)":
-                version, cipher = proto.strip(), suite.strip()
-        elif line.startswith("Verify return code: ") and verify_code is None:
-            code, _, message = line[len("Verify return code: "):].partition(" ")
-            with contextlib.suppress(ValueError):
-                verify_code, verify_message = int(code), message.strip().strip("()")
-    # OpenSSL's error lines: CODE:error:LIBCODE:library:function:reason:file:line:data
-    reason = next((line.split(":")[5] for line in stderr.splitlines()
-                   if ":error:" in line and line.count(":") >= 6), "")
-    return _Session("CONNECTED(" in stdout, hello, tuple(chain), version, cipher, verify_code, verify_message,
-                    requested, tuple(ca_names), alert, reason)
 
 
-def _refuse_unreachable(host: str, port: int, run: _Run, session: _Session, timeout: float) -> None:
-    if session.connected:
-        if run.timed_out and not session.chain:
-            raise _unreachable(host, port, f"connected, but no TLS answer within {timeout:g} s")
-        return
-    if run.timed_out:
-        raise _unreachable(host, port, f"no connection within {timeout:g} s")
-    errno = next((line.split("errno=", 1)[1].strip() for line in run.stderr.splitlines() if "errno=" in line), "")
-    cause = os.strerror(int(errno)).lower() if errno.isdigit() and int(errno) else ""
-    if not cause:
-        cause = session.reason or (run.stderr.strip().splitlines() or ["no connection"])[-1]
-    raise _unreachable(host, port, cause)
 
 
 # -- judging it -----------------------------------------------------------------------------------------------------
 
-def _session_findings(session: _Session, spec: Service, name: str, client_given: bool) -> list[Finding]:
+def _session_findings(session: Session, spec: Service, name: str, client_given: bool) -> list[Finding]:
     findings: list[Finding] = []
     if spec.starttls and not session.client_hello_sent:
         findings.append(Finding("starttls-failed", "error", f"the XMPP server did not offer or accept STARTTLS for "
@@ -797,7 +595,7 @@ def name_findings(cert: x509.Certificate, name: str) -> list[Finding]:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         sans = x509.SubjectAlternativeName([])
-    if _is_ip(name):
+    if is_ip(name):
         address = ipaddress.ip_address(name)
         if address in sans.get_values_for_type(x509.IPAddress):
             return []
