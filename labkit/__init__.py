@@ -11,7 +11,7 @@ from .errors import InputError, LabError, LabkitError, PasswordError, PolicyErro
 
 
 def progress(notebook: str | None = None):
-    """Which exercises pass in this session, as a table (see ``labkit.exercises.progress``)."""
+    """Which exercises pass, this session's and saved ones, as a table (see ``labkit.exercises.progress``)."""
     from .exercises import progress as _progress
 
     return _progress(notebook)

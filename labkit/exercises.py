@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from . import lab, pki
+from . import lab, pki, progress_store
 from .decode import fingerprint
 from .errors import LabError
 
@@ -56,6 +56,7 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {}
 _RESULTS: dict[str, Result] = {}  # the latest result of each exercise checked in this session
 lab.on_reset_all(_RESULTS.clear)
+lab.on_reset_all(progress_store.forget)  # and the saved ones (~/.labkit/progress.json)
 
 
 def _exercise(ex_id: str, title: str, chapter: str):
@@ -66,7 +67,10 @@ def _exercise(ex_id: str, title: str, chapter: str):
 
 
 def check(exercise_id: str, *answer, **context) -> Result:
-    """Check an answer to exercise ``exercise_id``; never raises for a wrong answer, only says why."""
+    """Check an answer to exercise ``exercise_id``; never raises for a wrong answer, only says why.
+
+    The result is also saved to ``~/.labkit/progress.json`` and, under JupyterHub, sent to the class service in the
+    background (:mod:`labkit.progress_store`)."""
     if exercise_id not in EXERCISES:
         raise LabError(f"No such exercise; choose one of {', '.join(EXERCISES)}", rule="exercise-id",
                        value=exercise_id)
@@ -76,18 +80,21 @@ def check(exercise_id: str, *answer, **context) -> Result:
         passed, message = False, f"the answer is not in the expected form ({exc})"
     result = Result(exercise_id, passed, message)
     _RESULTS[exercise_id] = result
+    progress_store.record(exercise_id, passed, message)
     return result
 
 
 def progress(notebook: str | None = None):
-    """Which exercises pass in this session, as a table (``notebook="01"`` for one notebook's)."""
+    """Which exercises pass, as a table (``notebook="01"`` for one notebook's): this session's results, and the
+    saved ones of earlier sessions (``~/.labkit/progress.json``) for exercises not checked since."""
     import pandas as pd
 
+    saved = progress_store.load()
     rows = []
     for ex in EXERCISES.values():
         if notebook and not ex.id.startswith(f"{notebook}."):
             continue
-        result = _RESULTS.get(ex.id)
+        result = _RESULTS.get(ex.id) or saved.get(ex.id)
         status = "not tried" if result is None else ("pass" if result.passed else "not yet")
         rows.append({"exercise": ex.id, "title": ex.title, "status": status, "guide": ex.chapter})
     return pd.DataFrame(rows, columns=["exercise", "title", "status", "guide"])
