@@ -19,7 +19,8 @@ from .ca import init_ca
 from .certs import CertSpec, Issued, issue, request
 from .crl_checks import CrlStore, Decision, RevocationSettings, sip_tls_handshake
 from .errors import InputError
-from .revocation import CrlServer, OcspServer, free_port
+from .httpd import lab_port
+from .revocation import CrlServer, OcspServer
 from .tls import Endpoint, Handshake
 
 __all__ = ["STATES", "RevocationLab"]
@@ -46,9 +47,10 @@ class RevocationLab:
 
     def __init__(self, folder: str | Path, *, ocsp_port: int = 0, crl_port: int = 0):
         """``ocsp_port``/``crl_port`` 0 pick free ports; a notebook gives fixed ones, because the URLs are part of
-        every certificate the CA issues (and so of the notebook's output)."""
+        every certificate the CA issues (and so of the notebook's output). On the classroom hub
+        (``$LABKIT_PORTS=free``) free ports are taken whatever the notebook says."""
         folder = Path(folder)
-        self.ocsp_port, self.crl_port = ocsp_port or free_port(), crl_port or free_port()
+        self.ocsp_port, self.crl_port = lab_port(ocsp_port), lab_port(crl_port)
         self.root = init_ca(folder / "root", "labkit Root CA", key=lab.fixture_key("root-ca"), days=LONG)
         self.issuing = init_ca(folder / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"),
                                parent=self.root, days=LONG, ocsp_url=f"http://127.0.0.1:{self.ocsp_port}/",

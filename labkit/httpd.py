@@ -7,13 +7,14 @@ The CRL distribution point and the OCSP responder (:mod:`labkit.revocation.serve
 from __future__ import annotations
 
 import http.server
+import os
 import socket
 import threading
 
 from . import lab
 from .errors import LabkitError
 
-__all__ = ["HOST", "BackgroundServer", "free_port"]
+__all__ = ["HOST", "BackgroundServer", "free_port", "lab_port"]
 
 HOST = "127.0.0.1"
 _POLL = 0.05  # seconds: how long stop() may wait for the serving loop to notice
@@ -24,6 +25,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def lab_port(wanted: int = 0) -> int:
+    """``wanted``, or a free port when it is 0 or when ``$LABKIT_PORTS`` is ``free`` (set for every trainee on the
+    classroom hub, so two trainees running the same notebook never ask for the same fixed port)."""
+    return free_port() if not wanted or os.environ.get("LABKIT_PORTS") == "free" else wanted
 
 
 class BackgroundServer:
