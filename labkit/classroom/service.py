@@ -152,8 +152,8 @@ class PageHandler(_InstructorHandler):
         xsrf = self.xsrf_token  # JupyterHub accepts the OAuth cookie on the page's fetch() only with it
         xsrf = xsrf.decode() if isinstance(xsrf, bytes) else xsrf
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(_PAGE.replace("__XSRF__", json.dumps(xsrf)).replace("__FIRST__", first).replace("__OPTIONS__", options)
-                    .replace("__REFRESH__", str(REFRESH_MS))
+        self.finish(_PAGE.replace("__XSRF__", json.dumps(xsrf)).replace("__FIRST__", first)
+                    .replace("__OPTIONS__", options).replace("__REFRESH__", str(REFRESH_MS))
                     .replace("__USER__", html.escape(self.current_user["name"])))
 
 
