@@ -329,3 +329,20 @@ def test_a_sessions_processes_are_found_by_their_marker_and_ended(tmp_path):
         other.kill()
         other.wait()
         accounts.end_processes([stray], grace=0.1)
+
+
+def test_the_private_notebooks_are_closed_to_everyone_but_their_owner(tmp_path):
+    import shutil
+
+    from labkit.classroom.hubconfig import protect_private_notebooks
+
+    notebooks = tmp_path / "notebooks"
+    for name in ("solutions", "instructor"):
+        (notebooks / name).mkdir(parents=True)
+        (notebooks / name).chmod(0o755)
+    shutil.copy(ROOT / "notebooks" / "05-openssl-ca.ipynb", notebooks)
+    changed = protect_private_notebooks(notebooks)
+    assert sorted(p.name for p in changed) == ["instructor", "solutions"]  # a copy: the checkout's .git untouched
+    assert all((notebooks / n).stat().st_mode & 0o777 == 0o700 for n in ("solutions", "instructor"))
+    assert (notebooks / "05-openssl-ca.ipynb").stat().st_mode & 0o004  # chapter notebooks stay readable
+    assert protect_private_notebooks(notebooks) == []  # nothing more to do the second time

@@ -118,11 +118,15 @@ class ClassroomSettings:
 
 def protect_private_notebooks(notebooks: Path) -> list[Path]:
     """Close ``solutions/`` and ``instructor/`` of the notebooks folder to everyone but their owner (``go-rwx``),
-    so a trainee's kernel cannot read them by path either. Returns the folders changed."""
+    so a trainee's kernel cannot read them by path either; when they are the checkout's own notebooks, close the
+    checkout's ``.git`` folder too (its history holds the solutions). The owner keeps every right, and git does not
+    record folder modes, so the checkout is otherwise unchanged. Returns the folders changed."""
+    folders = [notebooks / name for name in workspace.PRIVATE_FOLDERS]
+    if notebooks.resolve() == (REPO / "notebooks").resolve():
+        folders.append(REPO / ".git")  # a git worktree's .git is a file naming the real one: left as it is
     changed = []
-    for name in workspace.PRIVATE_FOLDERS:
-        folder = notebooks / name
-        if folder.is_dir() and folder.stat().st_mode & 0o077:
+    for folder in folders:
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mode & 0o077:
             folder.chmod(folder.stat().st_mode & ~0o077)
             changed.append(folder)
     return changed
@@ -173,6 +177,7 @@ def configure(c, settings: ClassroomSettings, *, roster: Roster | None = None, r
     c.ClassroomSpawner.home_base = str(settings.home_base)
     c.ClassroomSpawner.runtime_python = rt.python
     c.ClassroomSpawner.runtime_path = os.pathsep.join(rt.bin)
+    c.ClassroomSpawner.workspace_script = rt.workspace
     c.ClassroomSpawner.class_url = settings.class_url
     c.Spawner.cmd = [rt.python, "-m", "jupyterhub.singleuser"]
     c.Spawner.notebook_dir = "~"

@@ -37,6 +37,8 @@ class ClassroomSpawner(LocalProcessSpawner):
     home_base = Unicode("/home", help="Where members' homes are made").tag(config=True)
     runtime_python = Unicode(help="The Python members' servers run (see labkit.classroom.runtime)").tag(config=True)
     runtime_path = Unicode("", help="Folders put first on members' PATH").tag(config=True)
+    workspace_script = Unicode(workspace.__file__, help="labkit/classroom/workspace.py as members can read it").tag(
+        config=True)
     class_url = Unicode("", help="The class service's URL, as kernels reach it").tag(config=True)
 
     _marker = ""
@@ -46,7 +48,7 @@ class ClassroomSpawner(LocalProcessSpawner):
         entry = accounts.ensure_user(self.user.name, home_base=self.home_base)
         files = workspace.files_for(self.notebooks, instructor=bool(self.user.admin), extra=self.instructor_extra)
         self.workspace_report = workspace.prepare(entry.pw_dir, files, uid=entry.pw_uid, gid=entry.pw_gid,
-                                                  python=self.runtime_python)
+                                                  python=self.runtime_python, script=self.workspace_script)
         self.log.info("labkit workspace of %s: %d added, %d kept", self.user.name,
                       len(self.workspace_report.added), len(self.workspace_report.kept))
 

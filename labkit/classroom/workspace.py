@@ -130,8 +130,9 @@ def _unpack(data: bytes) -> dict[str, bytes]:
 
 
 def prepare(home: str | Path, files: dict[str, bytes], *, uid: int, gid: int, python: str = sys.executable,
-            timeout: float = 60.0) -> Report:
-    """Run :func:`populate` in a child process as ``uid``/``gid`` (called by the hub, as root)."""
+            script: str = __file__, timeout: float = 60.0) -> Report:
+    """Run :func:`populate` in a child process as ``uid``/``gid`` (called by the hub, as root), with ``python``
+    running ``script`` (this file, or a copy the member can read: :class:`~labkit.classroom.runtime.Runtime`)."""
     import pwd
 
     user = pwd.getpwuid(uid).pw_name
@@ -141,7 +142,7 @@ def prepare(home: str | Path, files: dict[str, bytes], *, uid: int, gid: int, py
         os.initgroups(user, gid)
         os.setuid(uid)
 
-    done = subprocess.run([python, "-I", __file__, str(home)], input=_pack(files), capture_output=True,
+    done = subprocess.run([python, "-I", script, str(home)], input=_pack(files), capture_output=True,
                           timeout=timeout, preexec_fn=become_member, cwd=str(home), check=False,  # noqa: PLW1509
                           env={"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"})
     if done.returncode != 0:
