@@ -356,12 +356,20 @@ class LocalHub:
         return time.monotonic() - started
 
     def close(self) -> None:
-        """Whatever state the test left: end every process, remove the users, their homes and the state."""
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        accounts.end_processes(sorted(alive(self.tree | self.user_processes())), grace=1)
-        for name in self.trainees + self.instructors:
-            accounts.remove_user(name)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Whatever state the caller left: end every process, remove the users, their homes and the state."""
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.processes()  # the proxy and the services run in sessions of their own: remember them first
+                try:
+                    self.stop(timeout=30)  # the hub's own clean-up first
+                except HubError:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self.process.pid, signal.SIGKILL)
+                    self.process.wait(timeout=10)
+            accounts.end_processes(sorted(alive(self.tree | self.user_processes())), grace=1)
+        finally:
+            try:
+                for name in self.trainees + self.instructors:
+                    accounts.remove_user(name)
+            finally:
+                shutil.rmtree(self.folder, ignore_errors=True)
