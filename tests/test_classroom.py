@@ -33,7 +33,7 @@ from classroom_hub import require_classroom
 from conftest import ROOT
 
 from labkit.classroom import accounts
-from labkit.classroom.drive import LocalHub, Member, alive
+from labkit.classroom.drive import HubError, LocalHub, Member, alive
 from labkit.classroom.table import NOT_TRIED, NOT_YET, PASS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -176,6 +176,15 @@ def test_a_trainees_token_gets_403_on_the_class_view_and_on_other_trainees_resul
     sent = t1.service("POST", "api/results", json={"results": [
         {"exercise": "05.2", "passed": True, "message": "x", "at": "2020-01-01T00:00:00+00:00", "user": t2.name}]})
     assert sent.status_code == 200 and sent.json()["user"] == t1.name and sent.json()["recorded"] == 0  # older
+
+
+def test_only_the_roster_logs_in_and_a_password_set_at_first_login_is_required_after(classroom, members):
+    stranger = classroom.trainees[0].rsplit("-", 1)[0] + "-stranger"
+    with pytest.raises(HubError, match=": 403 "):  # the login page again: "Invalid username or password"
+        Member(classroom.url, stranger, "a-long-password").login()
+    with pytest.raises(HubError, match=": 403 "):
+        Member(classroom.url, members["t1"].name, "not-the-password-set-at-first-login").login()
+    assert Member(classroom.url, members["t1"].name, members["t1"].password).login().token
 
 
 def test_no_trainee_home_contains_solutions_and_trainees_cannot_read_them(classroom, members, class_run):

@@ -9,6 +9,7 @@ WebSocket (Jupyter messaging protocol 5), everything through the hub's public pr
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import pwd
@@ -283,21 +284,44 @@ class LocalHub:
         self.roster = folder / "roster.csv"
         self.roster.write_text("username,role\n" + "".join(f"{n},trainee\n" for n in self.trainees)
                                + "".join(f"{n},instructor\n" for n in self.instructors))
-        self.port, hub, api, service = (free_port() for _ in range(4))
-        self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "ROSTER": str(self.roster), "CLASSROOM_STATE": str(self.state),
                     "CLASSROOM_HOME": str(self.homes), "CLASSROOM_NOTEBOOKS": str(self.notebooks),
-                    "CLASSROOM_IP": "127.0.0.1", "CLASSROOM_PORT": str(self.port), "CLASSROOM_HUB_PORT": str(hub),
-                    "CLASSROOM_PROXY_API_PORT": str(api), "CLASSROOM_SERVICE_PORT": str(service),
+                    "CLASSROOM_IP": "127.0.0.1",
                     "CLASSROOM_PROXY": str(REPO / "classroom" / "node_modules" / ".bin" / "configurable-http-proxy")}
+        self._choose_ports()
         for name in ("LABKIT_PROGRESS_FILE", "LABKIT_CLASS_URL", "LABKIT_WORKDIR", "JUPYTERHUB_API_TOKEN"):
             self.env.pop(name, None)  # members' servers get a real home, as in class
         self.log = folder / "hub.log"
         self.process: subprocess.Popen | None = None
         self.tree: set[int] = set()
 
-    def start(self, timeout: float = 60) -> LocalHub:
-        with self.log.open("wb") as out:
+    def _choose_ports(self) -> None:
+        self.port, hub, api, service = (free_port() for _ in range(4))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env.update({"CLASSROOM_PORT": str(self.port), "CLASSROOM_HUB_PORT": str(hub),
+                         "CLASSROOM_PROXY_API_PORT": str(api), "CLASSROOM_SERVICE_PORT": str(service)})
+
+    def _answers(self) -> bool:
+        """Whether the hub's API answers on our public port (and not some other program that took the port)."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=2) as answer:
+                return "version" in json.load(answer)
+        except (OSError, ValueError, urllib.error.URLError, http.client.HTTPException):
+            return False
+
+    def start(self, timeout: float = 60, attempts: int = 3) -> LocalHub:
+        """Start the hub and wait until it answers. Ports are picked free just before, so another program can take
+        one meanwhile (a kernel's ZeroMQ socket, say): the hub then fails to start, and it is tried again on new
+        ports, ``attempts`` times in all."""
+        for attempt in range(attempts):
+            if attempt:
+                self._choose_ports()
+            if self._start_once(timeout):
+                return self
+        raise HubError(f"the hub did not start in {attempts} attempts:\n{self.tail()}")
+
+    def _start_once(self, timeout: float) -> bool:
+        with self.log.open("ab") as out:
             # SIGINT back to its default: a hub started from a background job inherits it ignored, and then the
             # hub's SIGINT to its services and servers would only take effect after the spawner's timeouts.
             self.process = subprocess.Popen(
@@ -305,17 +329,15 @@ class LocalHub:
                 cwd=self.folder, env=self.env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
         deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise HubError(f"the hub exited ({self.process.returncode}):\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=2):
-                    break
-            except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    raise HubError(f"the hub did not answer in {timeout:g} s:\n{self.tail()}") from None
-                time.sleep(0.2)
-        return self
+        while not self._answers():
+            self.processes()  # remember the proxy and services as they start, to end them if this attempt fails
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                with contextlib.suppress(HubError):  # most likely a port taken meanwhile: the caller tries new ones
+                    self.stop(timeout=30)
+                accounts.end_processes(sorted(alive(self.tree)), grace=1)
+                return False
+            time.sleep(0.2)
+        return True
 
     @property
     def class_url(self) -> str:
