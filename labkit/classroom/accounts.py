@@ -16,6 +16,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import threading
 import time
 
 from ..errors import LabError
@@ -25,6 +26,7 @@ __all__ = ["SESSION_ENV", "require_root", "ensure_user", "remove_user", "session
 
 SESSION_ENV = "LABKIT_CLASSROOM_SESSION"
 _CHAPTER = "README (A class on JupyterHub)"
+_USERADD = threading.Lock()  # the hub spawns members at once: useradd calls take turns on /etc/passwd
 
 
 def require_root() -> None:
@@ -40,10 +42,15 @@ def require_root() -> None:
 
 def ensure_user(name: str, *, home_base: str = "/home", comment: str = "labkit classroom") -> pwd.struct_passwd:
     """The system user ``name``, created with a home below ``home_base`` if missing (as root)."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
+    with _USERADD:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        return _useradd(name, home_base, comment)
+
+
+def _useradd(name: str, home_base: str, comment: str) -> pwd.struct_passwd:
     require_root()
     home = os.path.join(home_base, name)
     done = subprocess.run(["useradd", "--create-home", "--home-dir", home, "--shell", "/bin/bash",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import secrets
 
 from jupyterhub.spawner import LocalProcessSpawner
@@ -70,8 +71,8 @@ class ClassroomSpawner(LocalProcessSpawner):
     async def stop(self, now=False):
         await super().stop(now=now)
         if self._marker:
-            marker = self._marker
-            left = await asyncio.get_running_loop().run_in_executor(None, accounts.session_processes, marker)
+            marker, uid = self._marker, pwd.getpwnam(self.user.name).pw_uid
+            left = await asyncio.get_running_loop().run_in_executor(None, accounts.session_processes, marker, uid)
             if left:
                 self.log.warning("ending %d process(es) left by %s's session: %s", len(left), self.user.name, left)
                 await asyncio.get_running_loop().run_in_executor(None, accounts.end_processes, left)
