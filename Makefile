@@ -19,7 +19,7 @@ help:
 	@echo "make lab        set up and open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT)/lab)"
 	@echo "make present    the instructor's certificate clinic as a Voila dashboard (http://127.0.0.1:$(PRESENT_PORT)/)"
 	@echo "make classroom  JupyterHub for a class, accounts from ROSTER (as root; http://$(CLASSROOM_IP):$(CLASSROOM_PORT)/)"
-	@echo "make test       set up and run every check (ruff, unit tests, nbval, browser and Binder checks)"
+	@echo "make test       set up and run every check (ruff, import contracts, unit tests, nbval, browser and Binder checks)"
 	@echo "make notebooks  re-execute every notebook in place (for authors)"
 	@echo "make bench      run the benchmarks and print their tables"
 
@@ -79,7 +79,8 @@ classroom: classroom-root $(VENV)/.classroom-stamp debian-packages
 
 test: $(VENV)/.test-stamp test-debian-packages
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest --nbval --nbval-current-env tests notebooks
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg tests notebooks
 
 notebooks: $(VENV)/.test-stamp debian-packages
 	$(PY) scripts/run_notebooks.py notebooks
@@ -90,6 +91,8 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/ca_issue.py
 	$(PY) benchmarks/crl_scale.py
 	$(PY) benchmarks/key_sizes.py
+	$(PY) benchmarks/failure_latency.py
+	$(PY) benchmarks/cli.py
 
 clean:
 	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache classroom/node_modules

@@ -41,7 +41,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import lab
 from labkit.ca import CertificateAuthority, init_ca, open_ca
-from labkit.certs import CertSpec, request, sign_builder
+from labkit.x509.certs import CertSpec, request, sign_builder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_N, DEFAULT_N_OPENSSL = 300, 60

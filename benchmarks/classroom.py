@@ -38,8 +38,8 @@ SOLUTION = next(c.source for c in nbformat.read(ROOT / "notebooks" / "solutions"
                 if c.cell_type == "code" and 'check("05.1"' in c.source)
 LAB_SERVERS = """
 from labkit import lab
-from labkit.crl_lab import RevocationLab
-from labkit.acme_lab import Pebble, pebble_available
+from labkit.chapters.ch07_crl_checks import RevocationLab
+from labkit.acme.pebble import Pebble, pebble_available
 rlab = RevocationLab(lab.workdir("bench-07", fresh=True), ocsp_port=18481, crl_port=18480).start()
 pebble = Pebble().start() if pebble_available() else None
 """

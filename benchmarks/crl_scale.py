@@ -21,8 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from labkit import lab
-from labkit.crl_checks import bulk_crl, is_revoked
-from labkit.pki import lab_chain
+from labkit.revocation.crl import bulk_crl, is_revoked
+from labkit.x509.pki import lab_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 

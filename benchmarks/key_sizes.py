@@ -14,7 +14,7 @@ import argparse
 import re
 from pathlib import Path
 
-from labkit.troubleshooting import key_sizes
+from labkit.chapters.ch09_troubleshooting import key_sizes
 
 
 def markdown(table) -> str:

@@ -7,9 +7,16 @@ Every error names three things a trainee needs to fix the problem:
 * ``chapter``: where in the *Certificate Creation and Use Deployment Guide (X14.0)* the rule is explained.
 
 Widgets catch :class:`LabkitError` and show ``str(error)``; the command line prints it on one line and exits 2.
+
+The classes also derive from the built-in exceptions an ordinary handler expects (as pyca/cryptography raises
+``ValueError`` for a broken rule and ``TypeError`` for a wrong type): :class:`InputError` and :class:`PolicyError`
+are ``ValueError`` subclasses, :class:`WrongTypeError` is also a ``TypeError``. ``except ValueError`` around a
+labkit call catches a refusal; ``except LabkitError`` catches every refusal and nothing else.
 """
 
 from __future__ import annotations
+
+from labkit import guide
 
 __all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError"]
 
@@ -44,27 +51,27 @@ class LabkitError(Exception):
         return f"{self.message} ({'; '.join(parts)})"
 
 
-class InputError(LabkitError):
+class InputError(LabkitError, ValueError):
     """A file or text could not be read as what it claims to be (empty, truncated, garbage, too large)."""
 
-    default_chapter = "guide appendix D (Decode Certificates)"
+    default_chapter = guide.APPX_D
 
 
-class WrongTypeError(InputError):
+class WrongTypeError(InputError, TypeError):
     """The input is valid, but of another type than the one asked for (a CSR where a certificate was expected)."""
 
 
 class PasswordError(InputError):
     """A private key is encrypted and the password is missing or wrong."""
 
-    default_chapter = "guide chapter 7 (Loading Certificates and Keys Onto Expressway)"
+    default_chapter = guide.CH7
 
 
-class PolicyError(LabkitError):
+class PolicyError(LabkitError, ValueError):
     """A PKI rule of the guide is broken (SHA-1 digest, short RSA key, wildcard name ...)."""
 
 
 class LabError(LabkitError):
     """The lab itself was asked for something it does not have (an unknown fixture key, a bad instant)."""
 
-    default_chapter = "notebook 00-welcome (how the lab works)"
+    default_chapter = guide.NB00_LAB

@@ -1,7 +1,7 @@
 """A small HTTP server on 127.0.0.1 in a daemon thread: the one lifecycle the lab's servers share.
 
 The CRL distribution point and the OCSP responder (:mod:`labkit.revocation.servers`) and the ACME virtual host
-(:mod:`labkit.acme_lab`) subclass :class:`BackgroundServer` and say only how to build their ``http.server``.
+(:mod:`labkit.acme`) subclass :class:`BackgroundServer` and say only how to build their ``http.server``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import os
 import socket
 import threading
 
-from . import lab
-from .errors import LabkitError
+from labkit import lab
+from labkit.errors import LabkitError
 
 __all__ = ["HOST", "BackgroundServer", "free_port", "lab_port"]
 

@@ -26,17 +26,19 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .errors import LabError
+from labkit import guide
+from labkit.errors import LabError
 
 __all__ = [
     "DEFAULT_INSTANT",
     "FIRST_SERIAL",
+    "LONG",
+    "LONG_END",
     "FIXTURE_KEYS",
     "FixtureKeySpec",
     "LabClock",
@@ -61,9 +63,13 @@ __all__ = [
 UTC = _dt.timezone.utc
 DEFAULT_INSTANT = _dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 FIRST_SERIAL = 0x1000
-_CHAPTER = "notebook 00-welcome (the lab clock and fixture keys)"
-
-
+#: Where the lab's long-lived certificates end. Certificates that real tools check at the machine's clock (OpenSSL,
+#: Python's ``ssl``, Pebble's clients) cannot use the frozen lab clock, so they are made valid from the lab instant
+#: until the end of 2049: years away on any machine's clock, and still before 2050, from which X.509 dates are
+#: written differently (RFC 5280 4.1.2.5) and doctor warns.
+LONG_END = _dt.datetime(2049, 12, 31, 0, 0, 0, tzinfo=UTC)
+#: Days from the lab instant to :data:`LONG_END` (the ``days=`` such certificates are issued with).
+LONG = (LONG_END - DEFAULT_INSTANT).days
 def parse_instant(text: str) -> _dt.datetime:
     """Parse an ISO 8601 instant (``2026-01-05T09:00:00Z``); a naive value is taken as UTC."""
     try:
@@ -73,15 +79,20 @@ def parse_instant(text: str) -> _dt.datetime:
             "Not an ISO 8601 instant; write it like 2026-01-05T09:00:00Z",
             rule="iso8601-instant",
             value=text,
-            chapter=_CHAPTER,
+            chapter=guide.NB00_CLOCK,
         ) from None
     return _as_utc(value)
 
 
 def _as_utc(value: _dt.datetime) -> _dt.datetime:
     if not isinstance(value, _dt.datetime):
-        raise LabError("An instant must be a datetime", rule="instant-type", value=value, chapter=_CHAPTER)
+        raise LabError("An instant must be a datetime", rule="instant-type", value=value, chapter=guide.NB00_CLOCK)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _system_now() -> _dt.datetime:
+    """The machine's clock (UTC): the only place labkit reads it."""
+    return _dt.datetime.now(UTC)
 
 
 class LabClock:
@@ -97,7 +108,7 @@ class LabClock:
     def now(self) -> _dt.datetime:
         """The current lab instant (UTC, whole seconds: X.509 times have no fractions)."""
         if self._instant is None:
-            return _dt.datetime.now(UTC).replace(microsecond=0)
+            return _system_now().replace(microsecond=0)
         return self._instant
 
     def set(self, instant: _dt.datetime | str) -> _dt.datetime:
@@ -113,7 +124,7 @@ class LabClock:
                 "The clock follows real time; freeze it with use_lab_time() before advancing it",
                 rule="advance-frozen-clock-only",
                 value="real time",
-                chapter=_CHAPTER,
+                chapter=guide.NB00_CLOCK,
             )
         delta = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         return self.set(self._instant + delta)
@@ -138,7 +149,7 @@ def now(at: _dt.datetime | str | None = None) -> _dt.datetime:
 
 def now_real() -> _dt.datetime:
     """The machine's real time (UTC, whole seconds), whatever the lab clock says: the command line's "now"."""
-    return _dt.datetime.now(UTC).replace(microsecond=0)
+    return _system_now().replace(microsecond=0)
 
 
 def use_real_time() -> None:
@@ -183,6 +194,8 @@ FIXTURE_KEYS: dict[str, FixtureKeySpec] = {
 
 @cache
 def _load_fixture(name: str):
+    from importlib import resources  # imported here: the command line starts faster without it
+
     data = resources.files("labkit").joinpath("data", "keys", f"{name}.key.pem").read_bytes()
     # The shipped keys are known good: skip the RSA consistency check (seconds for an 8192-bit key).
     return serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
@@ -198,7 +211,7 @@ def fixture_key(name: str):
             f"No fixture key of that name; choose one of: {', '.join(FIXTURE_KEYS)}",
             rule="fixture-key-name",
             value=name,
-            chapter=_CHAPTER,
+            chapter=guide.NB00_CLOCK,
         )
     return _load_fixture(name)
 
@@ -211,15 +224,16 @@ def new_key(kind: str = "rsa", size: int = 2048):
                 "RSA key sizes in the lab are 2048, 3072, 4096 or 8192 bits (the guide recommends 2048 or 4096)",
                 rule="rsa-key-size",
                 value=size,
-                chapter="guide chapter 3 (Generating a CSR)",
+                chapter=guide.CH3,
             )
         return rsa.generate_private_key(public_exponent=65537, key_size=size)
     if kind == "ec":
         curves = {256: ec.SECP256R1(), 384: ec.SECP384R1()}
         if size not in curves:
-            raise LabError("EC keys in the lab are P-256 or P-384", rule="ec-curve", value=size, chapter=_CHAPTER)
+            raise LabError("EC keys in the lab are P-256 or P-384", rule="ec-curve", value=size,
+                           chapter=guide.NB00_CLOCK)
         return ec.generate_private_key(curves[size])
-    raise LabError("Key type must be 'rsa' or 'ec'", rule="key-type", value=kind, chapter=_CHAPTER)
+    raise LabError("Key type must be 'rsa' or 'ec'", rule="key-type", value=kind, chapter=guide.NB00_CLOCK)
 
 
 class _SerialCounter:
@@ -253,7 +267,7 @@ def workdir(name: str, *, fresh: bool = False) -> Path:
     CA directories can run again from the top. Files the lab writes for OpenSSL to read go here."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
         raise LabError("A working folder name is letters, digits, '.', '_' or '-' (at most 64)",
-                       rule="workdir-name", value=name, chapter=_CHAPTER)
+                       rule="workdir-name", value=name, chapter=guide.NB00_CLOCK)
     path = _work_root() / name
     if fresh:
         shutil.rmtree(path, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 :func:`record` is called by :func:`labkit.exercises.check` for every answer. It writes the result to
 ``~/.labkit/progress.json`` (``$LABKIT_PROGRESS_FILE``, or ``$LABKIT_HOME/progress.json``, changes the place): one
-JSON document replaced whole through a temporary file and a rename (:func:`labkit.files.write_atomic`), mode 0600
+JSON document replaced whole through a temporary file and a rename (as ``labkit.x509.files`` does), mode 0600
 in a 0700 folder, so it survives a kernel restart, a server restart and a killed process. Concurrent kernels of
 the same trainee take turns through an exclusive ``flock`` on ``progress.json.lock``.
 
@@ -19,8 +19,8 @@ The file format (version 1)::
                           "attempts": 2, "sent": false}}}
 
 ``at`` is the machine's real time (not the lab clock): it orders attempts and tells the instructor when the
-trainee last worked. Standard library only (plus :mod:`labkit.errors` and :mod:`labkit.files`), so the class
-service and the spawner can reuse it without the notebook stack.
+trainee last worked. Standard library only (plus :mod:`labkit.errors`): it sits below :mod:`labkit.exercises` in
+the layers, so the class service and the spawner can reuse it without the notebook stack.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import fcntl
 import json
 import os
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -38,8 +39,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .errors import LabkitError
-from .files import write_atomic
+from labkit.errors import LabkitError
 
 __all__ = ["Record", "path", "record", "load", "forget", "sync", "class_endpoint", "FILE_ENV", "HOME_ENV",
            "CLASS_URL_ENV", "VERSION"]
@@ -132,9 +132,18 @@ def _write(target: Path, results: dict[str, Record]) -> None:
     document = {"version": VERSION,
                 "results": {ex: {k: v for k, v in asdict(r).items() if k != "exercise"}
                             for ex, r in sorted(results.items())}}
-    # fsync=False: atomic for every other process (kernel restarts, server restarts, a killed kernel); only a
-    # power cut in the following seconds could lose the last result, and each check would otherwise wait for the disk.
-    write_atomic(target, json.dumps(document, indent=1) + "\n", mode=0o600, fsync=False)
+    # A temporary file in the same folder, then a rename: every other process (a kernel restarted, a server
+    # restarted, a killed kernel) sees the old file or the new one. No fsync: only a power cut in the following
+    # seconds could lose the last result, and each check would otherwise wait for the disk.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(document, indent=1) + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load() -> dict[str, Record]:

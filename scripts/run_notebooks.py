@@ -3,9 +3,11 @@
     python scripts/run_notebooks.py notebooks [more.ipynb ...]
 
 Each notebook runs in a fresh kernel from its own folder, with no timing metadata. Widget model ids are random
-UUIDs in every run; they are renumbered by a fixed walk so that re-running leaves ``git diff`` clean. Cells marked
-``# NBVAL_IGNORE_OUTPUT`` show values that differ on every run (a TLS handshake's randoms and secrets): they run,
-but keep the output already saved (a real run's, too); clear that output to save a fresh one.
+UUIDs in every run; they are renumbered by a fixed walk so that re-running leaves ``git diff`` clean. Every cell is
+saved with this run's output, including the cells tagged ``nbval-ignore-output``: they show values that differ on
+every run (a TLS handshake's randoms, timings), so they are the only cells that change in ``git diff``. nbval's
+comment markers (``# NBVAL_IGNORE_OUTPUT`` as a cell's line) are moved into the cell's tags first, where nbval
+reads them too and a trainee does not see them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-_IGNORED = re.compile(r"^\s*#\s*NBVAL_IGNORE_OUTPUT", re.M)
+#: nbval's comment markers and the cell tags that say the same (nbval reads both).
+MARKER_TAGS = {marker: marker.lower().replace("_", "-") for marker in (
+    "NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP")}
+IGNORE_TAG = MARKER_TAGS["NBVAL_IGNORE_OUTPUT"]
+MARKER_LINE = re.compile(r"^[ \t]*#+[ \t]*(" + "|".join(MARKER_TAGS) + r")[ \t]*(?:\n|$)", re.M)
 _UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
 
@@ -94,22 +100,45 @@ def coalesce_streams(nb) -> None:
         cell.outputs = merged
 
 
+def markers_to_tags(nb) -> int:
+    """Move nbval comment markers (a ``# NBVAL_IGNORE_OUTPUT`` line) into the code cell's tags; the count moved."""
+    moved = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for marker in MARKER_LINE.findall(cell.source):
+            tags = cell.metadata.setdefault("tags", [])
+            if MARKER_TAGS[marker] not in tags:
+                tags.append(MARKER_TAGS[marker])
+            moved += 1
+        cell.source = MARKER_LINE.sub("", cell.source)
+    return moved
+
+
+def ignored(cell) -> bool:
+    """Whether nbval leaves this code cell's output uncompared (tag or comment marker)."""
+    tags = set(cell.metadata.get("tags", []))
+    return bool({IGNORE_TAG, MARKER_TAGS["NBVAL_SKIP"]} & tags) or bool(
+        {"NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP"} & set(MARKER_LINE.findall(cell.source)))
+
+
+def dumps(nb) -> str:
+    """The notebook as ``make notebooks`` saves it (nbformat's JSON and a final newline)."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
 def execute(path: Path, cwd: Path | None = None) -> float:
     """Run ``path`` in a fresh kernel (in ``cwd``, by default the notebook's folder) and save it in place."""
     nb = nbformat.read(path, as_version=4)
-    kept = {cell.id: cell.outputs for cell in nb.cells if cell.cell_type == "code" and cell.outputs
-            and _IGNORED.search(cell.source)}
+    markers_to_tags(nb)
     started = time.perf_counter()
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
     elapsed = time.perf_counter() - started
-    for cell in nb.cells:  # values that differ on every run (TLS randoms) keep their saved output
-        if cell.get("id") in kept:
-            cell.outputs = kept[cell.id]
     coalesce_streams(nb)
     canonical_widgets(nb)
-    text = nbformat.writes(nb)
-    path.write_text(text if text.endswith("\n") else text + "\n")
+    path.write_text(dumps(nb))
     return elapsed
 
 

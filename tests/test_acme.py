@@ -11,27 +11,24 @@ import urllib.request
 import pytest
 from cryptography import x509
 
-from labkit import acme_lab, lab
-from labkit.acme_lab import (
-    AcmeAccount,
-    AcmePage,
-    ChallengeHost,
-    Pebble,
-    deploy,
-    order_certificate,
-    renewal_schedule,
-    renewal_timeline,
-    revoke,
-    verify_chain,
-)
+from labkit import lab
+from labkit.acme import client as acme_client
+from labkit.acme import pebble as acme_pebble
+from labkit.acme.challenge import ChallengeHost
+from labkit.acme.client import AcmeAccount, order_certificate, revoke
+from labkit.acme.pebble import Pebble
+from labkit.acme.renewal import renewal_schedule, renewal_timeline
 from labkit.errors import InputError, LabError, PolicyError
 from labkit.exercises import check
-from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
+from labkit.expressway.acme_page import AcmePage, deploy
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
+from labkit.expressway.node import ExpresswayNode
+from labkit.expressway.store import CertificateStore
 from labkit.revocation.servers import free_port
-from labkit.store import CertificateStore
+from labkit.x509.verify import verify_chain
 
 NO_PEBBLE = "pebble is not installed (apt-get install pebble; make test installs it as root)"
-needs_pebble = pytest.mark.skipif(not acme_lab.pebble_available(), reason=NO_PEBBLE)
+needs_pebble = pytest.mark.skipif(not acme_pebble.pebble_available(), reason=NO_PEBBLE)
 EXPE_NAMES = ["expe.lab.example", "mra.lab.example", "collab-edge.lab.example"]
 
 
@@ -42,13 +39,13 @@ def no_pebble_left_behind():
     if shutil.which("pgrep") is None:
         return
     found = subprocess.run(["pgrep", "-f", "pebble"], capture_output=True, text=True).stdout.split()
-    alive = {int(pid) for pid in found} & set(acme_lab.STARTED_PIDS)
+    alive = {int(pid) for pid in found} & set(acme_pebble.STARTED_PIDS)
     assert not alive, f"pebble processes left running: {sorted(alive)}"
 
 
 @pytest.fixture(scope="module")
 def pebble():
-    if not acme_lab.pebble_available():
+    if not acme_pebble.pebble_available():
         pytest.skip(NO_PEBBLE)
     with Pebble() as server:
         yield server
@@ -88,11 +85,11 @@ def test_order_deploy_revoke_end_to_end(pebble, account, tmp_path):
     assert len({path for _, path, _ in host.requests}) == 3  # one token per name
     assert not host.running
 
-    leaf, intermediate = acme_lab._certificates(chain_pem)
+    leaf, intermediate = acme_client._certificates(chain_pem)
     assert sans(leaf) == EXPE_NAMES
     assert (leaf.not_valid_after_utc - leaf.not_valid_before_utc).days in (89, 90)
     roots = pebble.roots()
-    assert verify_chain(chain_pem, roots)
+    assert verify_chain(chain_pem, trusted=roots, at=lab.now_real()).ok  # Pebble issues at real time
     # ... and the real tool agrees
     if shutil.which("openssl"):
         root_file, chain_file, leaf_file = tmp_path / "root.pem", tmp_path / "int.pem", tmp_path / "leaf.pem"
@@ -107,7 +104,7 @@ def test_order_deploy_revoke_end_to_end(pebble, account, tmp_path):
     done = deploy(store, chain_pem, roots)
     assert node.certificate == leaf and node.pending_csr is None
     assert store.server.active_certificate == leaf and not store.server.restart_required
-    assert {c.subject for c in done.appended} == {c.subject for c in acme_lab._certificates(roots)}
+    assert {c.subject for c in done.appended} == {c.subject for c in acme_client._certificates(roots)}
     assert intermediate in store.trusted.entries
     assert store.chain_check(leaf, at=lab.now_real())
 
@@ -122,8 +119,8 @@ def test_order_deploy_revoke_end_to_end(pebble, account, tmp_path):
     assert pebble.cert_status(leaf.serial_number)["Status"] == "Valid"
     status = revoke(account, leaf, "superseded", node=node)
     assert status["Status"] == "Revoked"
-    assert acme_lab.is_revoked(pebble, leaf)
-    assert not acme_lab.is_revoked(pebble, node.certificate)
+    assert acme_client.is_revoked(pebble, leaf)
+    assert not acme_client.is_revoked(pebble, node.certificate)
 
 
 @needs_pebble
@@ -177,7 +174,7 @@ def test_virtual_host_serves_only_challenge_files():
 
 def test_pebble_not_installed(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert not acme_lab.pebble_available()
+    assert not acme_pebble.pebble_available()
     with pytest.raises(LabError) as missing, Pebble():
         pass
     assert missing.value.rule == "pebble-installed"
@@ -272,8 +269,10 @@ def test_acme_page_widget_clicks_through_the_expressway_steps():
 
     if not _shutil.which("pebble"):
         pytest.skip("pebble is not installed (make test installs it as root)")
-    from labkit.acme_lab import AcmePage, Pebble
-    from labkit.expressway import LAB_SUBJECT, CsrRequest, ExpresswayNode
+    from labkit.acme.pebble import Pebble
+    from labkit.expressway.acme_page import AcmePage
+    from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
+    from labkit.expressway.node import ExpresswayNode
     from labkit.widgets import acme_page
 
     node = ExpresswayNode("expe.lab.example", "expressway-e")

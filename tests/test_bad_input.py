@@ -9,8 +9,8 @@ from conftest import run_cli, run_openssl
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, LabkitError, PasswordError, WrongTypeError, lab
-from labkit.certs import CertSpec, issue, request
-from labkit.loading import MAX_INPUT_BYTES, load, load_all, load_file
+from labkit.x509.certs import CertSpec, issue, request
+from labkit.x509.loading import MAX_INPUT_BYTES, load, load_all, load_file
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(material, case, comman
     path = tmp_path / "input.pem"
     path.write_bytes(data)
     extra = ["--to", "der"] if command == "convert" else []
-    done = run_cli(command, path, *extra)
+    done = run_cli(command, path, *extra, expect=2)
     err = done.stderr.decode()
     assert done.returncode == 2, err
     assert done.stdout == b""
@@ -110,7 +110,7 @@ def test_missing_file_folder_and_limit(tmp_path):
     with pytest.raises(InputError, match="input-is-file"):
         load_file(tmp_path)
     assert MAX_INPUT_BYTES < 10_000_000
-    done = run_cli("decode", tmp_path / "nope.pem")
+    done = run_cli("decode", tmp_path / "nope.pem", expect=2)
     assert done.returncode == 2 and b"No such file" in done.stderr
 
 

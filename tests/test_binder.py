@@ -60,6 +60,7 @@ def test_a_fresh_environment_from_binder_requirements_runs_the_notebooks(tmp_pat
     notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
     notebooks += sorted(str(p) for p in (ROOT / "notebooks" / "instructor").glob("*.ipynb"))
     run = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+                          "--nbval-sanitize-with", str(ROOT / "tests" / "nbval-sanitize.cfg"),
                           "--rootdir", str(tmp_path), *notebooks], cwd=tmp_path, env={
                               **env, "LABKIT_WORKDIR": str(tmp_path / "lab-work")},
                          capture_output=True, text=True, timeout=900)

@@ -9,17 +9,17 @@ import subprocess
 import sys
 
 import pytest
+from asserts import KEY_TYPES, assert_is_ca, assert_is_leaf, key_type_of
 from conftest import run_cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_pki import assert_is_ca, assert_is_leaf
 
 from labkit import InputError, PasswordError, PolicyError, lab
 from labkit.ca import PROFILES, init_ca, open_ca, self_signed
 from labkit.ca.database import IndexEntry, openssl_time, read_index
-from labkit.certs import CertSpec, request
-from labkit.openssl import attime
+from labkit.x509.certs import CertSpec, request
+from labkit.x509.openssl import attime
 
 CRL_URL, OCSP_URL = "http://127.0.0.1:8080/issuing.crl", "http://127.0.0.1:8081/ocsp"
 
@@ -134,9 +134,11 @@ def test_each_profile_gives_the_extensions_openssl_gives_byte_for_byte(pki, name
     assert (tmp_path / "openssl.pem").read_bytes() == ours.public_bytes(serialization.Encoding.PEM)
 
 
-def test_a_signed_server_certificate_carries_the_csr_names_and_the_profile(pki):
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_a_signed_server_certificate_carries_the_csr_names_and_the_profile(pki, key_type):
     _, issuing = pki
-    cert = issuing.sign(csr_for(sans=("expe1.lab.example",)), "client-server")
+    cert = issuing.sign(csr_for(sans=("expe1.lab.example",), key=KEY_TYPES[key_type]), "client-server")
+    assert key_type_of(cert) == key_type
     assert_is_leaf(cert)
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(eku) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH, x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -154,7 +156,8 @@ def test_the_profile_overrides_the_requested_eku_and_other_extensions_are_copied
     cert = issuing.sign(_expressway_like_csr(), "server")
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(eku) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]
-    assert cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+    assert [p.policy_identifier.dotted_string for p in policies] == ["1.3.6.1.4.1.99999.1"]  # copied from the CSR
 
 
 def test_an_issuing_ca_with_path_length_0_refuses_to_make_a_ca(pki):
@@ -284,10 +287,14 @@ def test_crl_lists_revoked_serials_and_openssl_checks_it(pki, tmp_path, openssl_
     issuing.revoke(bad, "keyCompromise")
     crl = issuing.crl()
     assert [r.serial_number for r in crl] == [bad.serial_number]
+    entry = crl.get_revoked_certificate_by_serial_number(bad.serial_number)
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
     assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 0x1000
     assert issuing.crl().extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 0x1001
     crl_path = issuing.config.crl
     run_openssl("crl", "-in", crl_path, "-CAfile", issuing.folder / "certs" / "chain.pem", "-noout")
+    assert b"X509v3 CRL Reason Code: \n                Key Compromise" in run_openssl("crl", "-in", crl_path,
+                                                                                    "-noout", "-text").stdout
     args = ["verify", "-attime", attime(), "-crl_check", "-CRLfile", crl_path, "-CAfile", root.config.certificate,
             "-untrusted", issuing.config.certificate]
     assert run_openssl(*args, write_pem(tmp_path / "good.pem", good)).returncode == 0
@@ -441,7 +448,7 @@ _ISSUER = """
 import sys
 from labkit import lab
 from labkit.ca import open_ca
-from labkit.certs import CertSpec, request
+from labkit.x509.certs import CertSpec, request
 ca = open_ca(sys.argv[1])
 csr = request(CertSpec(f"p{sys.argv[2]}.lab.example"), lab.fixture_key("trainee"))
 for _ in range(int(sys.argv[3])):
@@ -489,9 +496,11 @@ def test_cli_end_to_end_with_fresh_keys_and_real_time(tmp_path, openssl_bin):
     assert ok("req", "new", "--cn", "expe.lab.example", "--san", "expe1.lab.example", "--key-out", "k.pem",
               "-o", "r.csr").returncode == 0
     assert stat.S_IMODE((tmp_path / "k.pem").stat().st_mode) == 0o600
+    before = lab.now_real()
     assert ok("ca", "sign", "issuing", "--csr", "r.csr", "--profile", "client-server", "-o", "c.pem").returncode == 0
+    after = lab.now_real()
     cert = x509.load_pem_x509_certificate((tmp_path / "c.pem").read_bytes())
-    assert abs(cert.not_valid_before_utc - lab.now_real()).total_seconds() < 120  # real time, not the lab clock
+    assert before <= cert.not_valid_before_utc <= after  # real time, not the lab clock
     assert isinstance(open_ca(tmp_path / "root").certificate.public_key(), rsa.RSAPublicKey)
     assert open_ca(tmp_path / "root").certificate.public_key() != lab.fixture_key("root-ca").public_key()
     serial = f"{cert.serial_number:X}"
@@ -526,6 +535,6 @@ def test_cli_lab_key_and_at_make_it_deterministic(tmp_path):
 ])
 def test_cli_bad_input_exits_2_with_the_rule(tmp_path, argv, rule):
     assert run_cli("ca", "init", "root", "--cn", "Root", "--lab-key", "root-ca", cwd=tmp_path).returncode == 0
-    done = run_cli(*argv, cwd=tmp_path)
+    done = run_cli(*argv, cwd=tmp_path, expect=2)
     err = done.stderr.decode()
     assert done.returncode == 2 and f"rule: {rule}" in err and "Traceback" not in err and err.count("\n") == 1

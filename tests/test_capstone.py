@@ -10,16 +10,18 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from conftest import lab_clock_behind_the_machine
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
 from labkit.ca import init_ca
-from labkit.capstone import LONG, SITE, Site, describe, openssl_verify
-from labkit.crl_checks import CrlStore, RevocationSettings, sip_tls_handshake
+from labkit.chapters.ch10_capstone import LONG, SITE, Site, describe, openssl_verify
 from labkit.exercises import check
-from labkit.expressway import LAB_SUBJECT, Cluster, CsrRequest, ExpresswayNode, build_csr
-from labkit.store import CertificateStore
-from labkit.tls import Endpoint
+from labkit.expressway.csr import LAB_SUBJECT, CsrRequest, build_csr
+from labkit.expressway.node import Cluster, ExpresswayNode
+from labkit.expressway.revocation import CrlStore, RevocationSettings, sip_tls_handshake
+from labkit.expressway.store import CertificateStore
+from labkit.tls.connection import Endpoint
 
 CRL_ONLY = RevocationSettings(use_ocsp=False, allow_cdp_downloads=False)
 
@@ -136,6 +138,10 @@ class Capstone:
 
 @pytest.fixture
 def lab_path(tmp_path):
+    """The capstone made with the lab clock a month behind the machine's: OpenSSL judges every certificate and CRL
+    at the machine's clock, so LONG ones are valid and the 20-day and 7-day ones of the tests have ended, on any date
+    (from the lab instant they would hold only while the machine's date is well after 2026-01-05)."""
+    lab_clock_behind_the_machine(days=30)
     return Capstone(tmp_path)
 
 
@@ -193,7 +199,8 @@ def test_10_1_an_issuing_ca_without_parent_is_a_second_root(lab_path):
 
 
 def test_10_1_a_ca_expired_by_the_real_clock_is_refused(lab_path):
-    lab_path.cas(days=20, at=lab.now() - dt.timedelta(days=10))  # valid at the lab instant, not at real time
+    lab_path.cas(days=20, at=lab.now() - dt.timedelta(days=10))  # valid at the lab clock, ended by the machine's
+    assert lab_path.root.certificate.not_valid_after_utc < lab.now_real()
     _not_yet(lab_path.check1(), "machine's clock", "LONG")
 
 
@@ -259,6 +266,7 @@ def test_10_4_servers_get_their_certificates_from_the_issuing_ca(lab_path):
 
 def test_10_4_a_certificate_expired_by_the_real_clock_is_refused(lab_path):
     lab_path.cas().nodes().requests().sign(days=20, at=lab.now() - dt.timedelta(days=10))
+    assert all(cert.not_valid_after_utc < lab.now_real() for cert in lab_path.certificates.values())
     _not_yet(lab_path.check4(), "machine's clock")
 
 
@@ -332,7 +340,9 @@ def test_10_7_crl_checking_must_be_on(zone):
 
 
 def test_10_7_a_crl_expired_by_the_real_clock_is_refused_with_code_12_not_23(zone):
-    result = _not_yet(zone.revoke(crl_days=7).check7(), "not because OpenSSL found the certificate")
+    zone.revoke(crl_days=7)
+    assert zone.crl.next_update_utc < lab.now_real()  # fresh for 7 days from the lab clock, ended by the machine's
+    result = _not_yet(zone.check7(), "not because OpenSSL found the certificate")
     assert "CRL has expired" in result.message
 
 

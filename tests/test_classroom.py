@@ -45,8 +45,8 @@ RESULT = re.compile(r"(PASS|NOT YET) \[(\d\d\.\d+)\]")
 PLAN = {"t1": ["05.1"], "t2": [], "t3": ["05.1", "05.3"]}
 LAB_SERVERS = """
 from labkit import lab
-from labkit.crl_lab import RevocationLab
-from labkit.acme_lab import Pebble, pebble_available
+from labkit.chapters.ch07_crl_checks import RevocationLab
+from labkit.acme.pebble import Pebble, pebble_available
 rlab = RevocationLab(lab.workdir("ports", fresh=True), ocsp_port=18481, crl_port=18480).start()  # notebook 07's ports
 pebble = Pebble().start() if pebble_available() else None
 print(json.dumps({"ports": [rlab.ocsp_port, rlab.crl_port], "pebble": list(pebble.pids) if pebble else []}))

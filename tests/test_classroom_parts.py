@@ -255,7 +255,7 @@ def test_others_can_use_follows_every_folder_on_the_way():
 
 
 def test_lab_ports_are_free_ones_on_the_classroom_hub(monkeypatch, tmp_path):
-    from labkit.crl_lab import RevocationLab
+    from labkit.chapters.ch07_crl_checks import RevocationLab
     from labkit.httpd import lab_port
 
     assert lab_port(18481) == 18481

@@ -1,4 +1,5 @@
-"""The certificate clinic (labkit.clinic and its widget): decode, doctor and chain check of one certificate, with
+"""The certificate clinic (labkit.instructor.clinic and its widget): decode, doctor and chain check of one certificate,
+with
 ``openssl verify`` run on the same files to show that it reaches the same verdict."""
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ import shlex
 import subprocess
 
 import pytest
+from asserts import assert_refused
 from cryptography.hazmat.primitives import serialization
 
-from labkit import InputError, LabkitError, WrongTypeError, clinic, lab, pki
+from labkit import InputError, WrongTypeError, lab
+from labkit.instructor import clinic
 from labkit.widgets import certificate_clinic
+from labkit.x509 import pki
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -33,13 +37,6 @@ def assert_trusted_through(report: clinic.ClinicReport, *names: str) -> None:
     """The chain verified, and its path (leaf first) has these CNs."""
     assert report.chain.ok, report.chain.reason
     assert [c.subject.rfc4514_string().split("CN=")[1].split(",")[0] for c in report.chain.path] == list(names)
-
-
-def assert_refused(rule: str, call, *args, **kwargs) -> LabkitError:
-    with pytest.raises(LabkitError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, str(caught.value)
-    return caught.value
 
 
 # -- the three trust questions -----------------------------------------------------------------------------------
@@ -160,7 +157,7 @@ def test_openssl_is_not_run_when_asked_not_to():
 
 
 def test_without_the_openssl_command_the_report_still_shows_it(monkeypatch):
-    monkeypatch.setattr("labkit.openssl.available", lambda: False)
+    monkeypatch.setattr("labkit.x509.openssl.available", lambda: False)
     report = clinic.examine(leaf_pem())
     assert report.openssl_run is None and report.chain.ok
     assert f"$ {report.command}" in report._repr_html_()
@@ -194,7 +191,7 @@ def test_doctor_findings_follow_the_role_and_the_names_given():
 @pytest.mark.parametrize("specimen", [e for e in clinic.examples() if e.filename == f"{e.name}.pem"],
                          ids=lambda e: e.name)
 def test_each_specimen_fires_its_rule_in_the_clinic(specimen):
-    from labkit.specimens import specimens
+    from labkit.chapters.ch03_expressway_certificates import specimens
 
     expected = {s.name: s.expected_rule for s in specimens()}[specimen.name]
     report = clinic.examine(specimen.data, run_openssl=False, **specimen.flags)
@@ -386,14 +383,59 @@ def test_reset_lab_button_puts_the_clock_back_and_reexamines():
 
 def test_a_certificate_from_a_live_system_is_checked_at_the_machines_clock_when_asked():
     """The lab clock is the default (the same page on every screen); a certificate someone brings from a live system,
-    issued after the lab's instant, is not yet valid then, and valid on the machine's clock."""
-    now = lab.now_real()
-    live = pki.lab_chain(at=now - dt.timedelta(days=1)).server.certificate
-    assert live.not_valid_before_utc > lab.DEFAULT_INSTANT
+    issued after the lab clock's instant, is not yet valid then, and valid on the machine's clock. The test sets the
+    lab clock a month behind the machine's itself, rather than count on today being after the lab instant."""
+    before = lab.now_real()
+    lab.use_lab_time(before - dt.timedelta(days=30))
+    live = pki.lab_chain(at=before - dt.timedelta(days=1)).server.certificate
+    assert live.not_valid_before_utc > lab.now()
     box = certificate_clinic(None)
     box.text.value = live.public_bytes(serialization.Encoding.PEM).decode()
     box.examine.click()
     assert "not-yet-valid" in box.report.doctor.rules() and not box.report.chain.ok
+    assert box.report.at == lab.now()
     box.clock.value = "real"  # re-examines at once
+    after = lab.now_real()
     assert "not-yet-valid" not in box.report.doctor.rules() and box.report.chain.ok
-    assert abs(box.report.at - now) < dt.timedelta(minutes=5)
+    assert before <= box.report.at <= after  # the machine's clock, read during the click
+
+
+# -- the agreement check can say no -----------------------------------------------------------------------------
+
+def _chain_with_a_ca_that_may_not_sign_certificates():
+    """Root -> an issuing CA whose keyUsage lacks keyCertSign -> leaf. RFC 5280 4.2.1.3 forbids such a CA to sign
+    certificates, and OpenSSL refuses the path (error 32); labkit's model of the Expressway's check looks only at
+    basicConstraints, so it accepts it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization as ser
+
+    from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
+
+    root = issue(CertSpec("Disagree Root", ca=True, days=3650), lab.fixture_key("root-ca"))
+    key = lab.fixture_key("issuing-ca")
+    inter_cert = sign_builder(
+        x509.CertificateBuilder().subject_name(CertSpec("Disagree Issuing").subject())
+        .issuer_name(root.certificate.subject).public_key(key.public_key()).serial_number(lab.next_serial())
+        .not_valid_before(lab.now()).not_valid_after(lab.now() + dt.timedelta(days=1000))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.certificate.public_key()),
+                       critical=False),
+        root.key)
+    leaf = issue(CertSpec("expe.lab.example"), lab.fixture_key("expe-1"), Issued(inter_cert, key))
+    return root.certificate.public_bytes(ser.Encoding.PEM), pem(leaf.certificate, inter_cert)
+
+
+def test_clinic_says_openssl_disagrees_when_openssl_refuses_a_chain_labkit_accepts(openssl_bin):
+    root_pem, bundle = _chain_with_a_ca_that_may_not_sign_certificates()
+    report = clinic.examine(bundle, trust=clinic.UPLOADED, extra_ca=root_pem)
+    assert report.chain.ok, report.chain.reason  # labkit's model: basicConstraints CA:TRUE is all it asks
+    assert not report.openssl_run.ok
+    assert "error 32" in str(report.openssl_run)  # key usage does not include certificate signing
+    assert report.openssl_agrees is False
+    assert report.verdict.endswith("; OpenSSL DISAGREES")
+    assert "OpenSSL DISAGREES: it refused the chain" in report.text()
+    assert "#a4262c" in report._repr_html_().rsplit("<p", 1)[1]  # the agreement line is drawn in the error colour

@@ -8,8 +8,8 @@ import pytest
 from conftest import run_cli, run_openssl
 
 from labkit import InputError, lab
-from labkit.certs import CertSpec, issue
-from labkit.convert import convert, convert_file
+from labkit.x509.certs import CertSpec, issue
+from labkit.x509.convert import convert, convert_file
 
 
 @pytest.fixture

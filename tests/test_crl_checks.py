@@ -13,8 +13,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
-from labkit.crl_checks import CrlStore, RevocationSettings, bulk_crl, fetch_crl, is_revoked
-from labkit.pki import lab_chain
+from labkit.expressway.revocation import CrlStore, RevocationSettings
+from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
+from labkit.x509.pki import lab_chain
 
 
 @pytest.fixture
@@ -118,3 +119,65 @@ def test_settings_check_the_fallback_value():
     assert RevocationSettings().fallback == "not-revoked"
     with pytest.raises(InputError, match="fallback"):
         RevocationSettings(fallback="ignore")
+
+
+class _CountingCrl:
+    """A CRL that counts how many of its entries are read, and how often it is searched by serial."""
+
+    def __init__(self, crl):
+        self._crl, self.entries_read, self.searches = crl, 0, 0
+
+    def __iter__(self):
+        for entry in self._crl:
+            self.entries_read += 1
+            yield entry
+
+    def __len__(self):
+        return len(self._crl)
+
+    def get_revoked_certificate_by_serial_number(self, serial):
+        self.searches += 1
+        return self._crl.get_revoked_certificate_by_serial_number(serial)
+
+    def __getattr__(self, name):
+        return getattr(self._crl, name)
+
+
+def test_big_crl_lookups_read_the_list_once_then_use_the_index():
+    chain = lab_chain()
+    crl = _CountingCrl(bulk_crl(chain.intermediate.certificate, chain.intermediate.key, range(1000, 6000)))
+    answers = [is_revoked(crl, serial) for serial in range(0, 12000, 7)]
+    assert answers == [1000 <= s < 6000 for s in range(0, 12000, 7)]
+    assert crl.entries_read == 5000  # one pass to build the set, however many lookups follow
+    assert crl.searches == 0  # never cryptography's linear search
+
+
+def _with_distribution_point(chain, url: str):
+    """The lab server certificate again, with a CRL Distribution Point at ``url`` (same serial, same issuer)."""
+    from cryptography import x509
+
+    from labkit.x509.certs import sign_builder
+
+    cert = chain.server.certificate
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(cert.not_valid_before_utc).not_valid_after(cert.not_valid_after_utc))
+    for ext in cert.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    builder = builder.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+        [x509.UniformResourceIdentifier(url)], None, None, None)]), critical=False)
+    return sign_builder(builder, chain.intermediate.key)
+
+
+@pytest.mark.parametrize(("downloads", "source", "accepted"), [(True, "crl", False), (False, "fallback", True)])
+def test_cdp_downloads_only_when_allowed(web, chain, downloads, source, accepted):
+    """Chapter 8: with 'Allow CRL downloads from CDPs' off, a node that holds no CRL of the CA cannot learn that the
+    certificate is revoked, and the fallback decides."""
+    from labkit.expressway.revocation import decide
+
+    cert = _with_distribution_point(chain, web + "/c.der")
+    settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=downloads)
+    decision = decide(cert, chain.intermediate.certificate, settings, CrlStore())
+    assert (decision.source, decision.accept) == (source, accepted)
+    downloaded = any("downloaded from the distribution point" in step for step in decision.steps)
+    assert downloaded is downloads

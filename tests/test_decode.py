@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import run_cli, run_openssl
 
-from labkit import decode, lab
-from labkit.loading import load_file
-from labkit.pki import lab_chain
+from labkit import lab
+from labkit.x509 import decode
+from labkit.x509.loading import load_file
+from labkit.x509.pki import lab_chain
 
 EXTENSIONS = ["-addext", "subjectAltName=DNS:expe.lab.example,DNS:cluster.lab.example,IP:127.0.0.1",
               "-addext", "extendedKeyUsage=serverAuth,clientAuth",

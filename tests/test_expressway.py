@@ -15,18 +15,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from labkit import lab
 from labkit.ca import init_ca
 from labkit.errors import PolicyError
-from labkit.expressway import (
-    FIELD_LABELS,
-    LAB_SUBJECT,
-    Cluster,
-    CsrRequest,
-    ExpresswayNode,
-    build_csr,
-    generate_from_form,
-    openssl_req_config,
-    preview_csr,
-    requirements_table,
-)
+from labkit.expressway.csr import FIELD_LABELS, LAB_SUBJECT, CsrRequest, build_csr
+from labkit.expressway.csr_page import generate_from_form, preview_csr
+from labkit.expressway.node import Cluster, ExpresswayNode
+from labkit.expressway.req_config import openssl_req_config
+from labkit.expressway.requirements import requirements_table
 
 C1, C2, C3, CLUSTER_C = "expc1.lab.example", "expc2.lab.example", "expc3.lab.example", "expc.lab.example"
 E1, E2, CLUSTER_E = "expe1.lab.example", "expe2.lab.example", "expe.lab.example"
@@ -530,8 +523,9 @@ def test_csr_form_without_a_peer_is_a_free_standing_preview():
 ], ids=["expressway-e", "expressway-c"])
 def test_a_form_csr_signed_client_server_passes_doctor_for_the_same_role_and_flags(tmp_path, role, fields, flags):
     from labkit.ca import init_ca
-    from labkit.doctor import doctor
-    from labkit.expressway import LAB_SUBJECT, Cluster
+    from labkit.expressway.csr import LAB_SUBJECT
+    from labkit.expressway.doctor import doctor
+    from labkit.expressway.node import Cluster
 
     root = init_ca(tmp_path / "root", "labkit Root CA", key=lab.fixture_key("root-ca"))
     issuing = init_ca(tmp_path / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"), parent=root)

@@ -9,11 +9,23 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from labkit import LabError, lab
 
+ELSEWHEN = dt.datetime(2031, 6, 1, 12, 30, 15, 987654, tzinfo=dt.timezone.utc)
 
-def test_clock_is_frozen_at_the_documented_default_instant():
+
+@pytest.fixture
+def machine_clock(monkeypatch):
+    """The machine's clock, set to a fixed instant far from the lab's (and movable by the test)."""
+    reading = {"now": ELSEWHEN}
+    monkeypatch.setattr(lab, "_system_now", lambda: reading["now"])
+    return reading
+
+
+def test_clock_is_frozen_at_the_documented_default_instant(machine_clock):
     assert lab.clock.frozen
     assert lab.now() == lab.DEFAULT_INSTANT == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
-    assert lab.now() == lab.now()
+    machine_clock["now"] += dt.timedelta(days=400)  # the machine's time moves on; the frozen lab clock does not
+    assert lab.now() == lab.DEFAULT_INSTANT
+    assert lab.now_real() == (ELSEWHEN + dt.timedelta(days=400)).replace(microsecond=0)
 
 
 def test_advance_and_reset_restore_the_default():
@@ -23,10 +35,12 @@ def test_advance_and_reset_restore_the_default():
     assert lab.now() == lab.DEFAULT_INSTANT
 
 
-def test_real_time_is_one_call_and_lab_time_freezes_again():
+def test_real_time_is_one_call_and_lab_time_freezes_again(machine_clock):
     lab.use_real_time()
     assert not lab.clock.frozen
-    assert abs(lab.now() - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(seconds=5)
+    assert lab.now() == ELSEWHEN.replace(microsecond=0)  # whole seconds, as X.509 times are
+    machine_clock["now"] += dt.timedelta(minutes=5)
+    assert lab.now() == (ELSEWHEN + dt.timedelta(minutes=5)).replace(microsecond=0)
     with pytest.raises(LabError) as info:
         lab.clock.advance(days=1)
     assert info.value.rule == "advance-frozen-clock-only"

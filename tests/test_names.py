@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labkit import PolicyError
-from labkit.names import check_fqdn, fqdn_problem, is_fqdn
+from labkit.x509.names import check_fqdn, fqdn_problem, is_fqdn
 
 
 @pytest.mark.parametrize("name", ["expe.example.com", "a.b", "peer-1.cluster.example.com", "x1.example.org.",

@@ -1,4 +1,4 @@
-"""labkit.openssl_text must print exactly what ``openssl x509|req|crl -text -noout`` prints.
+"""labkit.x509.text must print exactly what ``openssl x509|req|crl -text -noout`` prints.
 
 Each case builds a certificate, CSR or CRL (with the ``openssl`` command, with cryptography's builders, or by
 hand in DER for shapes neither can make), feeds the PEM to ``openssl ... -text -noout`` and compares the whole
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from labkit.openssl_text import certificate_text, crl_text, csr_text
+from labkit.x509.text import certificate_text, crl_text, csr_text
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not on PATH")

@@ -5,26 +5,15 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from asserts import KEY_TYPES, assert_is_ca, assert_is_leaf, key_type_of
 from conftest import run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from labkit import InputError, PolicyError, lab, pki
-from labkit.certs import CertSpec, issue, request
-from labkit.openssl import attime
-
-
-def assert_is_ca(cert: x509.Certificate, path_length=None):
-    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    assert bc.critical and bc.value.ca and bc.value.path_length == path_length
-    ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert ku.key_cert_sign and ku.crl_sign
-
-
-def assert_is_leaf(cert: x509.Certificate):
-    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    assert cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+from labkit import InputError, PolicyError, lab
+from labkit.x509 import pki
+from labkit.x509.certs import CertSpec, issue, request
+from labkit.x509.openssl import attime
 
 
 def test_encrypt_decrypt_round_trip_and_is_deterministic_in_the_lab():
@@ -98,25 +87,41 @@ def test_openssl_verifies_the_lab_chain_and_rejects_it_without_the_intermediate(
 
 def test_verify_chain_explains_a_missing_intermediate_and_a_foreign_root():
     chain = pki.lab_chain()
-    path = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
-                            intermediates=[chain.intermediate.certificate])
-    assert path == list(chain.certificates)
-    with pytest.raises(PolicyError, match="intermediate certificate is missing"):
-        pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate])
+    check = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate])
+    assert check.ok and check.path == chain.certificates and check.require() == chain.certificates
+    missing = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate])
+    assert not missing and missing.code == 20 and missing.rule == "chain-verifies"
+    assert missing.reason.startswith("'labkit Issuing CA', which issued 'expe.lab.example', is not in the trust store")
+    with pytest.raises(PolicyError, match="chain-verifies"):
+        missing.require()
     rogue = issue(CertSpec("labkit Root CA", ca=True), lab.fixture_key("rogue-ca"))
-    with pytest.raises(PolicyError, match="only shares the name"):
-        pki.verify_chain(chain.server.certificate, trusted=[rogue.certificate],
-                         intermediates=[chain.intermediate.certificate])
+    foreign = pki.verify_chain(chain.server.certificate, trusted=[rogue.certificate],
+                               intermediates=[chain.intermediate.certificate])
+    assert not foreign and foreign.code == 7 and "another CA with the same name" in foreign.reason
+    empty = pki.verify_chain(chain.server.certificate, trusted=[])
+    assert not empty and empty.rule == "trust-store-not-empty"
     with pytest.raises(PolicyError, match="trust-store-not-empty"):
-        pki.verify_chain(chain.server.certificate, trusted=[])
+        empty.require()
+
+
+def test_verify_chain_checks_the_name_asked_for():
+    chain = pki.lab_chain()
+    wrong = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate], name="other.lab.example")
+    assert not wrong and wrong.code == 62 and "subject alternative names" in wrong.reason
 
 
 def test_an_expired_server_certificate_fails_at_a_later_instant():
     chain = pki.lab_chain()
     lab.clock.advance(days=366)
-    with pytest.raises(PolicyError, match="validity"):
-        pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
-                         intermediates=[chain.intermediate.certificate])
+    late = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                            intermediates=[chain.intermediate.certificate])
+    assert not late and late.code == 10 and "outside its validity period at 2027-01-06 09:00 UTC" in late.reason
+    lab.reset()
+    early = pki.verify_chain(chain.server.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate], at="2025-12-31T00:00:00Z")
+    assert not early and early.code == 9
 
 
 def test_cert_spec_rules_are_checked_at_construction():
@@ -144,3 +149,21 @@ def test_ec_leaf_has_no_key_encipherment_and_signs_deterministically():
     assert root.certificate == again.certificate
     leaf = issue(CertSpec("ec.lab.example"), lab.fixture_key("ec-p256"), root)
     assert not leaf.certificate.extensions.get_extension_for_class(x509.KeyUsage).value.key_encipherment
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_a_chain_of_each_key_type_verifies_and_its_leaf_is_a_leaf(key_type, tmp_path, openssl_bin):
+    """The lab issues for RSA and EC keys alike; only keyEncipherment differs (RSA key transport)."""
+    chain = pki.lab_chain()
+    leaf = issue(CertSpec("expe.lab.example"), lab.fixture_key(KEY_TYPES[key_type]), chain.intermediate)
+    assert key_type_of(leaf.certificate) == key_type
+    assert_is_leaf(leaf.certificate)
+    check = pki.verify_chain(leaf.certificate, trusted=[chain.root.certificate],
+                             intermediates=[chain.intermediate.certificate])
+    assert check.ok, check.reason
+    for name, cert in (("root", chain.root), ("inter", chain.intermediate), ("leaf", leaf)):
+        (tmp_path / f"{name}.pem").write_bytes(cert.cert_pem())
+    done = run_openssl("verify", "-attime", attime(), "-CAfile", tmp_path / "root.pem", "-untrusted",
+                       tmp_path / "inter.pem", tmp_path / "leaf.pem")
+    assert done.stdout.strip().endswith(b"OK")
+

@@ -10,20 +10,24 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import lab_clock_behind_the_machine
 from cryptography.hazmat.primitives import serialization
 
 from labkit import lab
 from labkit.ca import init_ca
-from labkit.certs import CertSpec, Issued, issue, request
-from labkit.crl_checks import CrlStore, RevocationSettings, decide, sip_tls_handshake
+from labkit.expressway.revocation import CrlStore, RevocationSettings, decide, sip_tls_handshake
 from labkit.revocation import CrlServer, OcspServer, free_port
-from labkit.tls import Endpoint
+from labkit.tls.connection import Endpoint
+from labkit.x509.certs import CertSpec, Issued, issue, request
 
-LONG = 8700  # days: valid in real time until 2049 (OpenSSL checks validity against the real clock)
+LONG = 8700  # days (about 24 years): valid by the machine's clock, at which OpenSSL judges them
 
 
 @pytest.fixture
 def lab_pki(tmp_path):
+    """Made a month before the machine's clock, at which OpenSSL judges the certificates and CRLs (the stale CRL,
+    30 days older than the lab clock and fresh for 7, has then ended by it too), so the matrix holds on any date."""
+    lab_clock_behind_the_machine(days=30)
     ocsp_port, crl_port = free_port(), free_port()
     root = init_ca(tmp_path / "root", "labkit Root CA", key=lab.fixture_key("root-ca"), days=LONG)
     issuing = init_ca(tmp_path / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"), parent=root,
@@ -33,7 +37,7 @@ def lab_pki(tmp_path):
     expe = issuing.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")), "client-server", days=LONG)
     # a certificate the CA's database never saw: its OCSP status is "unknown"
     stray = issue(CertSpec("expc.lab.example", days=LONG), lab.fixture_key("expc-2"),
-                  Issued(issuing.certificate, issuing._key()), serial=0xDEAD)
+                  Issued(issuing.certificate, issuing.private_key()), serial=0xDEAD)
     ocsp = OcspServer(issuing, port=ocsp_port).start()
     yield {"root": root, "issuing": issuing, "expc": expc, "expe": expe, "stray": stray, "ocsp": ocsp,
            "crl_port": crl_port}
@@ -92,7 +96,7 @@ def test_each_state_and_fallback_gives_the_documented_outcome_on_a_real_handshak
 def test_a_revoked_certificate_on_a_crl_is_refused_by_openssl_itself(lab_pki):
     lab_pki["issuing"].revoke(lab_pki["expc"], "keyCompromise")
     with CrlServer(lab_pki["issuing"], port=lab_pki["crl_port"]):
-        lab_pki["issuing"].crl(days=LONG)  # publish: next update in 2049, valid in real time too
+        lab_pki["issuing"].crl(days=LONG)  # publish: fresh for LONG days, by the machine's clock too
         store = CrlStore()
         settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=True)
         decision, trace = sip_tls_handshake(*_zone(lab_pki, lab_pki["expc"], lab.fixture_key("expc-1")), settings,

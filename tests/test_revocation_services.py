@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import gzip
 import io
 import json
@@ -14,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli, run_openssl
+from asserts import assert_refused
+from conftest import LABKIT, ROOT, run_cli, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -31,7 +32,6 @@ from cryptography.x509 import ocsp as x509_ocsp
 
 from labkit import InputError, LabError, PolicyError, lab
 from labkit.ca import init_ca
-from labkit.certs import CertSpec, Issued, issue, request
 from labkit.revocation import (
     CrlServer,
     OcspServer,
@@ -44,6 +44,7 @@ from labkit.revocation import (
     verify_response,
 )
 from labkit.revocation import request as ocsp_request
+from labkit.x509.certs import CertSpec, Issued, issue, request
 
 CHAPTER = "guide chapter 8"
 
@@ -98,13 +99,8 @@ def real_pki(tmp_path) -> Pki:
     return _build(tmp_path)
 
 
-def assert_refused(rule: str, call, *args, **kwargs) -> PolicyError:
-    """The call breaks the named rule, and the message points at the guide's chapter 8."""
-    with pytest.raises(PolicyError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.rule == rule, str(caught.value)
-    assert CHAPTER in str(caught.value)
-    return caught.value
+#: Revocation refusals are PolicyErrors that cite the guide's chapter 8.
+refused = functools.partial(assert_refused, error=PolicyError, chapter=CHAPTER)
 
 
 def lint(tool: str, *args) -> list:
@@ -172,7 +168,7 @@ def test_query_reports_good_revoked_and_unknown_from_the_database_as_it_is_now(p
         assert (revoked.status, revoked.reason, revoked.revocation_time) == ("revoked", "keyCompromise", lab.now())
 
         stranger = issue(CertSpec("never.recorded.example"), lab.fixture_key("expe-2"),
-                         Issued(pki.issuer, pki.issuing._key()), serial=0xBEEF).certificate
+                         Issued(pki.issuer, pki.issuing.private_key()), serial=0xBEEF).certificate
         assert query(server.url, stranger, pki.issuer).status == "unknown"
 
 
@@ -211,7 +207,7 @@ def test_a_malformed_request_gets_a_malformed_request_response_not_an_exception(
         with urllib.request.urlopen(post, timeout=5) as reply:
             body = reply.read()
     assert x509_ocsp.load_der_ocsp_response(body).response_status == x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
-    assert_refused("ocsp-status", verify_response, body, pki.leaf, pki.issuer)
+    refused("ocsp-status", verify_response, body, pki.leaf, pki.issuer)
 
 
 @pytest.mark.parametrize("key_type", ["ca-rsa", "delegated-rsa", "delegated-ec"])
@@ -236,7 +232,7 @@ def test_verify_refuses_a_tampered_signature(pki):
     der = bytearray(respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer)))
     signature = x509_ocsp.load_der_ocsp_response(bytes(der)).signature
     der[bytes(der).rindex(signature) + 10] ^= 0x01
-    assert_refused("ocsp-signature", verify_response, bytes(der), pki.leaf, pki.issuer)
+    refused("ocsp-signature", verify_response, bytes(der), pki.leaf, pki.issuer)
 
 
 def test_verify_refuses_a_response_signed_by_a_key_that_is_neither_the_cas_nor_authorised(pki):
@@ -247,37 +243,37 @@ def test_verify_refuses_a_response_signed_by_a_key_that_is_neither_the_cas_nor_a
     parsed = x509_ocsp.load_der_ocsp_response(genuine)
     forged = genuine.replace(parsed.signature, rogue_key.sign(parsed.tbs_response_bytes, padding.PKCS1v15(),
                                                                hashes.SHA256()))
-    assert_refused("ocsp-signature", verify_response, forged, pki.leaf, pki.issuer)
+    refused("ocsp-signature", verify_response, forged, pki.leaf, pki.issuer)
     # a self-made responder certificate, sent along: nothing the CA signed vouches for it
     rogue = issue(CertSpec("ocsp.rogue.example"), rogue_key).certificate
-    assert_refused("ocsp-responder-not-authorised", verify_response,
+    refused("ocsp-responder-not-authorised", verify_response,
                    respond(pki.issuing, der, responder=(rogue, rogue_key)), pki.leaf, pki.issuer)
     # labkit will not sign with a key that does not belong to the responder certificate
-    assert_refused("ocsp-responder-key", respond, pki.issuing, der, responder=(pki.issuer, rogue_key))
+    refused("ocsp-responder-key", respond, pki.issuing, der, responder=(pki.issuer, rogue_key))
 
 
 def test_verify_refuses_a_responder_without_the_ocsp_signing_eku_and_the_server_will_not_use_it(pki):
     key = lab.fixture_key("ocsp-signer")
     plain = pki.issuing.sign(request(CertSpec("not-a-responder.lab.example"), key), "client-server")
     answer = respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer), responder=(plain, key))
-    error = assert_refused("ocsp-responder-not-authorised", verify_response, answer, pki.leaf, pki.issuer)
+    error = refused("ocsp-responder-not-authorised", verify_response, answer, pki.leaf, pki.issuer)
     assert "OCSPSigning" in str(error)
-    assert_refused("ocsp-responder-not-authorised", OcspServer, pki.issuing, responder=(plain, key))
-    assert_refused("ocsp-responder-key", OcspServer, pki.issuing, responder=(pki.responder[0], lab.fixture_key("ucm")))
+    refused("ocsp-responder-not-authorised", OcspServer, pki.issuing, responder=(plain, key))
+    refused("ocsp-responder-key", OcspServer, pki.issuing, responder=(pki.responder[0], lab.fixture_key("ucm")))
 
 
 def test_verify_refuses_a_response_about_another_certificate(pki):
     other = pki.issuing.sign(request(CertSpec("expe2.lab.example"), lab.fixture_key("expe-2")), "client-server")
     answer = respond(pki.issuing, ocsp_request(other, pki.issuer))
-    assert_refused("ocsp-wrong-certificate", verify_response, answer, pki.leaf, pki.issuer)
+    refused("ocsp-wrong-certificate", verify_response, answer, pki.leaf, pki.issuer)
 
 
 def test_verify_refuses_a_stale_response_and_one_from_the_future(pki):
     answer = respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer), validity_hours=24)
     assert verify_response(answer, pki.leaf, pki.issuer, at=lab.now() + _dt.timedelta(hours=24)).status == "good"
-    assert_refused("ocsp-stale", verify_response, answer, pki.leaf, pki.issuer,
+    refused("ocsp-stale", verify_response, answer, pki.leaf, pki.issuer,
                    at=lab.now() + _dt.timedelta(hours=24, seconds=1))
-    assert_refused("ocsp-not-yet-valid", verify_response, answer, pki.leaf, pki.issuer,
+    refused("ocsp-not-yet-valid", verify_response, answer, pki.leaf, pki.issuer,
                    at=lab.now() - _dt.timedelta(minutes=1))
     with OcspServer(pki.issuing, port=pki.ocsp_port) as server:
         lab.clock.advance(days=2)  # a server on the lab clock follows it
@@ -292,23 +288,22 @@ def test_verify_refuses_bytes_that_are_no_ocsp_response(pki):
 
 # -- responder down -------------------------------------------------------------------------------------------------
 
-def test_a_responder_that_is_down_is_reported_quickly_as_unreachable(pki):
-    started = time.monotonic()
+def test_a_responder_that_is_down_is_reported_as_unreachable(pki):
+    """How long it takes is measured in benchmarks/failure_latency.py, not asserted here."""
     with pytest.raises(InputError) as caught:
         query(down_url(), pki.leaf, pki.issuer)
     assert caught.value.rule == "ocsp-unreachable" and CHAPTER in str(caught.value)
-    assert time.monotonic() - started < 1.0
+    assert "Connection refused" in str(caught.value)
 
 
 def test_a_responder_that_never_answers_times_out_as_unreachable(pki):
     with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
-        started = time.monotonic()
         with pytest.raises(InputError) as caught:
             query(f"http://127.0.0.1:{silent.getsockname()[1]}/", pki.leaf, pki.issuer, timeout=0.3)
     assert caught.value.rule == "ocsp-unreachable"
-    assert time.monotonic() - started < 2.0
+    assert "timed out" in str(caught.value)  # the timeout ended the wait, not a refusal
 
 
 # -- CRLs over HTTP -------------------------------------------------------------------------------------------------
@@ -382,15 +377,13 @@ def test_pkilint_finds_no_error_in_ocsp_responses_or_the_served_crl(pki, tmp_pat
 
 # -- servers stop cleanly ------------------------------------------------------------------------------------------
 
-def test_servers_stop_quickly_close_their_port_and_end_their_thread(pki):
+def test_servers_stop_close_their_port_and_end_their_thread(pki):
     for server in (OcspServer(pki.issuing), CrlServer(pki.issuing)):
         assert server.start() is server and server.running and server.port != 0
         assert fetch(server.url)[0] == 200
         name = f"labkit-{server.kind}-{server.port}"
         assert any(t.name == name for t in threading.enumerate())
-        started = time.monotonic()
         server.stop()
-        assert time.monotonic() - started < 1.0
         assert port_is_closed(server.port) and not server.running
         assert not any(t.name == name for t in threading.enumerate())
         server.stop()  # again: nothing happens
@@ -414,25 +407,9 @@ def test_a_ca_that_cannot_answer_gives_internal_error_not_a_dropped_connection(p
 
 # -- the command line ----------------------------------------------------------------------------------------------
 
-# `labkit serve` until labkit/cli.py registers it: cli.main with the serve commands added (a no-op once wired).
-_SERVE = """
-import argparse, sys
-from labkit import cli
-from labkit.revocation.commands import add_commands
-_parser = cli._parser
-def parser():
-    p = _parser()
-    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
-    if "serve" not in sub.choices:
-        add_commands(sub)
-    return p
-cli._parser = parser
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 def start_serve(*args) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, "serve", *map(str, args)], cwd=ROOT,
+    """``labkit serve ARGS`` as an administrator starts it: the installed console script, through the real parser."""
+    proc = subprocess.Popen([str(LABKIT), "serve", *map(str, args)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     if not ready:
@@ -477,7 +454,7 @@ def test_labkit_serve_crl_serves_the_published_crl_and_exits_0_on_sigint(real_pk
 ])
 def test_labkit_serve_refuses_a_bad_ca_dir_or_half_a_responder_with_exit_2(pki, tmp_path, args, rule):
     names = {"tmp": tmp_path, "ca": pki.issuing.folder, "ocsp": pki.files["ocsp"]}
-    result = subprocess.run([sys.executable, "-c", _SERVE, "serve", *(a.format(**names) for a in args)], cwd=ROOT,
+    result = subprocess.run([str(LABKIT), "serve", *(a.format(**names) for a in args)], cwd=ROOT,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stdout == ""
     assert f"rule: {rule}" in result.stderr and "Traceback" not in result.stderr

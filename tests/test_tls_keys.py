@@ -1,4 +1,4 @@
-"""labkit.tls_keys against published vectors, an independent PRF, and real OpenSSL handshakes run in-process."""
+"""labkit.tls.keys against published vectors, an independent PRF, and real OpenSSL handshakes run in-process."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from labkit import InputError, PolicyError, WrongTypeError, lab
-from labkit import tls_keys as tk
-from labkit.certs import CertSpec, issue
+from labkit.tls import keys as tk
+from labkit.x509.certs import CertSpec, issue
 
 H = bytes.fromhex
 

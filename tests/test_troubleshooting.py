@@ -7,35 +7,37 @@ import ssl
 import subprocess
 
 import pytest
-from conftest import run_openssl
+from conftest import run_openssl, tls_lab_dates
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
-from labkit.certs import CertSpec, issue
-from labkit.doctor import doctor
-from labkit.exercises import check
-from labkit.exercises_troubleshooting import broken_key_file, mystery_subject_certificate, mystery_zone
-from labkit.files import write_atomic, write_private
-from labkit.store import CertificateStore
-from labkit.tls_lab import lab_pki
-from labkit.troubleshooting import (
+from labkit.chapters.ch02_tls_handshake import lab_pki
+from labkit.chapters.ch09_troubleshooting import (
     Zone,
+    broken_key_file,
     certificate_with_subject,
     check_key_file,
     combine,
     fix_key_file,
     key_size_figure,
     key_sizes,
+    mystery_subject_certificate,
+    mystery_zone,
     reissue,
     serve_from_file,
     verdict,
 )
+from labkit.exercises import check
+from labkit.expressway.doctor import doctor
+from labkit.expressway.store import CertificateStore
+from labkit.x509.certs import CertSpec, issue
+from labkit.x509.files import write_atomic, write_private
 
 OLD_NAME = "expe-old.lab.example"
 
 
-def assert_refused(trace, side: str, code: int | None) -> None:
+def assert_handshake_refused(trace, side: str, code: int | None) -> None:
     assert not trace.ok, "the handshake should have failed"
     assert (trace.outcome.failed_side, trace.outcome.verify_code) == (side, code), trace.outcome
 
@@ -63,6 +65,7 @@ def files(tmp_path, openssl_bin):
 
 # -- 1. SIP TLS zones -------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 @pytest.mark.parametrize("tcp", [False, True], ids=["memory", "tcp"])
 def test_the_lab_traversal_zone_comes_up_with_mutual_tls(tcp):
     trace = Zone().handshake(tcp=tcp)
@@ -74,7 +77,7 @@ def test_the_lab_traversal_zone_comes_up_with_mutual_tls(tcp):
 @pytest.mark.parametrize("tcp", [False, True], ids=["memory", "tcp"])
 def test_tls_verify_peer_address_must_be_a_san_of_the_peer_certificate(address, code, tcp):
     trace = Zone(peer_address=address).handshake(tcp=tcp)
-    assert_refused(trace, "client", code)
+    assert_handshake_refused(trace, "client", code)
     assert f"verify code {code}" in verdict(trace) and "Expressway-C" in verdict(trace)
 
 
@@ -83,6 +86,7 @@ def test_an_ip_peer_address_is_explained_with_the_fqdn_advice():
     assert "IP address" in text and "FQDN" in text and "alert bad_certificate" in text
 
 
+@tls_lab_dates
 def test_openssl_verify_gives_the_same_codes_for_name_and_ip(files):
     base = ["verify", "-CAfile", files / "root.pem", "-untrusted", files / "issuing.pem"]
     for option, value, code in (("-verify_hostname", OLD_NAME, 62), ("-verify_ip", "192.0.2.20", 64)):
@@ -92,10 +96,12 @@ def test_openssl_verify_gives_the_same_codes_for_name_and_ip(files):
     assert b"OK" in run_openssl(*base, "-verify_hostname", "expe.lab.example", files / "expe.pem").stdout
 
 
+@tls_lab_dates
 def test_fix_peer_address_use_the_fqdn_in_the_certificate():
     assert Zone(peer_address="expe.lab.example").handshake(tcp=True).ok
 
 
+@tls_lab_dates
 def test_fix_reissue_with_the_missing_san_keeps_the_key():
     fixed = reissue(lab_pki().expe, sans=[OLD_NAME])
     assert fixed.certificate.public_key() == lab_pki().expe.certificate.public_key()
@@ -117,24 +123,27 @@ BROKEN = {
 }
 
 
+@tls_lab_dates
 @pytest.mark.parametrize("name", BROKEN)
 def test_tls_verify_mode_off_lets_every_broken_zone_through(name):
     build, side, code = BROKEN[name]
     zone = build(lab_pki())
-    assert_refused(zone.handshake(), side, code)
+    assert_handshake_refused(zone.handshake(), side, code)
     assert dataclasses.replace(zone, tls_verify=False, mutual=False).handshake().ok
 
 
+@tls_lab_dates
 def test_without_mutual_tls_the_e_accepts_a_client_certificate_without_clientauth():
     zone = Zone(client=lab_pki().expc_server_only)
-    assert_refused(zone.handshake(tcp=True), "server", 26)
+    assert_handshake_refused(zone.handshake(tcp=True), "server", 26)
     assert dataclasses.replace(zone, mutual=False).handshake(tcp=True).ok
 
 
+@tls_lab_dates
 def test_mutual_tls_client_certificate_needs_clientauth_and_reissue_fixes_it(files):
     pki = lab_pki()
     trace = Zone(client=pki.expc_server_only).handshake()
-    assert_refused(trace, "server", 26)
+    assert_handshake_refused(trace, "server", 26)
     assert trace.outcome.alert == "unsupported_certificate"
     assert "eku-no-client-auth" in doctor(pki.expc_server_only.certificate).rules()
     with pytest.raises(subprocess.CalledProcessError) as failed:
@@ -161,6 +170,7 @@ def test_zone_refuses_bad_configuration_naming_the_rule():
 
 # -- 2. key sizes -----------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_key_sizes_signature_and_handshake_messages_grow_with_the_key():
     table = key_sizes().set_index("key")
     for bits in (2048, 4096, 8192):
@@ -172,14 +182,19 @@ def test_key_sizes_signature_and_handshake_messages_grow_with_the_key():
     assert [d for d in table["doctor"]] == ["no findings", "no findings", "key-8192"]
 
 
-def test_rsa_8192_signs_and_handshakes_slower_than_2048():
-    table = key_sizes(repeat=3).set_index("key")
-    assert table.loc["RSA-8192", "sign (ms)"] > table.loc["RSA-2048", "sign (ms)"]
-    assert table.loc["RSA-8192", "handshake (ms)"] > table.loc["RSA-2048", "handshake (ms)"]
+@tls_lab_dates
+def test_key_size_timings_are_measured_for_every_size_and_plotted():
+    """Which size is slower, and by how much, is measured in benchmarks/key_sizes.py, not asserted here."""
+    table = key_sizes(repeat=1).set_index("key")
+    assert list(table.index) == ["RSA-2048", "RSA-4096", "RSA-8192"]
+    assert (table[["sign (ms)", "handshake (ms)"]] > 0).all().all()
     figure = key_size_figure(table.reset_index())
-    assert len(figure.axes) == 1 and len(figure.axes[0].lines) == 2
+    lines = figure.axes[0].lines
+    assert len(figure.axes) == 1 and len(lines) == 2
+    assert list(lines[0].get_ydata()) == list(table["sign (ms)"])
 
 
+@tls_lab_dates
 def test_key_sizes_refuse_bad_input():
     with pytest.raises(InputError, match="repeat-count"):
         key_sizes(repeat=-1)
@@ -187,6 +202,7 @@ def test_key_sizes_refuse_bad_input():
         key_size_figure(key_sizes())
 
 
+@tls_lab_dates
 def test_doctor_advises_4096_over_8192_and_the_4096_zone_comes_up():
     pki = lab_pki()
     big = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-8192"), pki.issuing)
@@ -228,6 +244,7 @@ def test_appending_a_certificate_glues_the_lines_and_openssl_reads_neither(broke
     assert not trace.ok and trace.outcome.failed_side == "server" and "never started" in trace.outcome.reason
 
 
+@tls_lab_dates
 def test_fix_key_file_adds_the_newline_atomically_and_keeps_0600(broken, openssl_bin):
     key_file, cert_file, folder = broken
     before = key_file.read_bytes()
@@ -244,6 +261,7 @@ def test_fix_key_file_adds_the_newline_atomically_and_keeps_0600(broken, openssl
     assert serve_from_file(combined).ok
 
 
+@tls_lab_dates
 def test_fix_key_file_tightens_a_loose_mode_and_splits_glued_bundles(broken):
     key_file, cert_file, folder = broken
     combined = combine(key_file, cert_file, folder / "combined.pem")
@@ -281,7 +299,7 @@ def _subject_line(text: str) -> str:
 
 
 def test_unsupported_subject_oid_prints_numerically_in_openssl_and_labkit_and_doctor_flags_it(tmp_path, openssl_bin):
-    from labkit import decode
+    from labkit.x509 import decode
 
     cert = certificate_with_subject((APPENDIX_OID, "EV"))
     cert.verify_directly_issued_by(lab_pki().issuing.certificate)
@@ -304,7 +322,7 @@ def test_ev_jurisdiction_oids_decode_by_name_and_are_supported(tmp_path, openssl
 
 
 def test_appendix_encoding_oid_as_value_prints_as_hex_and_openssl_3_refuses_it(tmp_path, openssl_bin):
-    from labkit import decode
+    from labkit.x509 import decode
 
     cert = certificate_with_subject((APPENDIX_OID, None))
     der = cert.public_bytes(serialization.Encoding.DER)
@@ -324,12 +342,13 @@ def test_certificate_with_subject_refuses_a_bad_oid():
 
 # -- 5. public CAs without clientAuth ---------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_server_auth_only_certificate_gets_eku_no_client_auth_and_a_separate_client_certificate_works():
     pki = lab_pki()
     public_e = reissue(pki.expe, client_auth=False)
     assert "eku-no-client-auth" in [f.rule for f in doctor(public_e.certificate, role="expressway-e").errors]
     assert Zone(server=public_e).handshake().ok  # the E is only a TLS server on this zone
-    assert_refused(Zone(client=reissue(pki.expc, client_auth=False)).handshake(), "server", 26)
+    assert_handshake_refused(Zone(client=reissue(pki.expc, client_auth=False)).handshake(), "server", 26)
     client_only = reissue(pki.expc, server_auth=False)
     assert ekus(client_only.certificate) == {x509.ExtendedKeyUsageOID.CLIENT_AUTH}
     assert Zone(client=client_only).handshake(tcp=True).ok
@@ -337,6 +356,7 @@ def test_server_auth_only_certificate_gets_eku_no_client_auth_and_a_separate_cli
 
 # -- exercises --------------------------------------------------------------------------------------------------
 
+@tls_lab_dates
 def test_09_1_needs_both_fixes_with_verification_on_and_the_same_keys():
     mystery = mystery_zone()
     assert not mystery.handshake().ok
@@ -354,6 +374,7 @@ def test_09_1_needs_both_fixes_with_verification_on_and_the_same_keys():
     assert check("09.1", dataclasses.replace(named, client=reissue(mystery.client)))
 
 
+@tls_lab_dates
 def test_09_2_accepts_only_the_repaired_key_file(broken):
     key_file, cert_file, folder = broken
     assert "key-trailing-newline" in check("09.2", key_file, certificate=cert_file).message
@@ -384,8 +405,8 @@ def test_09_3_the_unsupported_oid_is_the_one_doctor_flags():
 def test_an_oid_valued_subject_is_flagged_by_doctor_and_refused_with_its_rule_when_loaded():
     """Appendix A's certificate: the attribute's value is an OBJECT IDENTIFIER, not a string. cryptography cannot
     parse such a subject; doctor still reads it from the DER, and every loader refuses it with a named rule."""
-    from labkit import clinic
-    from labkit.loading import load
+    from labkit.instructor import clinic
+    from labkit.x509.loading import load
 
     cert = certificate_with_subject((APPENDIX_OID, None))
     report = doctor(cert)
@@ -400,7 +421,7 @@ def test_an_oid_valued_subject_is_flagged_by_doctor_and_refused_with_its_rule_wh
 
 
 def test_a_key_without_its_newline_joined_to_a_certificate_is_refused_as_openssl_refuses_it(tmp_path):
-    from labkit.loading import load_all
+    from labkit.x509.loading import load_all
 
     pki = lab_pki()
     key = pki.expe.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from labkit import lab
-from labkit.pki import lab_chain
 from labkit.widgets import decoder, signature_lab, widget_check
+from labkit.x509.pki import lab_chain
 
 
 def test_widget_check_answers_a_click_with_the_lab_clock():
@@ -49,8 +49,8 @@ def test_sign_form_issues_or_shows_the_cas_refusal(tmp_path):
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from labkit.ca import init_ca
-    from labkit.certs import CertSpec, request
     from labkit.widgets import sign_form
+    from labkit.x509.certs import CertSpec, request
 
     root = init_ca(tmp_path / "root", "Form Root", key=lab.fixture_key("root-ca"))
     csr = request(CertSpec("form.lab.example"), lab.fixture_key("trainee"))

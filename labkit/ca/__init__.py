@@ -7,9 +7,10 @@
     crl = issuing.crl()                                 # openssl ca -gencrl -out crl/ca.crl.pem
 """
 
-from .authority import CertificateAuthority, init_ca, open_ca, self_signed
-from .database import REASONS, IndexEntry
-from .policy import POLICIES, PROFILES, Profile
+from labkit.ca.authority import CertificateAuthority, init_ca, open_ca, self_signed
+from labkit.ca.database import IndexEntry
+from labkit.ca.policy import POLICIES, PROFILES, Profile
+from labkit.x509.reasons import REASONS
 
 __all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed", "IndexEntry", "REASONS", "POLICIES",
            "PROFILES", "Profile"]

@@ -11,14 +11,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from .. import lab
-from ..certs import CertSpec, Issued, issue, sign_builder
-from ..errors import InputError, PolicyError
-from ..files import write_atomic, write_private
-from ..loading import load, load_certificate, load_file
-from . import config as _config
-from .database import (
-    REASONS,
+from labkit import guide, lab
+from labkit.ca import config as _config
+from labkit.ca.database import (
     DirectoryLock,
     IndexEntry,
     append_index,
@@ -30,13 +25,14 @@ from .database import (
     write_index,
     write_number,
 )
-from .policy import POLICIES, apply_policy, profile
+from labkit.ca.policy import POLICIES, apply_policy, profile
+from labkit.errors import InputError, PolicyError
+from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
+from labkit.x509.files import write_atomic, write_private
+from labkit.x509.loading import load, load_certificate, load_file
+from labkit.x509.reasons import REASONS
 
 __all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed"]
-
-_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
-_CH3 = "guide chapter 3 (Generating a CSR)"
-
 
 @dataclass
 class CertificateAuthority:
@@ -64,8 +60,9 @@ class CertificateAuthority:
         values = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(values[0].value) if values else self.certificate.subject.rfc4514_string()
 
-    def _key(self):
-        """The CA's private key, loaded (and checked) once per opened CA."""
+    def private_key(self):
+        """The CA's private key (``private/ca.key.pem``, decrypted with the passphrase the CA was opened with),
+        loaded once per opened CA. For lab tools that sign as this CA, as ``openssl ca`` does with ``-keyfile``."""
         if self._cached_key is None:
             self._cached_key = load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
         return self._cached_key
@@ -92,13 +89,13 @@ class CertificateAuthority:
         prof = profile(profile_name)
         for csr in csrs:
             _check_request(csr)
-        ca_cert, key = self._ca_certificate(), self._key()
+        ca_cert, key = self._ca_certificate(), self.private_key()
         if prof.ca:
             limit = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
             if limit == 0:
                 raise PolicyError(f"{self.name} has path length 0: it may sign end-entity certificates only, and "
                                   "anything a CA under it signed would fail verification (path length exceeded)",
-                                  rule="path-length", value=self.name, chapter=_APPX_B)
+                                  rule="path-length", value=self.name, chapter=guide.APPX_B)
         subjects = [apply_policy(self.config.policy, csr.subject, ca_cert.subject) for csr in csrs]
         start = lab.now(at)
         end = start + _dt.timedelta(days=days or self.config.default_days)
@@ -166,17 +163,17 @@ class CertificateAuthority:
         """Mark a certificate revoked (an ``R`` line, like ``openssl ca -revoke -crl_reason``)."""
         if reason not in REASONS:
             raise PolicyError(f"Unknown revocation reason; RFC 5280 reasons: {', '.join(REASONS)}",
-                              rule="revocation-reason", value=reason, chapter="guide chapter 8 (CRLs)")
+                              rule="revocation-reason", value=reason, chapter=guide.CH8)
         serial = self._serial(serial_or_cert)
         if serial == self.certificate.serial_number and self.certificate.issuer == self.certificate.subject:
             raise PolicyError("A root CA cannot revoke its own certificate: remove it from the trust stores instead",
-                              rule="revoke-not-self", value=serial_hex(serial), chapter="guide chapter 8 (CRLs)")
+                              rule="revoke-not-self", value=serial_hex(serial), chapter=guide.CH8)
         with self._lock.held():
             entries = read_index(self.config.database)
             index = self._find(entries, serial)
             if entries[index].status == "R":
                 raise PolicyError("Already revoked", rule="revoke-once", value=serial_hex(serial),
-                                  chapter="guide chapter 8 (CRLs)")
+                                  chapter=guide.CH8)
             entries[index] = entries[index].revoke(lab.now(at), reason)
             write_index(self.config.database, entries)
             return entries[index]
@@ -199,7 +196,7 @@ class CertificateAuthority:
         written to the configured ``crl`` path (PEM)."""
         moment = lab.now(at)
         span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
-        ca_cert, key = self._ca_certificate(), self._key()
+        ca_cert, key = self._ca_certificate(), self.private_key()
         with self._lock.held():
             revoked = []
             for entry in read_index(self.config.database):
@@ -268,7 +265,7 @@ class CertificateAuthority:
         if isinstance(value, x509.Certificate):
             if value.issuer != self.certificate.subject:
                 raise PolicyError("This certificate was issued by another CA", rule="revoke-own-certificates",
-                                  value=value.issuer.rfc4514_string(), chapter="guide chapter 8 (CRLs)")
+                                  value=value.issuer.rfc4514_string(), chapter=guide.CH8)
             return value.serial_number
         if isinstance(value, int):
             return value
@@ -276,7 +273,7 @@ class CertificateAuthority:
             return int(str(value).strip().removeprefix("0x").replace(":", ""), 16)
         except ValueError:
             raise InputError("A serial number is hexadecimal, as in index.txt (for example 1000)",
-                             rule="serial-hex", value=value, chapter=_APPX_B) from None
+                             rule="serial-hex", value=value, chapter=guide.APPX_B) from None
 
     @staticmethod
     def _find(entries: list[IndexEntry], serial: int) -> int:
@@ -284,7 +281,7 @@ class CertificateAuthority:
             if entry.serial == serial:
                 return i
         raise InputError("No certificate with this serial in index.txt", rule="serial-in-database",
-                         value=serial_hex(serial), chapter=_APPX_B)
+                         value=serial_hex(serial), chapter=guide.APPX_B)
 
     def __repr__(self) -> str:
         return f"CertificateAuthority({self.name!r}, {len(self.entries())} certificates)"
@@ -303,14 +300,14 @@ def _check_request(csr: x509.CertificateSigningRequest) -> None:
     algorithm = csr.signature_hash_algorithm
     if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         raise PolicyError("The CSR is signed with SHA-1; Expressway refuses SHA-1 since X8.10, make it with SHA-256",
-                          rule="csr-digest", value=algorithm.name, chapter=_CH3)
+                          rule="csr-digest", value=algorithm.name, chapter=guide.CH3)
     if not csr.is_signature_valid:
         raise PolicyError("The CSR's signature does not verify: it was altered, or not signed by the key it carries",
-                          rule="csr-signature", value=csr.subject.rfc4514_string(), chapter=_CH3)
+                          rule="csr-signature", value=csr.subject.rfc4514_string(), chapter=guide.CH3)
     public = csr.public_key()
     if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
         raise PolicyError("RSA keys under 2048 bits are refused; the Expressway form offers 2048, 4096 and 8192",
-                          rule="rsa-key-size", value=f"{public.key_size} bits", chapter=_CH3)
+                          rule="rsa-key-size", value=f"{public.key_size} bits", chapter=guide.CH3)
 
 
 def open_ca(folder: str | Path, *, passphrase: bytes | str | None = None) -> CertificateAuthority:
@@ -350,16 +347,16 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     folder = Path(folder).resolve()
     if (folder / "openssl.cnf").exists() or (folder / "index.txt").exists():
         raise InputError("A CA already exists in this folder; choose an empty one", rule="ca-folder-empty",
-                         value=str(folder), chapter=_APPX_B)
+                         value=str(folder), chapter=guide.APPX_B)
     if policy not in POLICIES:
         raise PolicyError(f"Unknown policy; choose {' or '.join(POLICIES)}", rule="policy-name", value=policy,
-                          chapter=_APPX_B)
+                          chapter=guide.APPX_B)
     if parent is not None and parent.certificate.public_key() == key.public_key():
         raise PolicyError("Two CAs must never share a key: give the issuing CA its own", rule="ca-own-key",
-                          value=parent.name, chapter=_APPX_B)
+                          value=parent.name, chapter=guide.APPX_B)
     if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 2048:
         raise PolicyError("A CA key needs at least 2048 bits", rule="rsa-key-size", value=key.key_size,
-                          chapter=_APPX_B)
+                          chapter=guide.APPX_B)
     for sub in ("certs", "crl", "newcerts", "private"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "private").chmod(0o700)

@@ -8,13 +8,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from .policy import POLICIES, PROFILES, Policy
+from labkit import guide
+from labkit.ca.policy import POLICIES, PROFILES, Policy
+from labkit.errors import InputError
 
 __all__ = ["CAConfig", "render", "read", "parse_sections"]
-
-_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
-
 
 @dataclass(frozen=True)
 class CAConfig:
@@ -157,19 +155,19 @@ def read(folder: Path) -> CAConfig:
     path = folder / "openssl.cnf"
     if not path.exists():
         raise InputError("Not a CA directory: no openssl.cnf (create one with `labkit ca init`)",
-                         rule="ca-layout", value=str(folder), chapter=_APPX_B)
+                         rule="ca-layout", value=str(folder), chapter=guide.APPX_B)
     sections = parse_sections(path.read_text())
     name = sections.get("ca", {}).get("default_ca")
     ca = sections.get(name or "", {})
     if not ca:
         raise InputError("openssl.cnf has no [ ca ] default_ca section", rule="ca-config", value=str(path),
-                         chapter=_APPX_B)
+                         chapter=guide.APPX_B)
 
     def where(key: str, default: str | None = None) -> Path:
         value = ca.get(key, default)
         if value is None:
             raise InputError(f"openssl.cnf [{name}] does not set {key}", rule="ca-config", value=str(path),
-                             chapter=_APPX_B)
+                             chapter=guide.APPX_B)
         resolved = Path(value)
         return resolved if resolved.is_absolute() else folder / resolved
 

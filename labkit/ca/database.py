@@ -21,27 +21,16 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ..errors import InputError, LabError
-from ..files import write_atomic
-from ..openssl_text import oid_short_name
+from labkit import guide
+from labkit.errors import InputError, LabError
+from labkit.x509.files import write_atomic
+from labkit.x509.text import oid_short_name
 
-__all__ = ["REASONS", "IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
+__all__ = ["IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
            "append_index", "read_number", "write_number", "oneline", "locked", "DirectoryLock"]
 
-_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
 UTC = _dt.timezone.utc
 
-#: RFC 5280 revocation reasons by their OpenSSL names, with cryptography's flags.
-REASONS: dict[str, x509.ReasonFlags] = {
-    "unspecified": x509.ReasonFlags.unspecified,
-    "keyCompromise": x509.ReasonFlags.key_compromise,
-    "CACompromise": x509.ReasonFlags.ca_compromise,
-    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
-    "superseded": x509.ReasonFlags.superseded,
-    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
-    "certificateHold": x509.ReasonFlags.certificate_hold,
-    "removeFromCRL": x509.ReasonFlags.remove_from_crl,
-}
 
 
 def openssl_time(moment: _dt.datetime) -> str:
@@ -55,7 +44,7 @@ def parse_openssl_time(text: str) -> _dt.datetime:
         return _dt.datetime.strptime(text, fmt).replace(tzinfo=UTC)
     except ValueError:
         raise InputError("Not an OpenSSL database time (YYMMDDHHMMSSZ)", rule="index-time", value=text,
-                         chapter=_APPX_B) from None
+                         chapter=guide.APPX_B) from None
 
 
 def serial_hex(serial: int) -> str:
@@ -102,14 +91,14 @@ class IndexEntry:
         fields = line.rstrip("\n").split("\t")
         if len(fields) != 6 or fields[0] not in ("V", "R", "E"):
             raise InputError(f"index.txt line {number} is not six TAB-separated fields starting V, R or E",
-                             rule="index-line", value=line.strip(), chapter=_APPX_B)
+                             rule="index-line", value=line.strip(), chapter=guide.APPX_B)
         status, expiry, revoked, serial, filename, subject = fields
         when, _, reason = revoked.partition(",")
         try:
             serial_number = int(serial, 16)
         except ValueError:
             raise InputError(f"index.txt line {number}: the serial is not hex", rule="index-serial", value=serial,
-                             chapter=_APPX_B) from None
+                             chapter=guide.APPX_B) from None
         return cls(status, parse_openssl_time(expiry), serial_number, subject,
                    parse_openssl_time(when) if when else None, reason or None, filename)
 
@@ -147,9 +136,9 @@ def read_number(path: Path) -> int:
         return int(text, 16)
     except FileNotFoundError:
         raise InputError("The CA directory has no such file", rule="ca-layout", value=str(path),
-                         chapter=_APPX_B) from None
+                         chapter=guide.APPX_B) from None
     except ValueError:
-        raise InputError("Not a hex number", rule="serial-file", value=str(path), chapter=_APPX_B) from None
+        raise InputError("Not a hex number", rule="serial-file", value=str(path), chapter=guide.APPX_B) from None
 
 
 def write_number(path: Path, number: int) -> None:
@@ -195,7 +184,7 @@ class DirectoryLock:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise LabError("Another process holds the CA directory's lock", rule="ca-lock",
-                                   value=str(self.folder), chapter=_APPX_B) from None
+                                   value=str(self.folder), chapter=guide.APPX_B) from None
                 time.sleep(0.002)
         self._depth = 1
         try:

@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ..errors import PolicyError
+from labkit import guide
+from labkit.errors import PolicyError
 
 __all__ = ["Policy", "POLICIES", "Profile", "PROFILES", "FIELDS", "apply_policy", "profile"]
 
-_APPX_B = "guide appendix B (Certificate Generation Using OpenSSL Only)"
-
-#: Subject fields by their OpenSSL long names.
 FIELDS: dict[str, x509.ObjectIdentifier] = {
     "countryName": NameOID.COUNTRY_NAME,
     "stateOrProvinceName": NameOID.STATE_OR_PROVINCE_NAME,
@@ -46,7 +44,7 @@ class Policy:
         for field, rule in self.fields:
             if field not in FIELDS or rule not in ("match", "supplied", "optional"):
                 raise PolicyError("A policy line is a known field and match, supplied or optional",
-                                  rule="policy-line", value=f"{field} = {rule}", chapter=_APPX_B)
+                                  rule="policy-line", value=f"{field} = {rule}", chapter=guide.APPX_B)
 
 
 POLICIES: dict[str, Policy] = {
@@ -70,21 +68,21 @@ def apply_policy(policy: Policy, request: x509.Name, ca: x509.Name) -> x509.Name
         if not values:
             if rule == "match":
                 raise PolicyError(f"The mandatory {field} field was missing", rule="policy-match",
-                                  value=field, chapter=_APPX_B)
+                                  value=field, chapter=guide.APPX_B)
             if rule == "supplied":
                 raise PolicyError(f"The {field} field needed to be supplied and was missing",
-                                  rule="policy-supplied", value=field, chapter=_APPX_B)
+                                  rule="policy-supplied", value=field, chapter=guide.APPX_B)
             continue
         if rule == "match":
             theirs = ca.get_attributes_for_oid(FIELDS[field])
             if not theirs:
                 raise PolicyError(f"The {field} field does not exist in the CA certificate, the 'policy' is "
-                                  "misconfigured", rule="policy-match", value=field, chapter=_APPX_B)
+                                  "misconfigured", rule="policy-match", value=field, chapter=guide.APPX_B)
             for value in values:
                 if value.value != theirs[0].value:
                     raise PolicyError(f"The {field} field is different between CA certificate ({theirs[0].value}) "
                                       f"and the request ({value.value})", rule="policy-match",
-                                      value=f"{field}={value.value}", chapter=_APPX_B)
+                                      value=f"{field}={value.value}", chapter=guide.APPX_B)
         kept.extend(values)
     return x509.Name(kept)
 
@@ -132,5 +130,5 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
 def profile(name: str) -> Profile:
     if name not in PROFILES:
         raise PolicyError(f"Unknown profile; choose one of: {', '.join(PROFILES)}", rule="profile-name", value=name,
-                          chapter="guide appendix E (Enable AD CS for 'Client and Server')")
+                          chapter=guide.APPX_E)
     return PROFILES[name]

@@ -14,7 +14,7 @@ JupyterHub; this package's top level stays light.
 
 from __future__ import annotations
 
-from .client import class_table, fetch_class
-from .roster import Member, Roster, parse_roster, read_roster
+from labkit.classroom.client import class_table, fetch_class
+from labkit.classroom.roster import Member, Roster, parse_roster, read_roster
 
 __all__ = ["class_table", "fetch_class", "Member", "Roster", "parse_roster", "read_roster"]

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from ..errors import LabError
+from labkit.errors import LabError
 
 __all__ = ["SESSION_ENV", "require_root", "ensure_user", "remove_user", "session_processes", "user_processes",
            "is_alive", "end_processes"]

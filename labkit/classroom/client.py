@@ -12,9 +12,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from ..errors import LabError
-from ..progress_store import CLASS_URL_ENV, TOKEN_ENV
-from .table import ClassTable
+from labkit.classroom.table import ClassTable
+from labkit.errors import LabError
+from labkit.progress_store import CLASS_URL_ENV, TOKEN_ENV
 
 __all__ = ["fetch_class", "class_table"]
 

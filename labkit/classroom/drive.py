@@ -30,9 +30,9 @@ from urllib.parse import quote, urlparse
 import requests
 import websocket
 
-from ..httpd import free_port
-from . import accounts
-from .hubconfig import REPO
+from labkit.classroom import accounts
+from labkit.classroom.hubconfig import REPO
+from labkit.httpd import free_port
 
 __all__ = ["Output", "Member", "Kernel", "HubError", "LocalHub", "alive"]
 

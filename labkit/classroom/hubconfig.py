@@ -34,11 +34,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from . import accounts, workspace
-from .roster import Roster, read_roster
-from .runtime import Runtime, runtime
-from .service import SERVICE_NAME, VIEW_SCOPE
+from labkit.classroom import accounts, workspace
+from labkit.classroom.roster import Roster, read_roster
+from labkit.classroom.runtime import Runtime, runtime
+from labkit.classroom.service import SERVICE_NAME, VIEW_SCOPE
+from labkit.errors import InputError
 
 __all__ = ["ClassroomSettings", "configure", "protect_private_notebooks", "REPO"]
 

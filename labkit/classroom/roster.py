@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from labkit.errors import InputError
 
 __all__ = ["ROLES", "Member", "Roster", "read_roster", "parse_roster"]
 

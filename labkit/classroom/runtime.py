@@ -25,7 +25,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import LabError
+from labkit.errors import LabError
 
 __all__ = ["Runtime", "others_can_use", "runtime"]
 

@@ -36,10 +36,10 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuth
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
-from ..errors import LabkitError
-from .roster import Roster, read_roster
-from .store import ResultStore
-from .table import build
+from labkit.classroom.roster import Roster, read_roster
+from labkit.classroom.store import ResultStore
+from labkit.classroom.table import build
+from labkit.errors import LabkitError
 
 __all__ = ["SERVICE_NAME", "VIEW_SCOPE", "ClassState", "make_app", "main"]
 
@@ -171,9 +171,11 @@ def make_app(state: ClassState, prefix: str, hub_auth: HubOAuth) -> web.Applicat
 
 
 def _titles() -> dict[str, str]:
-    from ..exercises import EXERCISES
+    """Every exercise's title (the registry loads each chapter's exercises when asked for the whole table)."""
+    from labkit.exercises import progress
 
-    return {ex.id: ex.title for ex in EXERCISES.values()}
+    table = progress()
+    return dict(zip(table["exercise"], table["title"], strict=True))
 
 
 def _die_with_the_hub() -> None:

@@ -25,7 +25,7 @@ import secrets
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Dict, Unicode
 
-from . import accounts, workspace
+from labkit.classroom import accounts, workspace
 
 __all__ = ["ClassroomSpawner"]
 

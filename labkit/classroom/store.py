@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from labkit.errors import InputError
 
 __all__ = ["StoredResult", "ResultStore", "MAX_BATCH", "MAX_MESSAGE"]
 

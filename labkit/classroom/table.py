@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .store import StoredResult
+from labkit.classroom.store import StoredResult
 
 __all__ = ["PASS", "NOT_YET", "NOT_TRIED", "TraineeRow", "Stuck", "ClassTable", "build", "exercise_key"]
 

@@ -10,8 +10,17 @@ publish a lab CA's CRL and answer OCSP for it.
 Protocol objects (:mod:`.ocsp`) are kept apart from the HTTP transport (:mod:`.servers`), as certomancer does.
 """
 
-from .ocsp import OcspStatus, check_responder, crl_urls, ocsp_url, query, request, respond, verify_response
-from .servers import CrlServer, OcspServer, down_url, free_port
+from labkit.revocation.ocsp import (
+           OcspStatus,
+           check_responder,
+           crl_urls,
+           ocsp_url,
+           query,
+           request,
+           respond,
+           verify_response,
+)
+from labkit.revocation.servers import CrlServer, OcspServer, down_url, free_port
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "check_responder", "ocsp_url", "crl_urls",
            "CrlServer", "OcspServer", "free_port", "down_url"]

@@ -30,14 +30,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from .. import lab
-from ..ca.database import REASONS
-from ..errors import InputError, PolicyError
+from labkit import guide, lab
+from labkit.errors import InputError, PolicyError
+from labkit.x509.reasons import REASONS
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "ocsp_url", "crl_urls",
            "check_responder", "MEDIA_REQUEST", "MEDIA_RESPONSE"]
 
-CHAPTER = "guide chapter 8 (Online Certificate Status Protocol (OCSP))"
 MEDIA_REQUEST = "application/ocsp-request"
 MEDIA_RESPONSE = "application/ocsp-response"
 MAX_MESSAGE = 64 * 1024  # an OCSP request or response of the lab is well under 4 KiB
@@ -79,7 +78,7 @@ def request(cert: x509.Certificate, issuer: x509.Certificate, *, digest: str = "
     """
     if digest not in _DIGESTS:
         raise PolicyError(f"The CertID digest is one of {', '.join(_DIGESTS)}", rule="ocsp-digest", value=digest,
-                          chapter=CHAPTER)
+                          chapter=guide.CH8_OCSP)
     builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, _DIGESTS[digest]())
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
@@ -118,10 +117,10 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
             reason = REASONS[entry.reason] if entry.reason and entry.reason != "unspecified" else None
         elif entry is not None:
             status = ocsp.OCSPCertStatus.GOOD
-    signer_cert, key = responder if responder is not None else (ca_cert, ca._key())
+    signer_cert, key = responder if responder is not None else (ca_cert, ca.private_key())
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise PolicyError("The lab signs OCSP responses with RSA or EC keys", rule="ocsp-signing-key",
-                          value=type(key).__name__, chapter=CHAPTER)
+                          value=type(key).__name__, chapter=guide.CH8_OCSP)
     builder = (ocsp.OCSPResponseBuilder()
                .add_response_by_hash(name_hash, key_hash, serial, algorithm, status, moment,
                                      moment + _dt.timedelta(hours=validity_hours), revoked_at, reason)
@@ -134,7 +133,7 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
         signed = builder.sign(key, hashes.SHA256())
     except ValueError as exc:  # the key is not the certificate's
         raise PolicyError(f"Cannot sign the OCSP response: {exc}", rule="ocsp-responder-key",
-                          value=signer_cert.subject.rfc4514_string(), chapter=CHAPTER) from None
+                          value=signer_cert.subject.rfc4514_string(), chapter=guide.CH8_OCSP) from None
     return _with_produced_at(signed, moment, key)
 
 
@@ -234,7 +233,7 @@ def check_responder(issuer: x509.Certificate, responder: x509.Certificate, *, at
     except (ValueError, TypeError, InvalidSignature):
         raise PolicyError("The OCSP response is signed by a certificate the CA did not issue: only the CA, or a "
                           "responder certificate the CA itself issued with the OCSPSigning EKU, may answer for it",
-                          rule="ocsp-responder-not-authorised", value=who, chapter=CHAPTER) from None
+                          rule="ocsp-responder-not-authorised", value=who, chapter=guide.CH8_OCSP) from None
     try:
         usages = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
@@ -242,11 +241,11 @@ def check_responder(issuer: x509.Certificate, responder: x509.Certificate, *, at
     if ExtendedKeyUsageOID.OCSP_SIGNING not in usages:
         raise PolicyError("The responder certificate lacks the OCSPSigning extended key usage, so the CA did not "
                           "delegate OCSP to it (sign it with the 'ocsp-signing' profile)",
-                          rule="ocsp-responder-not-authorised", value=who, chapter=CHAPTER)
+                          rule="ocsp-responder-not-authorised", value=who, chapter=guide.CH8_OCSP)
     moment = lab.now(at)
     if not responder.not_valid_before_utc <= moment <= responder.not_valid_after_utc:
         raise PolicyError(f"The responder certificate is not valid at {moment:%Y-%m-%d %H:%M}Z",
-                          rule="ocsp-responder-validity", value=who, chapter=CHAPTER)
+                          rule="ocsp-responder-validity", value=who, chapter=guide.CH8_OCSP)
 
 
 def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Certificate, *,
@@ -264,15 +263,15 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
         response = ocsp.load_der_ocsp_response(bytes(response_der))
     except ValueError as exc:
         raise InputError(f"Not a DER OCSP response: {exc}", rule="ocsp-response-der", value=bytes(response_der),
-                         chapter=CHAPTER) from None
+                         chapter=guide.CH8_OCSP) from None
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise PolicyError("The responder did not answer with a status: it refused the request",
-                          rule="ocsp-status", value=response.response_status.name, chapter=CHAPTER)
+                          rule="ocsp-status", value=response.response_status.name, chapter=guide.CH8_OCSP)
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
         raise PolicyError("The certificate was not issued by the issuer given: OCSP asks the issuer's responder",
-                          rule="ocsp-issuer", value=issuer.subject.rfc4514_string(), chapter=CHAPTER) from None
+                          rule="ocsp-issuer", value=issuer.subject.rfc4514_string(), chapter=guide.CH8_OCSP) from None
     moment = lab.now(at)
     signer = _signer(response, issuer)
     _check_signature(response, signer)
@@ -283,16 +282,16 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
     answered = _nonce(response.extensions)
     if nonce is not None and answered is not None and answered != nonce:
         raise PolicyError("The response's nonce is not the one sent: it answers another request (a replay?)",
-                          rule="ocsp-nonce", value=answered.hex(), chapter=CHAPTER)
+                          rule="ocsp-nonce", value=answered.hex(), chapter=guide.CH8_OCSP)
     this_update, next_update = single.this_update_utc, single.next_update_utc
     if moment < this_update:
         raise PolicyError(f"The response is not valid yet: thisUpdate {this_update:%Y-%m-%d %H:%M:%S}Z is after "
                           f"{moment:%Y-%m-%d %H:%M:%S}Z (a clock problem)", rule="ocsp-not-yet-valid",
-                          value=f"{this_update:%Y-%m-%d %H:%M:%S}Z", chapter=CHAPTER)
+                          value=f"{this_update:%Y-%m-%d %H:%M:%S}Z", chapter=guide.CH8_OCSP)
     if next_update is not None and moment > next_update:
         raise PolicyError(f"The response is stale: nextUpdate {next_update:%Y-%m-%d %H:%M:%S}Z has passed at "
                           f"{moment:%Y-%m-%d %H:%M:%S}Z; ask the responder again", rule="ocsp-stale",
-                          value=f"{next_update:%Y-%m-%d %H:%M:%S}Z", chapter=CHAPTER)
+                          value=f"{next_update:%Y-%m-%d %H:%M:%S}Z", chapter=guide.CH8_OCSP)
     state = {ocsp.OCSPCertStatus.GOOD: "good", ocsp.OCSPCertStatus.REVOKED: "revoked",
              ocsp.OCSPCertStatus.UNKNOWN: "unknown"}[single.certificate_status]
     reason = single.revocation_reason
@@ -312,7 +311,7 @@ def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certi
         response.responder_name.rfc4514_string())
     raise PolicyError("The responder that signed this response is neither the CA nor a certificate included in the "
                       "response, so nothing vouches for its key", rule="ocsp-responder-not-authorised", value=named,
-                      chapter=CHAPTER)
+                      chapter=guide.CH8_OCSP)
 
 
 def _check_signature(response: ocsp.OCSPResponse, signer: x509.Certificate) -> None:
@@ -330,7 +329,7 @@ def _check_signature(response: ocsp.OCSPResponse, signer: x509.Certificate) -> N
     except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
         raise PolicyError("The response's signature does not verify with the responder's key: it was altered, or "
                           "signed by someone else", rule="ocsp-signature", value=signer.subject.rfc4514_string(),
-                          chapter=CHAPTER) from None
+                          chapter=guide.CH8_OCSP) from None
 
 
 def _single_for(response: ocsp.OCSPResponse, cert: x509.Certificate,
@@ -343,7 +342,7 @@ def _single_for(response: ocsp.OCSPResponse, cert: x509.Certificate,
     asked = ", ".join(f"{s.serial_number:X}" for s in response.responses)
     raise PolicyError(f"The response is about another certificate (serial {asked}), not serial "
                       f"{cert.serial_number:X} of this issuer", rule="ocsp-wrong-certificate", value=asked,
-                      chapter=CHAPTER)
+                      chapter=guide.CH8_OCSP)
 
 
 # -- where to ask, and asking --------------------------------------------------------------------------------------
@@ -385,11 +384,11 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
         url = ocsp_url(cert)
         if url is None:
             raise InputError("The certificate names no OCSP responder (no Authority Information Access OCSP URI)",
-                             rule="ocsp-url", value=cert.subject.rfc4514_string(), chapter=CHAPTER)
+                             rule="ocsp-url", value=cert.subject.rfc4514_string(), chapter=guide.CH8_OCSP)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http":
         raise InputError("OCSP is asked over plain http (the response is signed; RFC 6960 appendix A)",
-                         rule="ocsp-url", value=url, chapter=CHAPTER)
+                         rule="ocsp-url", value=url, chapter=guide.CH8_OCSP)
     nonce = os.urandom(16)
     body = request(cert, issuer, nonce=nonce)
     post = urllib.request.Request(url, data=body, method="POST",
@@ -399,14 +398,14 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
             answer = reply.read(MAX_MESSAGE + 1)
     except urllib.error.HTTPError as exc:
         raise InputError(f"The OCSP responder answered HTTP {exc.code} {exc.reason}", rule="ocsp-unreachable",
-                         value=url, chapter=CHAPTER) from None
+                         value=url, chapter=guide.CH8_OCSP) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         why = getattr(exc, "reason", exc)
         raise InputError(f"The OCSP responder cannot be reached: {why}", rule="ocsp-unreachable", value=url,
-                         chapter=CHAPTER) from None
+                         chapter=guide.CH8_OCSP) from None
     if len(answer) > MAX_MESSAGE:
         raise InputError("The OCSP responder's answer is too large to be an OCSP response", rule="ocsp-response-der",
-                         value=url, chapter=CHAPTER)
+                         value=url, chapter=guide.CH8_OCSP)
     return verify_response(answer, cert, issuer, at=at, nonce=nonce)
 
 

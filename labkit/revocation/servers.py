@@ -27,15 +27,14 @@ from pathlib import PurePosixPath
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
-from .. import lab
-from ..errors import LabError, PolicyError
-from ..httpd import HOST, BackgroundServer, free_port
-from ..loading import load_crl
-from .ocsp import CHAPTER, MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
+from labkit import guide, lab
+from labkit.errors import LabError, PolicyError
+from labkit.httpd import HOST, BackgroundServer, free_port
+from labkit.revocation.ocsp import MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
+from labkit.x509.loading import load_crl
 
 __all__ = ["CrlServer", "OcspServer", "free_port", "down_url"]
 
-_CRL_CHAPTER = "guide chapter 8 (Certificate Revocation Lists (CRLs))"
 _HOST = HOST
 
 
@@ -93,7 +92,7 @@ class _Service(BackgroundServer):
     def _listen_error(self, exc: OSError) -> LabError:
         return LabError(f"Cannot listen on {_HOST}:{self._wanted}: {exc.strerror or exc}; stop what uses the port or "
                         "choose another", rule="server-port", value=self._wanted,
-                        chapter=CHAPTER if self.kind == "ocsp" else _CRL_CHAPTER)
+                        chapter=guide.CH8_OCSP if self.kind == "ocsp" else guide.CH8)
 
     def __repr__(self) -> str:
         state = f"serving {self.url}" if self.running else "stopped"
@@ -171,7 +170,7 @@ class CrlServer(_Service):
         path = self._stem_path + suffix
         if path not in self.routes:
             raise LabError("The CRL is served as .crl, .der, .pem, .zip or .gz", rule="crl-variant", value=suffix,
-                           chapter=_CRL_CHAPTER)
+                           chapter=guide.CH8)
         return self.base_url + path
 
     def start(self):
@@ -252,7 +251,8 @@ class OcspServer(_Service):
             check_responder(ca.certificate, cert, at=self.now())
             if key.public_key() != cert.public_key():
                 raise PolicyError("The responder key does not belong to the responder certificate",
-                                  rule="ocsp-responder-key", value=cert.subject.rfc4514_string(), chapter=CHAPTER)
+                                  rule="ocsp-responder-key", value=cert.subject.rfc4514_string(),
+                                  chapter=guide.CH8_OCSP)
         self.ca, self.responder, self.validity_hours = ca, responder, validity_hours
         self.path = (urllib.parse.urlsplit(ca.config.ocsp_url).path if ca.config.ocsp_url else "") or "/"
 

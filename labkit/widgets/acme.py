@@ -1,4 +1,4 @@
-"""The Expressway-E's ACME page as widgets (guide chapter 5; twin: :class:`labkit.acme_lab.AcmePage`).
+"""The Expressway-E's ACME page as widgets (guide chapter 5; twin: :class:`labkit.expressway.acme_page.AcmePage`).
 
 Provider, admin email, accept terms and Register; *Sign CSR with ACME provider*; *Deploy pending certificate*; the
 automated-mode scheduler (days and a time). Each button calls one ``AcmePage`` method and shows its answer, or the
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..acme_lab import PEBBLE_MISSING, AcmePage, Pebble
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit.acme.pebble import PEBBLE_MISSING, Pebble
+from labkit.errors import LabkitError
+from labkit.expressway.acme_page import AcmePage
+from labkit.widgets._common import result_pane, show_error, show_text
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

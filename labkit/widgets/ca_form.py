@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import decode
-from ..ca import PROFILES
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit.ca import PROFILES
+from labkit.errors import LabkitError
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
+from labkit.x509 import decode
 
 
 class _SignForm(w.VBox):
@@ -17,9 +17,8 @@ class _SignForm(w.VBox):
 
 def sign_form(ca, initial: str = "") -> w.VBox:
     """A CSR box, an upload button, profile and days; Sign shows the certificate decoded, or the CA's refusal."""
-    csr = w.Textarea(value=initial, placeholder="-----BEGIN CERTIFICATE REQUEST-----",
-                     layout=w.Layout(width="95%", height="8em"))
-    upload = w.FileUpload(accept=".csr,.pem,.der,.req", multiple=False, description="Upload CSR")
+    csr, upload = paste_or_upload("-----BEGIN CERTIFICATE REQUEST-----", ".csr,.pem,.der,.req", "Upload CSR",
+                                  initial=initial)
     # end-entity profiles only: a CA is made with init_ca(parent=...), not from a pasted request
     profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values() if not p.ca],
                          value="client-server", description="Profile", layout=w.Layout(width="95%"))
@@ -28,7 +27,7 @@ def sign_form(ca, initial: str = "") -> w.VBox:
     pane = result_pane()
 
     def on_click(_):
-        data = bytes(upload.value[0]["content"]) if upload.value else csr.value
+        data = pasted(csr, upload)
         try:
             cert = ca.sign_pasted(data, profile.value, days=days.value)
         except LabkitError as exc:

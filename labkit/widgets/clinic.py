@@ -1,8 +1,9 @@
-"""The instructor's certificate clinic as one page (twin: :func:`labkit.clinic.examine`).
+"""The instructor's certificate clinic as one page (twin: :func:`labkit.instructor.clinic.examine`).
 
 Paste or upload a certificate (PEM, DER, a PEM bundle, PKCS#7), or pick an example; choose the Expressway role and
 names doctor should expect, and the trusted CA list to check against. *Examine* (and any change of role or list)
-calls :func:`~labkit.clinic.examine` once and shows its report: the decode, doctor's findings and the chain check
+calls :func:`~labkit.instructor.clinic.examine` once and shows its report: the decode, doctor's findings and the
+chain check
 with the ``openssl verify`` run beside it. A refusal shows the LabkitError's message. *Reset lab* calls
 :func:`~labkit.lab.reset_all`.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import clinic, lab
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit import lab
+from labkit.errors import LabkitError
+from labkit.instructor import clinic
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
 
 __all__ = ["certificate_clinic"]
 
@@ -33,11 +35,6 @@ class _Clinic(w.VBox):
         return "Certificate clinic (a widget: run the notebook to use it)"
 
 
-def _file(upload: w.FileUpload, text: w.Textarea) -> bytes | str:
-    """The uploaded file's bytes if a file was chosen, else the pasted text."""
-    return bytes(upload.value[0]["content"]) if upload.value else text.value
-
-
 def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFAULT_TRUST,
                        role: str | None = None) -> w.VBox:
     """The clinic, preloaded with the example called ``example`` (None: empty) and examined against ``trust``.
@@ -48,20 +45,17 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
                         value="", description="Example", layout=_WIDE)
     quick = {name: w.Button(description=name, layout=w.Layout(width="auto"), tooltip=examples[name].note)
              for name in QUICK}
-    text = w.Textarea(placeholder="-----BEGIN CERTIFICATE----- (a certificate, its chain, or a PKCS#7 file)",
-                      layout=w.Layout(width="95%", height="9em"))
-    upload = w.FileUpload(accept=".pem,.crt,.cer,.der,.p7b,.p7c", multiple=False, description="Upload certificate",
-                          layout=w.Layout(width="16em"))
-    role_box = w.Dropdown(options=[(label, key) for key, label in clinic.ROLE_LABELS.items()], value="expressway",
+    text, upload = paste_or_upload("-----BEGIN CERTIFICATE----- (a certificate, its chain, or a PKCS#7 file)",
+                                   ".pem,.crt,.cer,.der,.p7b,.p7c", "Upload certificate", height="9em",
+                                   upload_width="16em", typing_clears_upload=False)  # an upload is examined at once
+    role_box = w.Dropdown(options=[(label, key) for key, label in clinic.ROLES.items()], value="expressway",
                           description="Doctor role", style=_STYLE, layout=w.Layout(width="28em"))
     names = {key: w.Text(description=label, placeholder="comma separated" if key.endswith("s") else "",
                          layout=_WIDE, style=_STYLE) for key, label in _NAMES.items()}
     trust_box = w.Dropdown(options=[(f"{key}: {note}", key) for key, note in clinic.TRUST_LISTS.items()],
                            value=trust, description="Trusted CA list", layout=_WIDE, style=_STYLE)
-    extra_text = w.Textarea(placeholder="-----BEGIN CERTIFICATE----- (the CA certificates to trust)",
-                            layout=w.Layout(width="95%", height="6em"))
-    extra_upload = w.FileUpload(accept=".pem,.crt,.cer", multiple=False, description="Upload CA file",
-                                layout=w.Layout(width="16em"))
+    extra_text, extra_upload = paste_or_upload("-----BEGIN CERTIFICATE----- (the CA certificates to trust)",
+                                               ".pem,.crt,.cer", "Upload CA file", height="6em", upload_width="16em")
     extra = w.VBox([extra_text, extra_upload])
     clock = w.ToggleButtons(options=[(f"lab clock ({lab.DEFAULT_INSTANT:%Y-%m-%d})", "lab"),
                                      ("this machine's clock", "real")], value="lab", description="Check at",
@@ -77,9 +71,9 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     def run(_=None) -> None:
         extra.layout.display = None if trust_box.value == clinic.UPLOADED else "none"
         try:
-            report = clinic.examine(_file(upload, text), trust=trust_box.value, role=role_box.value,
+            report = clinic.examine(pasted(text, upload), trust=trust_box.value, role=role_box.value,
                                     at=lab.now_real() if clock.value == "real" else None,
-                                    extra_ca=_file(extra_upload, extra_text) if trust_box.value == clinic.UPLOADED
+                                    extra_ca=pasted(extra_text, extra_upload) if trust_box.value == clinic.UPLOADED
                                     else None, **{key: field.value for key, field in names.items()})
         except LabkitError as exc:
             box.report = None

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import expressway as xw
-from ._common import result_pane, show_text
+import labkit.expressway as xw
+from labkit.widgets._common import result_pane, show_text
 
 
 class _CsrForm(w.VBox):
@@ -53,7 +53,7 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     role_value = node.role if node is not None else "expressway-c"
     subject = xw.LAB_SUBJECT
 
-    role = _choice("role", _reverse(xw.ROLES), role_value)
+    role = _choice("role", _reverse(xw.NODE_ROLES), role_value)
     fqdn = _text("fqdn", node.name if node is not None else "expc1.lab.example")
     cluster_fqdn = _text("cluster_fqdn", cluster.cluster_fqdn if cluster else "", "leave empty when not clustered")
     peers = _text("peers", ", ".join(cluster.peers) if cluster else "", "comma separated")

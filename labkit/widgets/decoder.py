@@ -1,12 +1,12 @@
-"""Paste or upload a certificate, CSR or CRL and read it as OpenSSL prints it (twin: ``labkit.decode.text``)."""
+"""Paste or upload a certificate, CSR or CRL and read it as OpenSSL prints it (twin: ``labkit.x509.decode.text``)."""
 
 from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import decode
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit.errors import LabkitError
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
+from labkit.x509 import decode
 
 
 class _Decoder(w.VBox):
@@ -16,14 +16,13 @@ class _Decoder(w.VBox):
 
 def decoder(initial: str = "") -> w.VBox:
     """A text box, an upload button and a Decode button; the result pane shows the text or the error."""
-    pem = w.Textarea(value=initial, placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%",
-                     height="8em"))
-    upload = w.FileUpload(accept=".pem,.cer,.crt,.der,.csr,.crl", multiple=False, description="Upload")
+    pem, upload = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.cer,.crt,.der,.csr,.crl", "Upload",
+                                  initial=initial)
     button = w.Button(description="Decode", button_style="primary")
     pane = result_pane()
 
     def on_click(_):
-        data = bytes(upload.value[0]["content"]) if upload.value else pem.value
+        data = pasted(pem, upload)
         try:
             show_text(pane, decode.text(data))
         except LabkitError as exc:

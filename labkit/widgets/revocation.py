@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..crl_checks import RevocationSettings
-from ..crl_lab import STATES
-from ..errors import LabkitError
-from ._common import result_pane, show_error, show_text
+from labkit.chapters.ch07_crl_checks import STATES
+from labkit.errors import LabkitError
+from labkit.expressway.revocation import RevocationSettings
+from labkit.widgets._common import result_pane, show_error, show_text
 
 
 class _RevocationPage(w.VBox):

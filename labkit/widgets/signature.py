@@ -1,4 +1,4 @@
-"""Tamper detection: edit a signed message and watch verification fail (twin: ``labkit.pki.verify``)."""
+"""Tamper detection: edit a signed message and watch verification fail (twin: ``labkit.x509.pki.verify``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import hashlib
 
 import ipywidgets as w
 
-from .. import pki
-from ._common import result_pane, show_text
+from labkit.widgets._common import result_pane, show_text
+from labkit.x509 import pki
 
 
 class _SignatureLab(w.VBox):

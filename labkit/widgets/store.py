@@ -1,10 +1,11 @@
-"""The Expressway's Trusted CA certificate and Server certificate pages as widgets (twins: ``labkit.store``).
+"""The Expressway's Trusted CA certificate and Server certificate pages as widgets (twins: ``labkit.expressway.store``).
 
 * :func:`trusted_ca_page` -- paste or upload a PEM file and *Append CA certificate*
-  (:meth:`~labkit.store.TrustedCaList.append`); the list as a table; *View (decoded)* and *Delete* one entry by
+  (:meth:`~labkit.expressway.store.TrustedCaList.append`); the list as a table; *View (decoded)* and *Delete* one
+  entry by
   number or fingerprint; *Reset to default CA certificate*;
 * :func:`server_certificate_page` -- the certificate and private key files and *Upload server certificate data*
-  (:meth:`~labkit.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
+  (:meth:`~labkit.expressway.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
   *Show (decoded)* and *Show (PEM file)* of the current certificate.
 
 Each callback calls one labkit function, then redraws the page from the store; a refusal shows its message.
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..errors import LabkitError
-from ..store import CertificateStore, Findings
-from ._common import result_pane, show_error, show_text
+from labkit.errors import LabkitError
+from labkit.expressway.store import CertificateStore
+from labkit.expressway.upload import Findings
+from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
@@ -35,11 +37,6 @@ class _ServerCertificatePage(w.VBox):
                 "server certificate data, read the warnings, restart)")
 
 
-def _file(upload: w.FileUpload, text: w.Textarea) -> bytes | str:
-    """The uploaded file's bytes if a file was chosen, else the pasted text."""
-    return bytes(upload.value[0]["content"]) if upload.value else text.value
-
-
 def _findings(findings: Findings, done: str) -> tuple[str, bool | None]:
     if not findings:
         return done, True
@@ -53,8 +50,7 @@ def _which(text: str) -> int | str:
 
 def trusted_ca_page(store: CertificateStore) -> w.VBox:
     """The trusted CA list of ``store``: append, list, view, delete, reset."""
-    pem = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="8em"))
-    upload = w.FileUpload(accept=".pem,.crt,.cer", multiple=False, description="Select file")
+    pem, upload = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer", "Select file")
     append = w.Button(description="Append CA certificate", button_style="primary", layout=w.Layout(width="14em"))
     table = w.HTML()
     which = w.Text(description="Entry", placeholder="number or SHA-256 fingerprint")
@@ -69,7 +65,7 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
 
     def on_append(_) -> None:
         try:
-            findings = store.trusted.append(_file(upload, pem))
+            findings = store.trusted.append(pasted(pem, upload))
         except LabkitError as exc:
             show_error(pane, exc)
             return
@@ -112,13 +108,11 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
 
 def server_certificate_page(store: CertificateStore) -> w.VBox:
     """The server certificate of ``store``: upload a certificate (and key), read the warnings, restart, show."""
-    cert_text = w.Textarea(placeholder="-----BEGIN CERTIFICATE-----", layout=w.Layout(width="95%", height="6em"))
-    cert_file = w.FileUpload(accept=".pem,.crt,.cer", multiple=False,
-                             description="Select the server certificate file", layout=w.Layout(width="22em"))
-    key_text = w.Textarea(placeholder="-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
-                          "Expressway)", layout=w.Layout(width="95%", height="6em"))
-    key_file = w.FileUpload(accept=".pem,.key", multiple=False, description="Select the server private key file",
-                            layout=w.Layout(width="22em"))
+    cert_text, cert_file = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer",
+                                           "Select the server certificate file", height="6em", upload_width="22em")
+    key_text, key_file = paste_or_upload("-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
+                                         "Expressway)", ".pem,.key", "Select the server private key file",
+                                         height="6em", upload_width="22em")
     upload = w.Button(description="Upload server certificate data", button_style="primary",
                       layout=w.Layout(width="18em"))
     restart = w.Button(description="Restart")
@@ -135,9 +129,9 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
         show_text(pem, server.pem() if cert is not None else "")
 
     def on_upload(_) -> None:
-        key = _file(key_file, key_text)
+        key = pasted(key_text, key_file)
         try:
-            findings = store.server.upload(_file(cert_file, cert_text), key or None)
+            findings = store.server.upload(pasted(cert_text, cert_file), key or None)
         except LabkitError as exc:
             show_error(pane, exc)
             return

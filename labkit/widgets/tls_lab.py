@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from ..errors import LabkitError
-from ..tls_lab import SCENARIOS, run_scenario
-from ._common import result_pane, show_error, show_text
+from labkit.chapters.ch02_tls_handshake import SCENARIOS, run_scenario
+from labkit.errors import LabkitError
+from labkit.widgets._common import result_pane, show_error, show_text
 
 
 class _FailureLab(w.VBox):

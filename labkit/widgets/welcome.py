@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .. import lab
-from ._common import result_pane, show_text
+from labkit import lab
+from labkit.widgets._common import result_pane, show_text
 
 
 class _Check(w.VBox):

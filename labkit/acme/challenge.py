@@ -1,0 +1,95 @@
+"""The Expressway-E's short-lived virtual host for ACME HTTP-01 challenges (guide chapter 5).
+
+:class:`ChallengeHost` serves ``GET /.well-known/acme-challenge/<token>`` on 127.0.0.1 and nothing else (404, no
+listing); :func:`~labkit.acme.client.order_certificate` starts it only while the provider validates, as the
+Expressway-E does.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+from collections.abc import Mapping
+
+from labkit import guide
+from labkit.errors import LabError
+from labkit.httpd import HOST as _HOST
+from labkit.httpd import BackgroundServer
+
+__all__ = ["ChallengeHost"]
+
+_WELL_KNOWN = "/.well-known/acme-challenge/"
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class _ChallengeHandler(http.server.BaseHTTPRequestHandler):
+    server: _ChallengeServer
+    server_version = "labkit-acme"
+    sys_version = ""
+
+    def log_message(self, format: str, *args) -> None:
+        pass  # requests are recorded in ChallengeHost.requests instead
+
+    def _answer(self, status: int, body: bytes, *, send_body: bool = True) -> None:
+        self.server.host.requests.append((self.command, self.path, status))
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain" if status == 200 else "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        path = self.path.split("?", 1)[0]
+        token = path[len(_WELL_KNOWN):] if path.startswith(_WELL_KNOWN) else ""
+        validation = self.server.host.resources.get(token) if _TOKEN.fullmatch(token) else None
+        if validation is None:
+            self._answer(404, b"404 Not Found\n")
+        else:
+            self._answer(200, validation.encode())
+
+    def _not_found(self) -> None:
+        self._answer(404, b"404 Not Found\n", send_body=self.command != "HEAD")
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _not_found  # noqa: N815
+
+
+class _ChallengeServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    host: ChallengeHost
+
+
+class ChallengeHost(BackgroundServer):
+    """The Expressway-E's short-lived virtual host for HTTP-01 (chapter 5): ``GET
+    /.well-known/acme-challenge/<token>`` answers the key authorization of a pending challenge; anything else,
+    any other method, and any directory gets 404. It listens on 127.0.0.1 only, and only while validation runs.
+
+    ``resources`` maps tokens to key authorizations; ``requests`` records ``(method, path, status)`` of every
+    request (Pebble's fetches, for instance).
+    """
+
+    thread_name = "labkit-acme-vhost"
+
+    def __init__(self, port: int, resources: Mapping[str, str] | None = None):
+        super().__init__(port)
+        self.resources: dict[str, str] = dict(resources or {})
+        self.requests: list[tuple[str, str, int]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{_HOST}:{self.port}"
+
+    def _make_server(self, address):
+        server = _ChallengeServer(address, _ChallengeHandler)
+        server.host = self
+        return server
+
+    def _listen_error(self, exc: OSError) -> LabError:
+        return LabError(f"The ACME virtual host cannot listen on {_HOST}:{self.port}: {exc.strerror or exc}",
+                        rule="acme-virtual-host-port", value=self.port, chapter=guide.CH5)
+
+    def __repr__(self) -> str:
+        return f"ChallengeHost({'serving ' + self.url if self.running else 'stopped'}, {len(self.resources)} tokens)"

@@ -1,0 +1,160 @@
+"""Notebook 07, CRL checks (guide chapter 8): the revocation lab below, exercises 07.1-07.3.
+
+The revocation lab of notebook 07: a CA that publishes a CRL and answers OCSP on 127.0.0.1, an Expressway-C and
+an Expressway-E on a mutual-TLS zone, and one call per (state, settings) that runs the real handshake.
+
+States: ``good``, ``revoked`` (revoked in the CA database: OCSP says so at once; the CRL once republished),
+``ocsp-unknown`` (a certificate the CA database never saw), ``responder-down`` (the OCSP responder stopped) and
+``crl-expired`` (the node holds only a CRL whose next update has passed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from labkit import guide, lab, revocation
+from labkit.ca import init_ca
+from labkit.errors import InputError
+from labkit.exercises import check, exercise
+from labkit.expressway.revocation import CrlStore, Decision, RevocationSettings, sip_tls_handshake
+from labkit.httpd import lab_port
+from labkit.revocation import CrlServer, OcspServer
+from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
+from labkit.tls.connection import Endpoint, Handshake
+from labkit.x509 import decode
+from labkit.x509.certs import CertSpec, Issued, issue, request
+from labkit.x509.openssl import labkit_command, openssl
+
+__all__ = ["STATES", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl", "is_revoked",
+           "labkit_command", "openssl", "revocation", "RevocationSettings"]
+
+STATES = ("good", "revoked", "ocsp-unknown", "responder-down", "crl-expired")
+LONG = lab.LONG  # days: until lab.LONG_END (2049), because OpenSSL checks validity against the real clock
+@dataclass
+class Result:
+    state: str
+    settings: RevocationSettings
+    decision: Decision
+    trace: Handshake
+
+    @property
+    def accepted(self) -> bool:
+        return self.trace.ok
+
+
+class RevocationLab:
+    """Build the lab in ``folder``; ``start()`` the CRL server and OCSP responder; ``run(state, settings)``."""
+
+    def __init__(self, folder: str | Path, *, ocsp_port: int = 0, crl_port: int = 0):
+        """``ocsp_port``/``crl_port`` 0 pick free ports; a notebook gives fixed ones, because the URLs are part of
+        every certificate the CA issues (and so of the notebook's output). On the classroom hub
+        (``$LABKIT_PORTS=free``) free ports are taken whatever the notebook says."""
+        folder = Path(folder)
+        self.ocsp_port, self.crl_port = lab_port(ocsp_port), lab_port(crl_port)
+        self.root = init_ca(folder / "root", "labkit Root CA", key=lab.fixture_key("root-ca"), days=LONG)
+        self.issuing = init_ca(folder / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"),
+                               parent=self.root, days=LONG, ocsp_url=f"http://127.0.0.1:{self.ocsp_port}/",
+                               crl_url=f"http://127.0.0.1:{self.crl_port}/issuing.crl")
+        self.expe = self.issuing.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")),
+                                      "client-server", days=LONG)
+        self.issuing.crl(days=LONG)  # a first CRL, fresh until 2049
+        self.ocsp = OcspServer(self.issuing, port=self.ocsp_port)
+        self.crl_server = CrlServer(self.issuing, port=self.crl_port)
+
+    def start(self) -> RevocationLab:
+        self.ocsp.start()
+        self.crl_server.start()
+        return self
+
+    def stop(self) -> None:
+        self.ocsp.stop()
+        self.crl_server.stop()
+
+    def __enter__(self) -> RevocationLab:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def client_certificate(self, state: str) -> Issued:
+        """The Expressway-C's certificate for ``state`` (a fresh one per call, so states do not leak)."""
+        if state not in STATES:
+            raise InputError(f"Unknown state; choose one of {', '.join(STATES)}", rule="revocation-state",
+                             value=state, chapter=guide.CH8_SIP)
+        key = lab.fixture_key("expc-1")
+        if state == "ocsp-unknown":  # signed with the CA's key but never recorded: OCSP cannot know it
+            issuer = Issued(self.issuing.certificate, self.issuing.private_key())
+            return issue(CertSpec("expc.lab.example", days=LONG), key, issuer, serial=0xDEAD0000 + lab.next_serial())
+        cert = self.issuing.sign(request(CertSpec("expc.lab.example"), key), "client-server", days=LONG)
+        if state == "revoked":
+            self.issuing.revoke(cert, "keyCompromise")
+            self.issuing.crl(days=LONG)  # republish, so CRL users see it too
+        return Issued(cert, key)
+
+    def run(self, state: str, settings: RevocationSettings | None = None) -> Result:
+        """The real mutual-TLS handshake, the Expressway-E applying ``settings`` to the C's certificate."""
+        settings = settings or RevocationSettings()
+        client = self.client_certificate(state)
+        store = CrlStore()
+        if state == "crl-expired":
+            stale = self.issuing.crl(at=lab.now() - _dt.timedelta(days=30), days=7)
+            store.upload(stale.public_bytes(serialization.Encoding.PEM))
+            self.issuing.crl(days=LONG)  # the server keeps a fresh one; this node holds only the stale file
+            settings = RevocationSettings(settings.checking, settings.use_ocsp, settings.use_crls, False,
+                                          settings.fallback)
+        responder_was_running = self.ocsp.running
+        if state == "responder-down":
+            self.ocsp.stop()
+        try:
+            issuing = self.issuing.certificate
+            c = Endpoint(chain=(client.certificate, issuing), key=client.key, trusted=(self.root.certificate,),
+                         server_name="expe.lab.example")
+            e = Endpoint(chain=(self.expe, issuing), key=lab.fixture_key("expe-1"), trusted=(self.root.certificate,),
+                         require_client_certificate=True)
+            decision, trace = sip_tls_handshake(c, e, settings, store)
+        finally:
+            if state == "responder-down" and responder_was_running:
+                self.ocsp = OcspServer(self.issuing, port=self.ocsp_port).start()
+        return Result(state, settings, decision, trace)
+
+
+@exercise("07.1", "Keep the zone up while the responder is down", guide.CH8_SIP)
+def _fallback_choice(answer, *, revocation_lab) -> tuple[bool, str]:
+    from labkit.expressway.revocation import RevocationSettings
+
+    try:
+        settings = RevocationSettings(use_ocsp=True, use_crls=False, fallback=str(answer))
+    except Exception:
+        return False, "the fallback is 'revoked' or 'not-revoked'"
+    result = revocation_lab.run("responder-down", settings)
+    if result.accepted:
+        return True, "with 'treat as not revoked' an unreachable responder does not take the zone down (at a cost: " \
+                     "a revoked certificate would pass too)"
+    return False, "this fallback refuses every certificate whose status cannot be checked"
+
+
+@exercise("07.2", "Ask the responder", guide.CH8_OCSP)
+def _ocsp_answer(answer, *, certificate) -> tuple[bool, str]:
+    from labkit.revocation import OcspStatus
+
+    if not isinstance(answer, OcspStatus):
+        return False, "pass what revocation.query(...) returned"
+    if answer.status != "revoked":
+        return False, f"the responder says '{answer.status}': revoke the certificate first, then ask again"
+    return True, f"revoked at {answer.revocation_time:%Y-%m-%d %H:%M} ({answer.reason}): the responder reads the " \
+                 "CA database at each request, so the answer changed at once"
+
+
+@exercise("07.3", "Look a serial up on a big CRL", guide.CH8)
+def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
+    from labkit.revocation.crl import is_revoked
+
+    if not isinstance(answer, bool):
+        return False, "answer True or False"
+    if answer == is_revoked(crl, serial):
+        return True, "right; is_revoked answers from a set of the CRL's serials, built once"
+    return False, "not so: check with is_revoked(crl, serial)"

@@ -1,0 +1,46 @@
+"""``labkit doctor``: will this certificate or CSR work on an Expressway, and if not, why (guide chapters 2-4,
+appendix A). Exit 0: no error; 1: at least one error; 2: the file cannot be read."""
+
+from __future__ import annotations
+
+from labkit import lab
+from labkit.cli import HELP
+from labkit.expressway.doctor import doctor
+from labkit.expressway.roles import ROLES
+from labkit.x509.loading import read_file
+
+__all__ = ["COMMANDS"]
+
+
+def add_doctor(sub) -> None:
+    doc = sub.add_parser("doctor", help=HELP["doctor"],
+                         description="Will this certificate or CSR work on an Expressway? Exit 0: no error; 1: at "
+                                     "least one error; 2: the file cannot be read.")
+    doc.add_argument("file")
+    doc.add_argument("--role", default="expressway", choices=ROLES)
+    doc.add_argument("--fqdn", help="this Expressway's FQDN (standalone: the CN must be it)")
+    doc.add_argument("--cluster-fqdn", help="the cluster FQDN (the CN, and a SAN)")
+    doc.add_argument("--peer-fqdn", help="this peer's FQDN in the cluster (a SAN)")
+    doc.add_argument("--ucm-domain", action="append", default=[], metavar="D", help="Unified CM registration domain")
+    doc.add_argument("--xmpp-domain", action="append", default=[], metavar="D", help="XMPP federation domain")
+    doc.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
+    doc.add_argument("--phone-profile", action="append", default=[], metavar="P",
+                     help="Unified CM phone security profile name")
+    doc.add_argument("--at", metavar="ISO8601", help='"now" for the validity checks (default: real time)')
+    doc.add_argument("--json", action="store_true", help='print {"findings": [...]}')
+    doc.set_defaults(func=_doctor)
+
+
+
+def _doctor(args) -> int:
+    import json
+
+    report = doctor(read_file(args.file), role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
+                    peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
+                    chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
+                    at=lab.parse_instant(args.at) if args.at else lab.now_real())
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
+COMMANDS = {"doctor": add_doctor}

@@ -1,0 +1,117 @@
+"""The Generate CSR page as the widget drives it (guide chapter 3): what it shows on each change, and what
+*Generate CSR* does.
+
+:func:`preview_csr` checks the page's current values and, with a key, builds the CSR they would give;
+:func:`generate_from_form` presses *Generate CSR* on a node. Both return a :class:`CsrPreview` and never raise
+for a broken rule: the error is shown beside the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from labkit.errors import LabkitError
+from labkit.expressway.csr import _NAME_TUPLES, CsrRequest, build_csr
+from labkit.expressway.node import ExpresswayNode
+from labkit.x509 import decode
+
+__all__ = ["CsrPreview", "preview_csr", "generate_from_form"]
+
+
+@dataclass(frozen=True, eq=False)
+class CsrPreview:
+    """The page's answer to the values typed so far: the CSR (or None), the error (or None), the guidance."""
+
+    csr: x509.CertificateSigningRequest | None
+    error: str | None
+    guidance: list[str] = field(default_factory=list)
+    request: CsrRequest | None = None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def alternative_names(self) -> str:
+        """The "Alternative name as it will appear" line of the page."""
+        return self.request.alternative_names_text() if self.request is not None else ""
+
+    @property
+    def decoded(self) -> str:
+        """The CSR as ``openssl req -text -noout`` shows it (the page's Show (decoded))."""
+        return decode.text(self.csr) if self.csr is not None else ""
+
+    @property
+    def pem(self) -> str:
+        """The CSR as PEM (the page's Show (PEM file))."""
+        return self.csr.public_bytes(serialization.Encoding.PEM).decode() if self.csr is not None else ""
+
+    def summary(self) -> str:
+        """The error, or the subject and names, then the guidance, as lines of text."""
+        if self.error is not None:
+            return self.error
+        lines = []
+        if self.request is not None:
+            lines += [f"Subject: {self.request.subject_text()}",
+                      f"Alternative name as it will appear: {self.alternative_names}",
+                      "Extended key usage (always): TLS Web Server Authentication, TLS Web Client Authentication"]
+        if self.note:
+            lines.append(self.note)
+        lines += [f"Note: {item}" for item in self.guidance]
+        return "\n".join(lines)
+
+
+_FORM_FIELDS = frozenset(f.name for f in fields(CsrRequest))
+
+
+def _request_from_form(values: Mapping[str, object]) -> CsrRequest:
+    """The CsrRequest for the page's current values, read as the page reads them: comma-separated lists, the
+    custom common name ignored unless Common name is Custom, a key length typed as text."""
+    unknown = sorted(set(values) - _FORM_FIELDS)
+    if unknown:
+        raise TypeError(f"not fields of the Generate CSR form: {', '.join(unknown)}")
+    form = dict(values)
+    for name in _NAME_TUPLES:
+        if isinstance(form.get(name), str):
+            form[name] = tuple(item.strip() for item in form[name].split(",") if item.strip())
+    if form.get("common_name", "fqdn") != "custom":
+        form["custom_common_name"] = ""
+    length = form.get("key_length")
+    if isinstance(length, str) and length.strip().isdigit():
+        form["key_length"] = int(length)
+    for name in ("role", "fqdn"):
+        form.setdefault(name, "")
+    return CsrRequest(**form)
+
+
+def preview_csr(form_values: Mapping[str, object], key=None) -> CsrPreview:
+    """Check the page's current values and, with ``key``, build the CSR they would give.
+
+    ``form_values`` maps :class:`CsrRequest` field names to what the page holds (lists may be comma-separated
+    text). Without a key the preview still shows the subject, the alternative names and the guidance; the CSR
+    itself is made when *Generate CSR* is pressed. A broken rule is returned as ``error``, never raised.
+    """
+    try:
+        request = _request_from_form(form_values)
+        csr = build_csr(request, key) if key is not None else None
+    except LabkitError as exc:
+        return CsrPreview(None, f"{type(exc).__name__}: {exc}")
+    note = "" if key is not None else "No key yet: Generate CSR makes the key and the request on the Expressway."
+    return CsrPreview(csr, None, request.guidance(), request, note)
+
+
+def generate_from_form(node: ExpresswayNode, form_values: Mapping[str, object], key=None) -> CsrPreview:
+    """Press *Generate CSR* on ``node``'s page: :meth:`ExpresswayNode.generate_csr` with the page's values; the
+    new pending CSR, or the refusal as ``error``."""
+    try:
+        request = _request_from_form(form_values)
+        csr = node.generate_csr(request, key)
+    except LabkitError as exc:
+        return CsrPreview(None, f"{type(exc).__name__}: {exc}")
+    return CsrPreview(csr, None, request.guidance(), request, f"CSR generated on {node.name}: it is now pending; "
+                      "download it for the CA, or Discard CSR to start again.")

@@ -1,0 +1,362 @@
+"""``doctor``: will this certificate (or CSR) work on an Expressway, and if not, why?
+
+Each check is a small function that returns findings; a finding names its rule id, its severity (``error``,
+``warning`` or ``info``), what is wrong in a trainee's words, and the guide chapter that explains it. The rule ids
+are a contract (the command line's ``--json`` output carries them):
+
+==========================  ========  =============================================================================
+rule                        severity  fires when
+==========================  ========  =============================================================================
+cn-not-fqdn                 error     the CN is missing or not an FQDN (or, with ``fqdn=``, not this Expressway's)
+fqdn-not-in-san             warning   the CN's FQDN is not also a DNS subject alternative name
+wildcard                    error     ``*`` in the CN or a DNS SAN
+eku-no-server-auth          error     an EKU extension without serverAuth
+eku-no-client-auth          error     an EKU extension without clientAuth (zones use mutual TLS)
+eku-absent                  warning   no EKU extension at all
+key-too-small               error     RSA under 2048 bits
+key-8192                    error     RSA 8192: SIP TLS zones may fail to become active; use 4096
+key-not-rsa                 warning   not an RSA key
+weak-signature              error     signed with SHA-1 or MD5
+expired / not-yet-valid     error     outside the validity period at "now"
+expires-soon                warning   expires within 30 days
+expires-after-2050          warning   expires in 2050 or later
+unsupported-subject-oid     error     a subject attribute outside C, ST, L, O, OU, CN, emailAddress, DC, EV OIDs
+self-signed                 warning   issuer and subject are the same (not for Unified Communications)
+cluster-cn                  error     with ``cluster_fqdn``: the CN is not the cluster FQDN
+cluster-san-peer            error     with ``peer_fqdn``: this peer's FQDN is not a DNS SAN
+cluster-san-cluster         error     with ``cluster_fqdn``: the cluster FQDN is not a DNS SAN
+uc-registration-domain      error     (E) a registration domain D is a DNS SAN neither as D nor as collab-edge.D
+uc-xmpp-domain              error     (E) an XMPP federation domain is not a DNS SAN
+xmpp-address-san            warning   (E) an XMPPAddress otherName SAN is used instead of DNS
+uc-chat-alias               error     (C, E) a chat node alias is not a DNS SAN
+uc-phone-profile            error     (C) a phone security profile name is not a DNS SAN
+uc-phone-profile-not-fqdn   error     (C) a phone security profile name is not an FQDN
+uc-not-for-role             info      a UC name was given for a role that does not carry it
+ca-no-basic-constraints     error     (role ca) basicConstraints missing, or CA:FALSE
+==========================  ========  =============================================================================
+
+Role ``ca`` applies only the key, signature, validity, subject-OID and basicConstraints rules.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from labkit import guide, lab
+from labkit.errors import InputError
+from labkit.expressway.roles import ROLES
+from labkit.x509.names import fqdn_problem, is_fqdn
+from labkit.x509.text import name_entries, name_line, oid_short_name
+
+__all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
+
+
+_XMPP_ADDRESS = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
+_ALLOWED_SUBJECT = {oid.dotted_string for oid in (
+    NameOID.COUNTRY_NAME, NameOID.STATE_OR_PROVINCE_NAME, NameOID.LOCALITY_NAME, NameOID.ORGANIZATION_NAME,
+    NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.COMMON_NAME, NameOID.EMAIL_ADDRESS, NameOID.DOMAIN_COMPONENT,
+    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.1"),  # jurisdictionOfIncorporationLocalityName
+    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.2"),  # jurisdictionOfIncorporationStateOrProvinceName
+    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.3"),  # jurisdictionOfIncorporationCountryName
+)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    chapter: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What the certificate is for: the role and the names the Expressway's configuration will look for."""
+
+    role: str = "expressway"
+    fqdn: str | None = None
+    cluster_fqdn: str | None = None
+    peer_fqdn: str | None = None
+    ucm_domains: tuple[str, ...] = ()
+    xmpp_domains: tuple[str, ...] = ()
+    chat_aliases: tuple[str, ...] = ()
+    phone_profiles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise InputError(f"Unknown role; choose one of {', '.join(ROLES)}", rule="doctor-role", value=self.role,
+                             chapter=guide.CH4)
+        for name in ("ucm_domains", "xmpp_domains", "chat_aliases", "phone_profiles"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, (value,))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every finding of one check, in rule order; true when there is no error."""
+
+    subject: str
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def rules(self) -> list[str]:
+        return [f.rule for f in self.findings]
+
+    def as_json(self) -> dict:
+        return {"findings": [f.as_dict() for f in self.findings]}
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame([f.as_dict() for f in self.findings], columns=["rule", "severity", "message", "chapter"])
+
+    def text(self) -> str:
+        lines = [f"{f.severity.upper():<8} {f.rule:<26} {f.message} [{f.chapter}]" for f in self.findings]
+        counts = {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")}
+        summary = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
+        lines.append(f"{self.subject}: {summary}" if self.findings else f"{self.subject}: no findings")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.text())
+
+    def _repr_html_(self) -> str:
+        colours = {"error": "#a4262c", "warning": "#8a6d00", "info": "#1f4e79"}
+        rows = "".join(f'<tr><td style="color:{colours[f.severity]}"><b>{f.severity}</b></td><td><code>{f.rule}'
+                       f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td></tr>"
+                       for f in self.findings)
+        verdict = "no errors" if self.ok else f"{len(self.errors)} error(s)"
+        return (f"<p><b>{html.escape(self.subject)}</b>: {verdict}</p>"
+                f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>guide</th></tr>{rows}</table>")
+
+
+class _Subject:
+    """What every check needs, read once from a certificate or a CSR."""
+
+    def __init__(self, obj):
+        self.obj = obj
+        self.is_cert = isinstance(obj, x509.Certificate)
+        # Read from the DER: cryptography refuses a subject whose value is not a string (appendix A's example).
+        self.attributes = name_entries(obj)
+        self.label = name_line(obj) or "(empty subject)"  # as openssl prints it: C first, EV OIDs by name
+        try:
+            cns = obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            self.cn = str(cns[0].value) if cns else None
+            self.self_issued = self.is_cert and obj.issuer == obj.subject
+        except ValueError:
+            self.cn = next((value for dotted, value in self.attributes if dotted == NameOID.COMMON_NAME.dotted_string),
+                           None)
+            self.self_issued = self.is_cert and name_entries(obj, "issuer") == self.attributes
+        self.extensions = obj.extensions
+        sans = self._ext(x509.SubjectAlternativeName)
+        self.dns = [n.lower() for n in sans.get_values_for_type(x509.DNSName)] if sans else []
+        self.other_names = [n.type_id for n in sans if isinstance(n, x509.OtherName)] if sans else []
+        self.eku = self._ext(x509.ExtendedKeyUsage)
+
+    def _ext(self, cls):
+        try:
+            return self.extensions.get_extension_for_class(cls).value
+        except x509.ExtensionNotFound:
+            return None
+
+    def has_dns(self, name: str) -> bool:
+        return name.lower().rstrip(".") in self.dns
+
+
+def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fqdn: str | None = None,
+           peer_fqdn: str | None = None, ucm_domains=(), xmpp_domains=(), chat_aliases=(), phone_profiles=(),
+           at: _dt.datetime | str | None = None) -> Report:
+    """Check a certificate or CSR (object, PEM text or DER bytes) against the guide for ``role``.
+
+    ``at`` is "now" (the lab clock unless given; the command line uses real time unless ``--at``).
+    """
+    if isinstance(obj, bytes | bytearray | str):
+        from labkit.x509.loading import load
+
+        item = load(obj)
+        if item.kind not in ("certificate", "csr"):
+            raise InputError("doctor checks a certificate or a CSR", rule="doctor-input", value=item.description,
+                             chapter=guide.CH2_AWARE)
+        obj = item.obj
+    expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
+                          tuple(chat_aliases), tuple(phone_profiles))
+    subject = _Subject(obj)
+    moment = lab.now(at)
+    checks = [_key, _signature, _validity, _subject_oids]
+    checks += [_ca] if role == "ca" else [_common_name, _wildcard, _eku, _self_signed, _cluster, _uc_names]
+    findings = [finding for check in checks for finding in check(subject, expect, moment)]
+    return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings))
+
+
+# -- the checks (each yields findings) --------------------------------------------------------------------------
+
+def _key(s: _Subject, _e, _at) -> Iterator[Finding]:
+    key = s.obj.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        yield Finding("key-not-rsa", "warning", f"the key is {type(key).__name__.removesuffix('PublicKey')}, not RSA: "
+                      "the Expressway is tested with RSA keys and other types may not work everywhere", guide.CH2_AWARE)
+    elif key.key_size < 2048:
+        yield Finding("key-too-small", "error", f"RSA-{key.key_size} is too short; use 2048 or 4096 bits", guide.CH3)
+    elif key.key_size >= 8192:
+        yield Finding("key-8192", "error", f"RSA-{key.key_size}: SIP TLS zones may fail to become active with "
+                      "8192-bit keys; use 4096", guide.APPX_A)
+
+
+def _signature(s: _Subject, _e, _at) -> Iterator[Finding]:
+    algorithm = s.obj.signature_hash_algorithm
+    if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        yield Finding("weak-signature", "error", f"signed with {algorithm.name.upper()}, which is broken; the "
+                      "Expressway has not offered SHA-1 since X8.10: use SHA-256 or better", guide.CH3)
+
+
+def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:
+    if not s.is_cert:
+        return
+    start, end = s.obj.not_valid_before_utc, s.obj.not_valid_after_utc
+    if at < start:
+        yield Finding("not-yet-valid", "error", f"not valid until {start:%Y-%m-%d %H:%M} UTC (now is "
+                      f"{at:%Y-%m-%d %H:%M}): check the clocks of the CA and the Expressway", guide.CH2_AWARE)
+    elif at > end:
+        yield Finding("expired", "error", f"expired on {end:%Y-%m-%d %H:%M} UTC: other systems will refuse it",
+                      guide.CH2_AWARE)
+    elif end - at <= _dt.timedelta(days=30):
+        yield Finding("expires-soon", "warning", f"expires in {(end - at).days} days ({end:%Y-%m-%d}): renew it "
+                      "before it lapses", guide.CH2_AWARE)
+    if end.year >= 2050:
+        yield Finding("expires-after-2050", "warning", f"expires in {end.year}: dates from 2050 on are encoded "
+                      "differently and can cause operational issues", guide.CH2_AWARE)
+
+
+def _subject_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
+    for dotted, value in s.attributes:
+        if dotted not in _ALLOWED_SUBJECT:
+            name = oid_short_name(dotted)
+            known = f" ({name})" if name != dotted else ""
+            yield Finding("unsupported-subject-oid", "error", f"the subject has an attribute the Expressway does "
+                          f"not support: {dotted}{known} = {value}; this breaks SSH and other services", guide.APPX_A)
+
+
+def _common_name(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
+    if s.cn is None:
+        yield Finding("cn-not-fqdn", "error", "the subject has no common name (CN); the Expressway needs its FQDN "
+                      "there", guide.CH2_AWARE)
+        return
+    problem = fqdn_problem(s.cn)
+    if problem and "*" not in s.cn:
+        yield Finding("cn-not-fqdn", "error", f"the CN '{s.cn}' is not an FQDN: {problem}", guide.CH2_AWARE)
+        return
+    if e.fqdn and not e.cluster_fqdn and s.cn.lower().rstrip(".") != e.fqdn.lower().rstrip("."):
+        yield Finding("cn-not-fqdn", "error", f"the CN is '{s.cn}' but this Expressway's FQDN is '{e.fqdn}'",
+                      guide.CH2_AWARE)
+    if not problem and not s.has_dns(s.cn):
+        yield Finding("fqdn-not-in-san", "warning", f"the CN '{s.cn}' is not also a DNS subject alternative name; "
+                      "modern clients look only at the SANs", guide.CH2_AWARE)
+
+
+def _wildcard(s: _Subject, _e, _at) -> Iterator[Finding]:
+    names = ([s.cn] if s.cn else []) + s.dns
+    starred = [n for n in names if "*" in n]
+    if starred:
+        yield Finding("wildcard", "error", f"wildcard name(s) {', '.join(dict.fromkeys(starred))}: the Expressway "
+                      "does not support wildcard certificates; list every name as a SAN", guide.CH2_AWARE)
+
+
+def _eku(s: _Subject, _e, _at) -> Iterator[Finding]:
+    if s.eku is None:
+        yield Finding("eku-absent", "warning", "no Extended Key Usage extension: the certificate is not limited to "
+                      "TLS, and some peers expect serverAuth and clientAuth to be listed", guide.CH3)
+        return
+    if ExtendedKeyUsageOID.SERVER_AUTH not in s.eku:
+        yield Finding("eku-no-server-auth", "error", "the Extended Key Usage lacks TLS Web Server Authentication: "
+                      "the Expressway cannot present it as a server (HTTPS, SIP TLS)", guide.CH3)
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in s.eku:
+        yield Finding("eku-no-client-auth", "error", "the Extended Key Usage lacks TLS Web Client Authentication: "
+                      "zones with TLS verify (mutual TLS) need the Expressway to act as a client too; ask for the "
+                      "'client and server' template", guide.APPX_E)
+
+
+def _self_signed(s: _Subject, _e, _at) -> Iterator[Finding]:
+    if s.self_issued:
+        yield Finding("self-signed", "warning", "self-signed: every peer must trust this exact certificate, and "
+                      "Unified Communications does not work with self-signed Expressway certificates", guide.CH2_AWARE)
+
+
+def _cluster(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
+    if e.cluster_fqdn:
+        if (s.cn or "").lower().rstrip(".") != e.cluster_fqdn.lower().rstrip("."):
+            yield Finding("cluster-cn", "error", f"in a cluster the CN should be the cluster FQDN '{e.cluster_fqdn}', "
+                          f"not '{s.cn}'", guide.CH2_AWARE)
+        if not s.has_dns(e.cluster_fqdn):
+            yield Finding("cluster-san-cluster", "error", f"the cluster FQDN '{e.cluster_fqdn}' is not a DNS SAN",
+                          guide.CH2_AWARE)
+    if e.peer_fqdn and not s.has_dns(e.peer_fqdn):
+        yield Finding("cluster-san-peer", "error", f"this peer's FQDN '{e.peer_fqdn}' is not a DNS SAN",
+                      guide.CH2_AWARE)
+
+
+def _uc_names(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
+    on_e, on_c = e.role in ("expressway", "expressway-e"), e.role in ("expressway", "expressway-c")
+    if on_e:
+        for domain in e.ucm_domains:
+            if not (s.has_dns(domain) or s.has_dns(f"collab-edge.{domain}")):
+                yield Finding("uc-registration-domain", "error", f"the Unified CM registration domain '{domain}' is "
+                              f"a DNS SAN neither as '{domain}' nor as 'collab-edge.{domain}' (needed for MRA "
+                              "service discovery)", guide.CH4)
+        for domain in e.xmpp_domains:
+            if not s.has_dns(domain):
+                yield Finding("uc-xmpp-domain", "error", f"the XMPP federation domain '{domain}' is not a DNS SAN",
+                              guide.CH4)
+        if _XMPP_ADDRESS in s.other_names:
+            yield Finding("xmpp-address-san", "warning", "an XMPPAddress SAN is used: CAs may not support it and "
+                          "the Expressway may drop it; use the DNS format for XMPP federation domains", guide.CH4)
+    for alias in e.chat_aliases:
+        if not s.has_dns(alias):
+            yield Finding("uc-chat-alias", "error", f"the IM and Presence chat node alias '{alias}' is not a DNS SAN "
+                          "(needed for federated group chat over TLS)", guide.CH4)
+    if on_c:
+        for name in e.phone_profiles:
+            if not is_fqdn(name):
+                yield Finding("uc-phone-profile-not-fqdn", "error", f"the phone security profile name '{name}' is "
+                              f"not an FQDN ({fqdn_problem(name)}); since X12.6 the Expressway requires one", guide.CH4)
+            elif not s.has_dns(name):
+                yield Finding("uc-phone-profile", "error", f"the Unified CM phone security profile name '{name}' is "
+                              "not a DNS SAN (TLS phones using it cannot register through MRA)", guide.CH4)
+    unused = [("Unified CM registration domains", e.ucm_domains, on_e), ("XMPP federation domains",
+              e.xmpp_domains, on_e), ("phone security profile names", e.phone_profiles, on_c)]
+    for label, names, applies in unused:
+        if names and not applies:
+            yield Finding("uc-not-for-role", "info", f"{label} are not carried by an {e.role} certificate; they were "
+                          "not checked", guide.CH4)
+
+
+def _ca(s: _Subject, _e, _at) -> Iterator[Finding]:
+    constraints = s._ext(x509.BasicConstraints)
+    if constraints is None or not constraints.ca:
+        state = "missing" if constraints is None else "CA:FALSE"
+        yield Finding("ca-no-basic-constraints", "error", f"basicConstraints is {state}: the Expressway only "
+                      "accepts CA certificates that carry basicConstraints with CA:TRUE", guide.CH2_AWARE)

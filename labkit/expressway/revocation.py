@@ -1,0 +1,192 @@
+"""The Expressway's revocation checking (guide chapter 8): its CRL store and the SIP TLS settings, on real handshakes.
+
+* :class:`CrlStore` -- the node's CRLs: automatic updates from a list of URLs at a daily time, and one manually
+  uploaded PEM file (each upload replaces the previous one). Automatically downloaded CRLs override the manual ones,
+  except for SIP TLS, which uses both. An expired CRL makes every certificate of its CA count as revoked;
+* :class:`RevocationSettings` -- *Configuration > SIP*, *Certificate revocation checking*: checking on or off,
+  use OCSP, use CRLs, allow CRL downloads from the certificates' distribution points, and the fallback when no
+  source can tell (treat as revoked, or treat as not revoked, the default);
+* :func:`decide` -- the decision for one peer certificate, with every step explained;
+* :func:`sip_tls_handshake` -- a real handshake in which the verifying side applies the settings: CRLs are loaded into
+  its TLS context, so OpenSSL itself refuses a revoked certificate or an expired CRL; an OCSP answer (queried before
+  the connection is accepted) and the fallback are applied by labkit, which then refuses the connection.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field, replace
+
+from cryptography import x509
+
+from labkit import guide, lab
+from labkit.errors import InputError, LabkitError
+from labkit.revocation.crl import fetch_crl, is_revoked
+from labkit.tls.connection import Endpoint, Handshake, Outcome, handshake, handshake_tcp
+from labkit.x509.loading import load
+
+__all__ = ["RevocationSettings", "CrlStore", "Decision", "decide", "sip_tls_handshake", "FALLBACKS"]
+
+FALLBACKS = ("revoked", "not-revoked")
+
+
+@dataclass(frozen=True)
+class RevocationSettings:
+    checking: bool = True
+    use_ocsp: bool = True
+    use_crls: bool = True
+    allow_cdp_downloads: bool = True
+    fallback: str = "not-revoked"
+
+    def __post_init__(self) -> None:
+        if self.fallback not in FALLBACKS:
+            raise InputError("Fallback behavior is 'revoked' (treat as revoked) or 'not-revoked' (treat as not "
+                             "revoked)", rule="fallback", value=self.fallback, chapter=guide.CH8)
+
+
+@dataclass
+class CrlStore:
+    """The node's CRLs: automatic (from ``urls``, refreshed daily at ``update_time``) and one manual upload."""
+
+    urls: list[str] = field(default_factory=list)
+    update_time: _dt.time = _dt.time(1, 0)
+    automatic: dict[bytes, x509.CertificateRevocationList] = field(default_factory=dict)
+    manual: dict[bytes, x509.CertificateRevocationList] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def update(self, *, timeout: float = 3.0) -> list[str]:
+        """Download every URL now (what the daily update does); returns one line per URL."""
+        lines = []
+        for url in self.urls:
+            try:
+                crl = fetch_crl(url, timeout=timeout)
+            except LabkitError as exc:
+                lines.append(f"{url}: failed ({exc.message})")
+                continue
+            self.automatic[crl.issuer.public_bytes()] = crl
+            lines.append(f"{url}: {len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M}")
+        self.log += lines
+        return lines
+
+    def next_update(self, at: _dt.datetime | None = None) -> _dt.datetime:
+        """When the daily automatic update runs next, after ``at`` (the lab clock by default)."""
+        moment = lab.now(at)
+        today = _dt.datetime.combine(moment.date(), self.update_time, tzinfo=moment.tzinfo)
+        return today if today > moment else today + _dt.timedelta(days=1)
+
+    def upload(self, pem: str | bytes) -> x509.CertificateRevocationList:
+        """A manual upload: PEM only; it replaces the previously uploaded CRL file."""
+        text = pem.encode() if isinstance(pem, str) else bytes(pem)
+        if b"-----BEGIN X509 CRL-----" not in text:
+            raise InputError("Manual CRL upload takes a PEM file (-----BEGIN X509 CRL-----); convert DER first with "
+                             "openssl crl -inform DER -in FILE -out FILE.pem", rule="crl-upload-pem", value=text[:40],
+                             chapter=guide.CH8)
+        crl = load(text, expect="crl").obj
+        self.manual = {crl.issuer.public_bytes(): crl}
+        return crl
+
+    def crls(self, *, sip_tls: bool = True) -> list[x509.CertificateRevocationList]:
+        """The CRLs in force: SIP TLS uses manual and automatic ones; other services let automatic ones win."""
+        if sip_tls:
+            return list(self.manual.values()) + list(self.automatic.values())
+        merged = dict(self.manual)
+        merged.update(self.automatic)
+        return list(merged.values())
+
+    def status(self, cert: x509.Certificate, *, at: _dt.datetime | None = None, sip_tls: bool = True,
+               extra: tuple[x509.CertificateRevocationList, ...] = ()) -> tuple[str, str]:
+        """("good" | "revoked" | "unknown", why) for ``cert`` from the CRLs of its issuer."""
+        moment = lab.now(at)
+        mine = [c for c in (*self.crls(sip_tls=sip_tls), *extra) if c.issuer == cert.issuer]
+        if not mine:
+            return "unknown", "no CRL from this certificate's CA"
+        for crl in mine:
+            if crl.next_update_utc is not None and crl.next_update_utc < moment:
+                return "revoked", (f"the CA's CRL expired on {crl.next_update_utc:%Y-%m-%d %H:%M}: every "
+                                   "certificate of that CA counts as revoked until a fresh CRL arrives")
+            if is_revoked(crl, cert.serial_number):
+                entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+                return "revoked", f"serial {cert.serial_number:X} is on the CA's CRL since " \
+                                  f"{entry.revocation_date_utc:%Y-%m-%d %H:%M}"
+        return "good", "not on the CA's current CRL"
+
+
+@dataclass(frozen=True)
+class Decision:
+    accept: bool
+    status: str  # good | revoked | unknown
+    source: str  # "ocsp", "crl", "fallback", "off"
+    steps: tuple[str, ...]
+    crls: tuple[x509.CertificateRevocationList, ...] = ()  # the CRLs OpenSSL is given
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(self.steps)
+
+
+def decide(cert: x509.Certificate, issuer: x509.Certificate, settings: RevocationSettings, store: CrlStore, *,
+           at: _dt.datetime | None = None, timeout: float = 2.0) -> Decision:
+    """Apply the SIP TLS revocation settings to one peer certificate, as the Expressway does before accepting it."""
+    if not settings.checking:
+        return Decision(True, "good", "off", ("certificate revocation checking is off: nothing is checked",))
+    from labkit.revocation.ocsp import crl_urls, ocsp_url, query
+
+    steps: list[str] = []
+    if settings.use_ocsp:
+        url = ocsp_url(cert)
+        if url is None:
+            steps.append("OCSP: the certificate names no OCSP responder")
+        else:
+            try:
+                answer = query(url, cert, issuer, at=at, timeout=timeout)
+                steps.append(f"OCSP {url}: {answer.status}")
+                if answer.status in ("good", "revoked"):
+                    return Decision(answer.status == "good", answer.status, "ocsp", tuple(steps))
+            except LabkitError as exc:
+                steps.append(f"OCSP {url}: no answer ({exc.message})")
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+    if settings.use_crls:
+        extra: list[x509.CertificateRevocationList] = []
+        status, why = store.status(cert, at=at)
+        if status == "unknown" and settings.allow_cdp_downloads:
+            for url in crl_urls(cert):
+                try:
+                    extra.append(fetch_crl(url, timeout=timeout))
+                    steps.append(f"CRL downloaded from the distribution point {url}")
+                    break
+                except LabkitError as exc:
+                    steps.append(f"CRL distribution point {url}: {exc.message}")
+            status, why = store.status(cert, at=at, extra=tuple(extra))
+        steps.append(f"CRL: {why}")
+        crls = tuple(c for c in (*store.crls(), *extra) if c.issuer == cert.issuer)
+        if status in ("good", "revoked"):
+            return Decision(status == "good", status, "crl", tuple(steps), crls)
+    accept = settings.fallback == "not-revoked"
+    steps.append(f"no source could tell: fallback '{settings.fallback}' {'accepts' if accept else 'refuses'}")
+    return Decision(accept, "unknown", "fallback", tuple(steps))
+
+
+def sip_tls_handshake(client: Endpoint, server: Endpoint, settings: RevocationSettings, store: CrlStore, *,
+                      verifier: str = "server", at: _dt.datetime | None = None,
+                      tcp: bool = False) -> tuple[Decision, Handshake]:
+    """A real handshake where ``verifier`` ("server": the E checking the C on a mutual-TLS zone, or "client")
+    applies the revocation settings to the peer's certificate; ``tcp=True`` runs it over a TCP connection on
+    127.0.0.1 instead of memory. When CRLs decide, they are loaded into the verifier's OpenSSL context, so OpenSSL
+    itself refuses a revoked certificate (verify code 23) or an expired CRL (12); an OCSP answer or a fallback that
+    says no is applied right after the handshake, as labkit closes the connection."""
+    if verifier not in ("server", "client"):
+        raise InputError("verifier is 'server' or 'client'", rule="verifier", value=verifier, chapter=guide.CH8)
+    peer = client if verifier == "server" else server
+    if len(peer.chain) < 2:
+        raise InputError("The peer must send its issuing CA certificate after its own", rule="peer-chain",
+                         value=len(peer.chain), chapter=guide.CH8)
+    decision = decide(peer.chain[0], peer.chain[1], settings, store, at=at)
+    checker = server if verifier == "server" else client
+    checker = replace(checker, crls=decision.crls) if decision.source == "crl" else checker
+    run = handshake_tcp if tcp else handshake
+    trace = run(client, checker) if verifier == "server" else run(checker, server)
+    if trace.ok and not decision.accept:  # OCSP or the fallback refused: labkit closes the connection
+        outcome = Outcome(False, verifier, None, f"refused by revocation checking: {decision.explanation}",
+                          "certificate_revoked" if decision.status == "revoked" else "certificate_unknown")
+        trace = replace(trace, outcome=outcome)
+    return decision, trace

@@ -1,0 +1,1 @@
+"""What instructors use in front of a class: the certificate clinic (:mod:`.clinic`, served by ``make present``)."""
