@@ -176,6 +176,7 @@ def test_the_hub_writes_a_workspace_as_its_member():
     import subprocess
     import tempfile
 
+    from labkit.classroom import workspace
     from labkit.classroom.workspace import prepare
 
     nobody = pwd.getpwnam("nobody")
@@ -190,7 +191,11 @@ def test_the_hub_writes_a_workspace_as_its_member():
         home = top / "home"
         home.mkdir()
         os.chown(home, nobody.pw_uid, nobody.pw_gid)
-        report = prepare(home, {"01.ipynb": b"kit"}, uid=nobody.pw_uid, gid=nobody.pw_gid, python=python)
+        script = top / "workspace.py"  # as the hub's runtime provides it: a copy the member can read
+        shutil.copy(workspace.__file__, script)
+        script.chmod(0o644)
+        report = prepare(home, {"01.ipynb": b"kit"}, uid=nobody.pw_uid, gid=nobody.pw_gid, python=python,
+                         script=str(script))
         assert report.added == ("01.ipynb",)
         assert (home / "01.ipynb").stat().st_uid == nobody.pw_uid  # written by the member, not by root
         assert (home / ".labkit" / "workspace.json").stat().st_uid == nobody.pw_uid
