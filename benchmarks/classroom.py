@@ -219,8 +219,8 @@ def main() -> int:
         print(json.dumps({k: v for k, v in measured.items()}, indent=1, default=str))
     if args.update_readme:
         readme = ROOT / "README.md"
-        text = re.sub(r"(<!-- bench:classroom -->\n).*?(\n<!-- /bench:classroom -->)",
-                      lambda match: match.group(1) + result + match.group(2), readme.read_text(), flags=re.S)
+        text = re.sub(r"(<!-- bench:classroom -->\n).*?(<!-- /bench:classroom -->)",
+                      lambda match: match.group(1) + result + "\n" + match.group(2), readme.read_text(), flags=re.S)
         readme.write_text(text)
     return 0 if not measured["errors"] else 1
 
