@@ -7,13 +7,18 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.t
 PORT ?= 8888
 PRESENT_PORT ?= 8866
 TOKEN ?=
+CLASSROOM_IP ?= 127.0.0.1
+CLASSROOM_PORT ?= 8000
+ROSTER ?= classroom/roster.example.csv
+NPM := npm install --prefix classroom --no-package-lock --no-audit --no-fund --loglevel=error
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab present test notebooks bench debian-packages test-debian-packages clean help
+.PHONY: lab present classroom classroom-root classroom-proxy test notebooks bench debian-packages test-debian-packages clean help
 
 help:
 	@echo "make lab        set up and open JupyterLab on notebooks/ (http://127.0.0.1:$(PORT)/lab)"
 	@echo "make present    the instructor's certificate clinic as a Voila dashboard (http://127.0.0.1:$(PRESENT_PORT)/)"
+	@echo "make classroom  JupyterHub for a class, accounts from ROSTER (as root; http://$(CLASSROOM_IP):$(CLASSROOM_PORT)/)"
 	@echo "make test       set up and run every check (ruff, import contracts, unit tests, nbval, browser and Binder checks)"
 	@echo "make notebooks  re-execute every notebook in place (for authors)"
 	@echo "make bench      run the benchmarks and print their tables"
@@ -26,9 +31,25 @@ $(VENV)/.lab-stamp: pyproject.toml constraints.txt | $(PY)
 	$(PIP) -e .
 	@touch $@
 
-$(VENV)/.test-stamp: pyproject.toml constraints.txt | $(PY)
-	$(PIP) -e '.[test]'
+$(VENV)/.test-stamp: pyproject.toml constraints.txt classroom/package.json | $(PY)
+	$(PIP) -e '.[test,classroom]'
+	@$(MAKE) --no-print-directory classroom-proxy
+	@touch $@ $(VENV)/.lab-stamp $(VENV)/.classroom-stamp
+
+# The classroom hub: JupyterHub and its parts from PyPI (the classroom extra), the proxy from npm.
+$(VENV)/.classroom-stamp: pyproject.toml constraints.txt classroom/package.json | $(PY)
+	$(PIP) -e '.[classroom]'
+	@$(MAKE) --no-print-directory classroom-proxy
 	@touch $@ $(VENV)/.lab-stamp
+
+classroom-root:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "labkit classroom: run as root (sudo make classroom): each trainee becomes a system user (useradd)" >&2; \
+	  exit 2; fi
+
+classroom-proxy:
+	@if command -v npm >/dev/null; then $(NPM); \
+	else echo "labkit: npm is missing: the classroom's proxy (configurable-http-proxy) is not installed" >&2; fi
 
 debian-packages:
 	@bash scripts/debian-packages.sh binder/apt.txt
@@ -49,6 +70,13 @@ present: $(VENV)/.lab-stamp
 	LABKIT_WORKDIR=$${LABKIT_WORKDIR:-$(CURDIR)/notebooks/lab-work} $(VENV)/bin/voila notebooks/instructor/certificate-clinic.ipynb --no-browser --Voila.ip=127.0.0.1 \
 		--port=$(PRESENT_PORT) --Voila.port_retries=0
 
+# A real JupyterHub for a class on this machine (see the README, "A class on JupyterHub"). Root only: each trainee
+# is a system user. CLASSROOM_IP=0.0.0.0 CLASSROOM_SSL_CERT=... CLASSROOM_SSL_KEY=... serve a classroom network.
+classroom: classroom-root $(VENV)/.classroom-stamp debian-packages
+	@echo "labkit: classroom hub on http://$(CLASSROOM_IP):$(CLASSROOM_PORT)/ (roster $(ROSTER))"
+	CLASSROOM_IP=$(CLASSROOM_IP) CLASSROOM_PORT=$(CLASSROOM_PORT) ROSTER=$(ROSTER) \
+		$(VENV)/bin/jupyterhub -f classroom/jupyterhub_config.py
+
 test: $(VENV)/.test-stamp test-debian-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -59,6 +87,7 @@ notebooks: $(VENV)/.test-stamp debian-packages
 
 bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/notebooks.py
+	$(PY) benchmarks/classroom.py
 	$(PY) benchmarks/ca_issue.py
 	$(PY) benchmarks/crl_scale.py
 	$(PY) benchmarks/key_sizes.py
@@ -67,4 +96,4 @@ bench: $(VENV)/.test-stamp debian-packages
 	$(PY) benchmarks/servers.py
 
 clean:
-	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache
+	rm -rf $(VENV) notebooks/lab-work lab-work .pytest_cache classroom/node_modules

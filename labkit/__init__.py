@@ -13,7 +13,7 @@ from labkit.errors import InputError, LabError, LabkitError, PasswordError, Poli
 
 
 def progress(notebook: str | None = None):
-    """Which exercises pass in this session, as a table (see ``labkit.exercises.progress``)."""
+    """Which exercises pass, this session's and saved ones, as a table (see ``labkit.exercises.progress``)."""
     from labkit.exercises import progress as _progress
 
     return _progress(notebook)

@@ -19,7 +19,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from labkit import lab
+from labkit import lab, progress_store
 from labkit.errors import LabError, LabkitError
 
 __all__ = ["Exercise", "Result", "EXERCISES", "CHAPTERS", "exercise", "check", "progress"]
@@ -63,6 +63,7 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {}
 _RESULTS: dict[str, Result] = {}  # the latest result of each exercise checked in this session
 lab.on_reset_all(_RESULTS.clear)
+lab.on_reset_all(progress_store.forget)  # and the saved ones (~/.labkit/progress.json)
 
 
 def exercise(ex_id: str, title: str, chapter: str):
@@ -101,6 +102,9 @@ def check(exercise_id: str, *answer, **context) -> Result:
     A wrong answer, an answer in another form than the checker takes, or a LabkitError raised on the answer is
     NOT YET with the reason; an unknown ``exercise_id`` raises LabError (rule ``exercise-id``); any other error is
     the checker's own bug and is raised.
+
+    The result is also saved to ``~/.labkit/progress.json`` and, under JupyterHub, sent to the class service in the
+    background (:mod:`labkit.progress_store`).
     """
     ex = _exercise_for(exercise_id)
     try:
@@ -114,19 +118,22 @@ def check(exercise_id: str, *answer, **context) -> Result:
             passed, message = False, str(exc)
     result = Result(exercise_id, passed, message)
     _RESULTS[exercise_id] = result
+    progress_store.record(exercise_id, passed, message)
     return result
 
 
 def progress(notebook: str | None = None):
-    """Which exercises pass in this session, as a table (``notebook="01"`` for one notebook's)."""
+    """Which exercises pass, as a table (``notebook="01"`` for one notebook's): this session's results, and the
+    saved ones of earlier sessions (``~/.labkit/progress.json``) for exercises not checked since."""
     import pandas as pd
 
     _load(notebook)
+    saved = progress_store.load()
     rows = []
     for ex in sorted(EXERCISES.values(), key=lambda e: e.id):
         if notebook and not ex.id.startswith(f"{notebook}."):
             continue
-        result = _RESULTS.get(ex.id)
+        result = _RESULTS.get(ex.id) or saved.get(ex.id)
         status = "not tried" if result is None else ("pass" if result.passed else "not yet")
         rows.append({"exercise": ex.id, "title": ex.title, "status": status, "guide": ex.chapter})
     return pd.DataFrame(rows, columns=["exercise", "title", "status", "guide"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import http.server
+import os
 import socket
 import threading
 
@@ -20,7 +21,7 @@ from labkit import lab
 from labkit.errors import LabkitError
 
 __all__ = ["HOST", "BACKLOG", "MAX_WORKERS", "READ_TIMEOUT", "LOG_LINES", "RequestLog", "LabHTTPServer",
-           "QuietHandler", "BackgroundServer", "free_port"]
+           "QuietHandler", "BackgroundServer", "free_port", "lab_port"]
 
 HOST = "127.0.0.1"
 BACKLOG = 64  # connections the kernel queues while every worker is busy
@@ -100,6 +101,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def lab_port(wanted: int = 0) -> int:
+    """``wanted``, or a free port when it is 0 or when ``$LABKIT_PORTS`` is ``free`` (set for every trainee on the
+    classroom hub, so two trainees running the same notebook never ask for the same fixed port)."""
+    return free_port() if not wanted or os.environ.get("LABKIT_PORTS") == "free" else wanted
 
 
 class BackgroundServer:

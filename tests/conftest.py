@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,11 +17,19 @@ from labkit import lab
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Exercise results are saved (labkit.progress_store): never in the real home during a test run. Kernels that nbval,
+# the browser and the Binder checks start inherit this; each unit test gets its own file (clean_lab below).
+_PROGRESS_DIR = tempfile.mkdtemp(prefix="labkit-test-progress-")
+atexit.register(shutil.rmtree, _PROGRESS_DIR, True)
+os.environ["LABKIT_PROGRESS_FILE"] = str(Path(_PROGRESS_DIR) / "progress.json")
+os.environ.pop("LABKIT_CLASS_URL", None)
+
 
 @pytest.fixture(autouse=True)
 def clean_lab(tmp_path, monkeypatch):
     """Every test starts with the lab as a notebook does: default instant, serials from 0x1000."""
     monkeypatch.setenv("LABKIT_WORKDIR", str(tmp_path / "lab-work"))
+    monkeypatch.setenv("LABKIT_PROGRESS_FILE", str(tmp_path / "progress" / "progress.json"))
     lab.reset()
     yield
     lab.reset()

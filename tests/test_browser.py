@@ -322,3 +322,71 @@ def test_the_clinic_dashboard_renders_in_voila_and_answers_a_click(browser, voil
         page.screenshot(path=str(ARTEFACTS / "voila__certificate-clinic-expired.png"), full_page=True)
     finally:
         page.close()
+
+
+# -- the classroom: the instructor's live class view -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def classroom_hub():
+    """The classroom hub (classroom/jupyterhub_config.py) with one trainee and one instructor, no servers spawned."""
+    from classroom_hub import require_classroom
+
+    require_classroom()
+    from labkit.classroom.drive import LocalHub
+
+    hub = LocalHub(["t1"], ["i1"])
+    try:
+        hub.start()
+        yield hub
+        hub.stop()
+    finally:
+        hub.close()
+
+
+# What a trainee's kernel does on a check: labkit.exercises.check, with the hub's token and the class service's URL
+# in its environment; the process stays up as a kernel does (the result is sent by a background thread).
+_TRAINEE_CHECK = """
+import time
+from labkit.exercises import check
+print(check("01.3", ["make a key pair", "send a CSR", "the CA issues the certificate"]), flush=True)
+time.sleep(30)
+"""
+
+
+def test_the_instructor_logs_in_and_sees_the_class_table_update_after_a_trainees_check(browser, classroom_hub,
+                                                                                      tmp_path):
+    from labkit.classroom.drive import Member
+
+    hub = classroom_hub
+    trainee = Member(hub.url, hub.trainees[0], hub.passwords[hub.trainees[0]]).login()
+    instructor = hub.instructors[0]
+    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    check = None
+    try:
+        # The instructor signs in on the hub's page (the first login sets the password) and opens the class view.
+        page.goto(f"{hub.url}/hub/login?next=/services/labkit-class/", timeout=60_000)
+        page.fill("#username_input", instructor)
+        page.fill("#password_input", hub.passwords[instructor])
+        page.click("#login_submit")
+        row = page.locator(f'#class tbody tr[data-trainee="{trainee.name}"]')
+        row.wait_for(timeout=60_000)
+        assert "never" in row.inner_text() and page.locator("#class td[data-exercise='01.3']").count() == 0
+        assert "Nobody is stuck" in page.inner_text("#stuck")
+        env = dict(os.environ, LABKIT_CLASS_URL=hub.class_url, JUPYTERHUB_API_TOKEN=trainee.token,
+                   LABKIT_PROGRESS_FILE=str(tmp_path / "progress.json"))
+        check = subprocess.Popen([sys.executable, "-c", _TRAINEE_CHECK], env=env, stdout=subprocess.PIPE, text=True)
+        assert "PASS [01.3]" in check.stdout.readline()
+        cell = page.locator(f'#class tbody tr[data-trainee="{trainee.name}"] td[data-exercise="01.3"]')
+        cell.wait_for(timeout=10_000)
+        page.wait_for_function(f"""() => {{
+            const td = document.querySelector('tr[data-trainee="{trainee.name}"] td[data-exercise="01.3"]');
+            return td && td.textContent === 'PASS' && td.classList.contains('PASS'); }}""", timeout=15_000)
+        assert "UTC" in row.inner_text() and "never" not in row.inner_text()
+        page.screenshot(path=str(ARTEFACTS / "classroom__class-view.png"), full_page=True)
+        # The same browser session as a trainee would be refused: a trainee's token gets 403 on the page.
+        assert trainee.service("GET", "").status_code == 403
+    finally:
+        if check is not None:
+            check.kill()
+            check.wait()
+        page.close()

@@ -44,7 +44,7 @@ def test_binder_requirements_install_labkit_and_its_runtime_dependencies_at_test
 
 def test_every_declared_dependency_is_pinned_in_constraints():
     project = _pyproject()["project"]
-    declared = project["dependencies"] + project["optional-dependencies"]["test"]
+    declared = [dep for deps in (project["dependencies"], *project["optional-dependencies"].values()) for dep in deps]
     missing = {_name(dep) for dep in declared} - set(_constraints())
     assert not missing
 

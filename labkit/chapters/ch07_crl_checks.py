@@ -21,7 +21,8 @@ from labkit.ca import init_ca
 from labkit.errors import InputError
 from labkit.exercises import check, exercise
 from labkit.expressway.revocation import CrlStore, Decision, RevocationSettings, sip_tls_handshake
-from labkit.revocation import CrlServer, OcspServer, free_port
+from labkit.httpd import lab_port
+from labkit.revocation import CrlServer, OcspServer
 from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake
 from labkit.x509 import decode
@@ -50,9 +51,10 @@ class RevocationLab:
 
     def __init__(self, folder: str | Path, *, ocsp_port: int = 0, crl_port: int = 0):
         """``ocsp_port``/``crl_port`` 0 pick free ports; a notebook gives fixed ones, because the URLs are part of
-        every certificate the CA issues (and so of the notebook's output)."""
+        every certificate the CA issues (and so of the notebook's output). On the classroom hub
+        (``$LABKIT_PORTS=free``) free ports are taken whatever the notebook says."""
         folder = Path(folder)
-        self.ocsp_port, self.crl_port = ocsp_port or free_port(), crl_port or free_port()
+        self.ocsp_port, self.crl_port = lab_port(ocsp_port), lab_port(crl_port)
         self.root = init_ca(folder / "root", "labkit Root CA", key=lab.fixture_key("root-ca"), days=LONG)
         self.issuing = init_ca(folder / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"),
                                parent=self.root, days=LONG, ocsp_url=f"http://127.0.0.1:{self.ocsp_port}/",
