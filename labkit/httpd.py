@@ -17,8 +17,8 @@ import os
 import socket
 import threading
 
-from labkit import lab
-from labkit.errors import LabkitError
+from labkit import guide, lab
+from labkit.errors import LabError, LabkitError
 
 __all__ = ["HOST", "BACKLOG", "MAX_WORKERS", "READ_TIMEOUT", "LOG_LINES", "RequestLog", "LabHTTPServer",
            "QuietHandler", "BackgroundServer", "free_port", "lab_port"]
@@ -109,6 +109,13 @@ def lab_port(wanted: int = 0) -> int:
     return free_port() if not wanted or os.environ.get("LABKIT_PORTS") == "free" else wanted
 
 
+def _check_port(port) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise LabError("A port is a whole number from 1 to 65535 (0: a free one)", rule="server-port", value=port,
+                       chapter=guide.NB00_LAB)
+    return port
+
+
 class BackgroundServer:
     """Serve in a daemon thread on 127.0.0.1: ``start()`` (port 0 picks a free port; calling it again does nothing),
     ``stop()`` (closes the socket and joins the thread; calling it again does nothing), and ``with``."""
@@ -116,7 +123,7 @@ class BackgroundServer:
     thread_name = "labkit-http"
 
     def __init__(self, port: int = 0):
-        self._wanted = port
+        self._wanted = _check_port(port)
         self._port: int | None = None
         self._server: http.server.HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -137,7 +144,7 @@ class BackgroundServer:
     def port(self, value: int) -> None:
         if self._server is not None:
             raise RuntimeError("stop the server before changing its port")
-        self._wanted, self._port = value, None
+        self._wanted, self._port = _check_port(value), None
 
     @property
     def running(self) -> bool:

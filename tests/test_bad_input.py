@@ -127,3 +127,48 @@ def test_openssl_agrees_these_inputs_are_bad(material, tmp_path, openssl_bin):
         path.write_bytes(_cases(material)[case][0])
         with pytest.raises(subprocess.CalledProcessError):
             run_openssl("x509", "-in", path, "-noout")
+
+
+# -- the TLS commands: every refusal is one line with its rule --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from labkit import lab
+    from labkit.x509.certs import CertSpec, request
+    from labkit.x509.pki import lab_chain
+
+    folder = tmp_path_factory.mktemp("tls-bad")
+    chain = lab_chain()
+    chain.server.write(folder, "server")
+    (folder / "root.pem").write_bytes(chain.root.cert_pem())
+    (folder / "r.csr").write_bytes(request(CertSpec("x.lab.example"), lab.fixture_key("trainee")).public_bytes(
+        ser.Encoding.PEM))
+    other = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32))
+    (folder / "other.key").write_bytes(other.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8,
+                                                           ser.NoEncryption()))
+    return folder
+
+
+LONG_HOST = "a" * 10_000
+TLS_CASES = [
+    (("handshake", "127.0.0.1:70000"), "host-port"),
+    (("handshake", "127.0.0.1:0"), "host-port"),
+    (("handshake", f"{LONG_HOST}:443"), "host-port"),
+    (("handshake", "127.0.0.1:1", "--ca", "{f}/server.key.pem"), "expect-certificate"),
+    (("handshake", "127.0.0.1:1", "--ca", "{f}/r.csr"), "expect-certificate"),
+    (("handshake", "127.0.0.1:1", "--cert", "{f}/server.pem", "--key", "{f}/other.key"), "key-mismatch"),
+    (("handshake", "127.0.0.1:1", "--cert", "{f}/server.pem"), "cert-and-key"),
+    (("probe", LONG_HOST), "probe-unreachable"),
+    (("probe", "127.0.0.1:70000"), "host-port"),
+    (("probe", "127.0.0.1:1", "--ca", "{f}/r.csr"), "probe-ca"),
+]
+
+
+@pytest.mark.parametrize(("argv", "rule"), TLS_CASES, ids=[f"{a[0]}-{r}-{i}" for i, (a, r) in enumerate(TLS_CASES)])
+def test_tls_commands_refuse_bad_input_in_one_line(tls_files, argv, rule):
+    done = run_cli(*(a.format(f=tls_files) for a in argv), expect=2)
+    err = done.stderr.decode()
+    assert f"rule: {rule}" in err and err.count("\n") == 1 and len(err) < 600, err

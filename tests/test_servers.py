@@ -128,3 +128,17 @@ def test_the_cli_refuses_to_serve_ocsp_without_the_ca_keys_passphrase(tmp_path):
     done = run_cli("serve", "ocsp", tmp_path / "locked", "--port", "0", expect=2)
     assert b"rule: ocsp-signing-key" in done.stderr and done.stderr.count(b"\n") == 1
 
+
+
+@pytest.mark.parametrize("port", [70000, -1, "80", 1.5, True])
+def test_a_port_outside_1_to_65535_is_refused_with_the_rule(ca, port):
+    assert_refused("server-port", OcspServer, ca, port=port)
+    assert_refused("server-port", CrlServer, ca, port=port)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:port/", "http://" + "a" * 10_000 + "/",
+                                 "http:///no-host", "ftp://127.0.0.1/"])
+def test_an_ocsp_url_that_is_no_responder_is_refused_with_the_rule(ca, url):
+    from labkit.revocation import query
+
+    assert_refused("ocsp-url", query, url, ca.certificate, ca.certificate, chapter="guide chapter 8")

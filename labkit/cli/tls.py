@@ -13,7 +13,7 @@ from labkit import guide
 from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.tls.connection import Endpoint, connect
-from labkit.x509.loading import load_all, load_file, read_file
+from labkit.x509.loading import load_certificates, load_file, read_file
 
 __all__ = ["COMMANDS"]
 
@@ -37,19 +37,25 @@ def add_handshake(sub) -> None:
 def _address(text: str) -> tuple[str, int]:
     match = _ADDRESS.match(text.strip())
     port = int(match["port"]) if match else 0
-    if not match or not 0 < port < 65536:
-        raise InputError("Give the server as HOST:PORT (for example expe.example.com:5061 or [::1]:443)",
-                         rule="host-port", value=text, chapter=guide.CH2)
-    return match["v6"] or match["host"], port
+    host = (match["v6"] or match["host"]) if match else ""
+    too_long = len(host) > 253 or any(len(label) > 63 for label in host.split("."))
+    if not match or not 0 < port < 65536 or too_long:
+        raise InputError("Give the server as HOST:PORT (for example expe.example.com:5061 or [::1]:443); a host "
+                         "name has at most 253 characters, 63 between dots", rule="host-port", value=text,
+                         chapter=guide.CH2)
+    return host, port
 
 
 def run(args) -> int:
     host, port = _address(args.address)
     if bool(args.cert) != bool(args.key):
         raise InputError("--cert and --key go together", rule="cert-and-key", value=args.cert or args.key)
-    chain = tuple(item.obj for item in load_all(read_file(args.cert))) if args.cert else ()
+    chain = tuple(load_certificates(read_file(args.cert))) if args.cert else ()
     key = load_file(args.key, expect="private-key").obj if args.key else None
-    trusted = tuple(item.obj for item in load_all(read_file(args.ca))) if args.ca else ()
+    if key is not None and key.public_key() != chain[0].public_key():
+        raise InputError("--key is not the private key of the first certificate in --cert", rule="key-mismatch",
+                         value=args.key, chapter=guide.CH7)
+    trusted = tuple(load_certificates(read_file(args.ca))) if args.ca else ()  # a key, CSR or CRL is refused
     client = Endpoint(chain=chain, key=key, trusted=trusted, system_trust=not args.ca,
                       server_name=args.servername or host, tls="1.2" if args.tls12 else "any")
     trace = connect(host, port, client=client)

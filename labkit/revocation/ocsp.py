@@ -385,10 +385,18 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
         if url is None:
             raise InputError("The certificate names no OCSP responder (no Authority Information Access OCSP URI)",
                              rule="ocsp-url", value=cert.subject.rfc4514_string(), chapter=guide.CH8_OCSP)
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily: a port that is no number raises here
+    except (ValueError, AttributeError):
+        raise InputError("Not a URL (a responder is http://HOST[:PORT]/PATH)", rule="ocsp-url", value=url,
+                         chapter=guide.CH8_OCSP) from None
     if parts.scheme != "http":
         raise InputError("OCSP is asked over plain http (the response is signed; RFC 6960 appendix A)",
                          rule="ocsp-url", value=url, chapter=guide.CH8_OCSP)
+    if not parts.hostname or len(parts.hostname) > 253 or any(len(label) > 63 for label in parts.hostname.split(".")):
+        raise InputError("The responder's host name is missing or longer than DNS allows (253 characters, 63 a "
+                         "label)", rule="ocsp-url", value=url, chapter=guide.CH8_OCSP)
     nonce = os.urandom(16)
     body = request(cert, issuer, nonce=nonce)
     post = urllib.request.Request(url, data=body, method="POST",
@@ -399,7 +407,7 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
     except urllib.error.HTTPError as exc:
         raise InputError(f"The OCSP responder answered HTTP {exc.code} {exc.reason}", rule="ocsp-unreachable",
                          value=url, chapter=guide.CH8_OCSP) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, UnicodeError) as exc:
         why = getattr(exc, "reason", exc)
         raise InputError(f"The OCSP responder cannot be reached: {why}", rule="ocsp-unreachable", value=url,
                          chapter=guide.CH8_OCSP) from None

@@ -418,7 +418,12 @@ def connect(host: str, port: int, *, client: Endpoint, timeout: float = 10.0) ->
     """A traced client handshake against a real server (``labkit handshake HOST:PORT``)."""
     recorder = _Recorder()
     with tempfile.TemporaryDirectory(prefix="labkit-tls-") as tmp:
-        cctx = client.context(False, Path(tmp))
+        try:
+            cctx = client.context(False, Path(tmp))
+        except ssl.SSLError as exc:  # OpenSSL will not take the certificate or the key for TLS
+            raise InputError(f"OpenSSL cannot use this client certificate and key for TLS: {exc.reason or exc}",
+                             rule="client-key-unusable", value=type(client.key).__name__,
+                             chapter=guide.CH2_TLS) from None
         traced = _attach(cctx, recorder)
         outcome, version, cipher, peer = Outcome(True), None, None, ()
         try:
@@ -434,8 +439,9 @@ def connect(host: str, port: int, *, client: Endpoint, timeout: float = 10.0) ->
             outcome = _failure("client", exc)
             if outcome.verify_code is None and outcome.alert:
                 outcome = Outcome(False, "server", None, outcome.reason, outcome.alert, outcome.detail)
-        except OSError as exc:
-            raise InputError(f"Cannot connect to {host}:{port}: {exc.strerror or exc}", rule="tcp-connect",
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name DNS cannot carry (a label over 63)
+            why = getattr(exc, "strerror", None) or exc
+            raise InputError(f"Cannot connect to {host}:{port}: {why}", rule="tcp-connect",
                              value=f"{host}:{port}", chapter=guide.CH2_TLS) from None
     return Handshake(tuple(recorder.messages), (), outcome, version, cipher, "", peer, traced)
 

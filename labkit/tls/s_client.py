@@ -62,7 +62,8 @@ SERVICES: dict[str, Service] = {s.name: s for s in (
 
 
 def unreachable(host: str, port: int, cause: str) -> InputError:
-    return InputError(f"Cannot reach {hostport(host, port)}: {cause}", rule="probe-unreachable",
+    shown = host if len(host) <= 80 else f"{host[:60]}... ({len(host)} characters)"
+    return InputError(f"Cannot reach {hostport(shown, port)}: {cause}", rule="probe-unreachable",
                       value=hostport(host, port), chapter=guide.CH2_TLS)
 
 
@@ -76,7 +77,7 @@ def resolve(host: str, port: int, timeout: float) -> None:
     def lookup() -> None:
         try:
             outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a label longer than DNS allows
             outcome.append(exc)
 
     thread = threading.Thread(target=lookup, name="labkit-probe-dns", daemon=True)
