@@ -96,7 +96,8 @@ def call_verify(site):
     done = run_cli("verify", "expe.pem", "--ca-file", "trusted.pem", "--json", cwd=site)
     result = json.loads(done.stdout)
     assert result["ok"] and result["code"] is None and result["path"][0] == "CN=expe.lab.example"
-    assert result["openssl"].startswith("openssl verify ") and result["openssl"].endswith("-CAfile trusted.pem expe.pem")
+    assert result["openssl"].startswith("openssl verify ")
+    assert result["openssl"].endswith("-CAfile trusted.pem expe.pem")
 
 
 def call_ca_check(site):

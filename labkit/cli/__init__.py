@@ -39,6 +39,15 @@ HELP = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse without abbreviated options: ``--password SECRET`` must be refused, not taken for
+    ``--password-file SECRET`` (and the secret then shown as a missing file's name)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def add_password_file(cmd) -> None:
     """The ``--password-file`` option of every command that reads PKCS#12 files or encrypted keys."""
     cmd.add_argument("--password-file", metavar="FILE",
@@ -75,10 +84,10 @@ def read_input(path: str, password_file: str | None = None, *, check_names: bool
 def parser(argv: list[str] | None = None, *, full: bool = False) -> argparse.ArgumentParser:
     """The argument parser. Only the command named in ``argv`` (or every command, with ``full=True``) gets its
     whole parser; the others are listed with their one-line help, which is all ``labkit --help`` shows."""
-    top = argparse.ArgumentParser(
-        prog="labkit", description="X.509 certificates as Cisco Expressway uses them: decode, convert, check.")
+    top = _Parser(prog="labkit",
+                  description="X.509 certificates as Cisco Expressway uses them: decode, convert, check.")
     top.add_argument("--version", action="version", version=f"labkit {__version__}")
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     chosen = next((arg for arg in (argv if argv is not None else sys.argv[1:]) if not arg.startswith("-")), None)
     for name, module in COMMANDS.items():
         if full or name == chosen:
