@@ -108,7 +108,7 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), key, sans=("expe.lab.example", "*.lab.example")), "wildcard"),
         Specimen("web-server-template", "mutual TLS needs clientAuth too (AD CS Web Server gives serverAuth only)",
                  build(_name(), key, usages=("server",)), "eku-no-client-auth"),
-        Specimen("unsupported-oid", "a subject attribute OpenSSL has no name for (shown as numbers) breaks SSH",
+        Specimen("unsupported-oid", "an attribute OpenSSL shows as numbers breaks SSH (appendix A)",
                  build(_name("expe.lab.example", private), key), "unsupported-subject-oid"),
         Specimen("after-2050", "expiry dates from 2050 on can cause operational issues",
                  build(_name(), key, days=9200), "expires-after-2050"),

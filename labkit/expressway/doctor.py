@@ -295,8 +295,7 @@ def _subject_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
         name = oid_short_name(dotted)
         if name == dotted:  # OpenSSL has no name for it: the Expressway shows it as numbers (appendix A)
             yield Finding("unsupported-subject-oid", "error", f"the subject has an attribute the Expressway does "
-                          f"not support: {dotted} = {value}; OpenSSL shows it as numbers, and such entries break "
-                          "SSH and other services", guide.APPX_A)
+                          f"not support: {dotted} = {value}; this breaks SSH and other services", guide.APPX_A)
         else:
             yield Finding("subject-attribute-named", "info", f"{name} ({dotted}) = {value}: a standard attribute "
                           "that OpenSSL shows by name; not in the guide's short list, but appendix A's SSH failures "
