@@ -162,7 +162,7 @@ class CertificateAuthority:
                     f"There is already a certificate for {line} ({old}), and unique_subject is on (index.txt.attr, "
                     "or its absence: OpenSSL's default is yes), so openssl ca refuses it too (its database would "
                     "hold the subject twice: TXT_DB error number 2). Either revoke the old certificate first "
-                    f"(`labkit ca revoke DIR --serial {serial_hex(seen[line]) if seen[line] >= 0 else 'N'}`, "
+                    f"(`labkit ca revoke {self.folder} --serial {serial_hex(seen[line]) if seen[line] >= 0 else 'N'}`, "
                     "openssl ca -revoke), or allow renewals with the same subject: `unique_subject = no` in "
                     "index.txt.attr", rule="unique-subject", value=line, chapter=guide.APPX_B)
             seen[line] = -1

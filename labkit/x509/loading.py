@@ -215,7 +215,7 @@ def _check_names(item: Loaded) -> None:
 
         raise InputError(
             "A name attribute holds a value that is not a string, which OpenSSL 3 refuses and an Expressway shows "
-            "undecoded; request the certificate again without that attribute (doctor names the attribute)",
+            "undecoded; request the certificate again without that attribute",
             rule="name-value-not-string",
             value=name_line(item.obj),
             chapter=guide.APPX_A,
@@ -287,11 +287,13 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         return [Loaded(kind, _DER_PARSERS[kind](der), "PEM", label)]
     except ValueError as exc:
         raise InputError(
-            f"The PEM block labelled '{label}' does not hold valid {KINDS[kind]} (cut short or corrupted?): {exc}",
+            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]} (cut short or corrupted?): {exc}",
             rule="pem-content",
             value=label,
         ) from None
 
+
+_NOUNS = {"certificate": "certificate", "csr": "CSR", "crl": "CRL", "public-key": "public key"}
 
 _DER_PARSERS = {
     "certificate": x509.load_der_x509_certificate,
