@@ -362,7 +362,11 @@ class CertificateAuthority:
                          value=serial_hex(serial), chapter=guide.APPX_B)
 
     def __repr__(self) -> str:
-        return f"CertificateAuthority({self.name!r}, {len(self.entries())} certificates)"
+        try:
+            count = f"{len(self.entries())} certificates"
+        except InputError as exc:  # a damaged index.txt: say so, a repr must not raise
+            count = f"index.txt refused: {exc.rule}"
+        return f"CertificateAuthority({self.name!r}, {count})"
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
