@@ -22,7 +22,13 @@ def material(tmp_path_factory):
     csr = request(CertSpec("trainee.lab.example"), key).public_bytes(serialization.Encoding.PEM)
     enc = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.BestAvailableEncryption(b"correct horse"))
-    return {"cert": cert, "csr": csr, "enc": enc}
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+    certificate = load(cert).obj
+    pfx = pkcs12.serialize_key_and_certificates(b"expe", key, certificate, None,
+                                                serialization.BestAvailableEncryption(b"example"))
+    p7b = pkcs7.serialize_certificates([certificate], serialization.Encoding.DER)
+    return {"cert": cert, "csr": csr, "enc": enc, "pfx": pfx, "p7b": p7b}
 
 
 def _cases(m):
@@ -40,8 +46,8 @@ def _cases(m):
         "garbage DER": (bytes(range(0x31, 0xFF)) * 3, InputError, "pem-or-der"),
         "DER cut in half": (der[: len(der) // 2], InputError, "der-content"),
         "text without PEM armour": (b"this is my certificate, honest\n", InputError, "pem-or-der"),
-        "text before the PEM block": (b"Certificate:\n    Data: ...\n" + m["cert"], InputError, "pem-no-extra-text"),
-        "text after the PEM block": (m["cert"] + b"thanks, the admin\n", InputError, "pem-no-extra-text"),
+        "PKCS#12 without its password": (m["pfx"], PasswordError, "pkcs12-password"),
+        "PKCS#7 cut short": (m["p7b"][: len(m["p7b"]) - 40], InputError, "pkcs7-content"),
         "encrypted key, no passphrase": (m["enc"], PasswordError, "key-passphrase"),
         "file of 10 MB": (b"A" * 10_000_000, InputError, "file-too-large"),
     }
@@ -50,7 +56,7 @@ def _cases(m):
 CASE_IDS = [
     "empty file", "only whitespace", "truncated PEM (no END line)", "END label differs from BEGIN", "wrong PEM label",
     "body is not base64", "PEM body cut short", "garbage DER", "DER cut in half", "text without PEM armour",
-    "text before the PEM block", "text after the PEM block", "encrypted key, no passphrase", "file of 10 MB",
+    "PKCS#12 without its password", "PKCS#7 cut short", "encrypted key, no passphrase", "file of 10 MB",
 ]
 
 

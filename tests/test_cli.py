@@ -42,7 +42,8 @@ ENTRY_POINTS = {"console script": [str(LABKIT)], "python -m labkit": [sys.execut
 
 
 def test_the_parser_has_the_documented_commands():
-    assert {p[0] for p in PATHS} == {"decode", "convert", "doctor", "ca", "req", "handshake", "probe", "serve"}
+    assert {p[0] for p in PATHS} == {"decode", "convert", "verify", "doctor", "ca", "req", "handshake", "probe",
+                                     "serve"}
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS, ids=list(ENTRY_POINTS))
@@ -89,6 +90,21 @@ def call_decode(site):
 def call_convert(site):
     der = run_cli("convert", site / "expe.pem", "--to", "der").stdout
     assert x509.load_der_x509_certificate(der).subject.rfc4514_string() == "CN=expe.lab.example"
+
+
+def call_verify(site):
+    (site / "trusted.pem").write_bytes((site / "issuing" / "certs" / "chain.pem").read_bytes())
+    done = run_cli("verify", "expe.pem", "--ca-file", "trusted.pem", "--json", cwd=site)
+    result = json.loads(done.stdout)
+    assert result["ok"] and result["code"] is None and result["path"][0] == "CN=expe.lab.example"
+    assert result["openssl"].startswith("openssl verify ")
+    assert result["openssl"].endswith("-CAfile trusted.pem expe.pem")
+
+
+def call_ca_check(site):
+    done = run_cli("ca", "check", "issuing", "--json", cwd=site)
+    report = json.loads(done.stdout)
+    assert report["ok"] and {item["topic"] for item in report["items"]} >= {"database", "serial", "key"}
 
 
 def call_doctor(site):
@@ -227,6 +243,7 @@ def call_serve_ocsp(site):
 REAL_CALLS = {
     ("decode",): call_decode,
     ("convert",): call_convert,
+    ("verify",): call_verify,
     ("doctor",): call_doctor,
     ("ca", "init"): call_ca_init,
     ("ca", "sign"): call_ca_sign,
@@ -234,6 +251,7 @@ REAL_CALLS = {
     ("ca", "crl"): call_ca_crl,
     ("ca", "list"): call_ca_list,
     ("ca", "status"): call_ca_status,
+    ("ca", "check"): call_ca_check,
     ("req", "new"): call_req_new,
     ("handshake",): call_handshake,
     ("probe",): call_probe,

@@ -20,7 +20,9 @@ BOTH = "extendedKeyUsage=serverAuth,clientAuth"
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("doctor")
-    (folder / "req.cnf").write_text("[req]\ndistinguished_name = dn\n[dn]\n")  # no default extensions
+    # no default extensions; one private-arc OID (IANA's example enterprise number) that OpenSSL itself has no name for
+    (folder / "req.cnf").write_text("oid_section = oids\n[oids]\nexampleUnit = 1.3.6.1.4.1.32473.1.7\n"
+                                    "[req]\ndistinguished_name = dn\n[dn]\n")
     for name in ("trainee", "rsa-8192", "ec-p256"):
         (folder / f"{name}.key").write_bytes(lab.fixture_key(name).private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -75,7 +77,9 @@ CASES = [
     ("not-yet-valid", {}, (), -2, "not-yet-valid"),
     ("expires-soon", {}, (), 350, "expires-soon"),
     ("after-2050", dict(days=9200), (), 0, "expires-after-2050"),
-    ("unknown-subject-oid", dict(subj=BASE_SUBJ + "/title=Boss"), (), 0, "unsupported-subject-oid"),
+    ("unknown-subject-oid", dict(subj=BASE_SUBJ + "/exampleUnit=Boss"), (), 0, "unsupported-subject-oid"),
+    ("named-subject-attribute", dict(subj=BASE_SUBJ + "/street=1 Example Way/title=Boss"), (), 0,
+     "subject-attribute-named"),
     ("self-signed", {}, (), 0, "self-signed"),
     ("cluster-cn-is-peer", dict(ext=("subjectAltName=DNS:expe.example.com,DNS:cluster.example.com", BOTH)),
      ("--cluster-fqdn", "cluster.example.com", "--peer-fqdn", "expe.example.com"), 0, "cluster-cn"),

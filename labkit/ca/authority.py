@@ -22,17 +22,18 @@ from labkit.ca.database import (
     read_index,
     read_number,
     serial_hex,
+    unique_subject,
     write_index,
     write_number,
 )
 from labkit.ca.policy import POLICIES, apply_policy, profile
-from labkit.errors import InputError, PolicyError
+from labkit.errors import InputError, LabError, PolicyError
 from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
 from labkit.x509.files import write_atomic, write_private
 from labkit.x509.loading import load, load_certificate, load_file
 from labkit.x509.reasons import REASONS
 
-__all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed"]
+__all__ = ["CertificateAuthority", "init_ca", "open_ca", "read_database", "self_signed"]
 
 @dataclass
 class CertificateAuthority:
@@ -43,9 +44,21 @@ class CertificateAuthority:
     _cached_key: object = field(default=None, repr=False, compare=False)
     _cached_cert: x509.Certificate | None = field(default=None, repr=False, compare=False)
     _last_issued: int | None = field(default=None, repr=False, compare=False)
+    _seen: tuple | None = field(default=None, repr=False, compare=False)  # index.txt's stat when labkit last read it
+    _valid_subjects: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._lock = DirectoryLock(self.config.folder)
+
+    @property
+    def unique_subject(self) -> bool:
+        """Whether a second valid certificate with one subject is refused, as ``openssl ca`` decides it:
+        ``index.txt.attr``, else the configuration's ``unique_subject``, else yes."""
+        return unique_subject(self.config.database, self.config.unique_subject)
+
+    def _read(self) -> list[IndexEntry]:
+        """``index.txt``, refused (with the line and the repair) where ``openssl ca`` could not read it."""
+        return read_index(self.config.database, unique_subject=self.unique_subject)
 
     @property
     def folder(self) -> Path:
@@ -100,25 +113,89 @@ class CertificateAuthority:
         start = lab.now(at)
         end = start + _dt.timedelta(days=days or self.config.default_days)
         with self._lock.held():
-            first = max(read_number(self.config.serial), self._after_last_issued())
+            self._refresh()  # index.txt as it is now: openssl ca may have written it since
+            lines = [oneline(subject) for subject in subjects]
+            if self.unique_subject:
+                self._check_unique(lines)
+            first = max(read_number(self.config.serial), self._last_issued + 1)
+            serials = range(first, first + len(csrs))
+            paths = [self.config.new_certs_dir / f"{serial_hex(serial)}.pem" for serial in serials]
+            taken = [path for path in paths if path.exists()]
             write_number(self.config.serial, first + len(csrs))  # first: the serial file never falls behind
+            if taken:
+                raise LabError(f"{taken[0].name} already exists: another process (openssl ca, which takes no lock) "
+                               "issued that serial at the same time. Nothing was issued, and the serial file was "
+                               "moved past it; take turns, and run `labkit ca check` on the folder",
+                               rule="ca-serial-unique", value=taken[0].name, chapter=guide.APPX_B)
             certs, entries = [], []
-            for serial, csr, subject in zip(range(first, first + len(csrs)), csrs, subjects, strict=True):
+            for serial, path, csr, subject, line in zip(serials, paths, csrs, subjects, lines, strict=True):
                 cert = sign_builder(self._builder(csr, subject, prof, serial, start, end, ca_cert), key)
-                # A new file; if the process dies mid-write, the serial is used up and never recorded.
-                (self.config.new_certs_dir / f"{serial_hex(serial)}.pem").write_bytes(
-                    cert.public_bytes(serialization.Encoding.PEM))
+                # A new file, never an overwrite; if the process dies mid-write, the serial is used up, not recorded.
+                with open(path, "xb") as handle:
+                    handle.write(cert.public_bytes(serialization.Encoding.PEM))
                 certs.append(cert)
-                entries.append(IndexEntry("V", end, serial, oneline(subject)))
+                entries.append(IndexEntry("V", end, serial, line))
+            expected = self._seen[0] + sum(len(e.line().encode("utf-8", "surrogateescape")) + 1 for e in entries)
             append_index(self.config.database, entries)
-            self._last_issued = first + len(csrs) - 1
+            self._after_append(entries, expected)
         return certs
 
-    def _after_last_issued(self) -> int:
-        """One past the highest serial in the database: read once per opened CA, then tracked in memory."""
-        if self._last_issued is None:
-            self._last_issued = max((e.serial for e in read_index(self.config.database)), default=-1)
-        return self._last_issued + 1
+    def _refresh(self) -> None:
+        """Read ``index.txt`` again when it changed since labkit last saw it (``openssl ca`` wrote it): the highest
+        serial and the valid subjects come from the file as it is, and a damaged file is refused here, before
+        anything is issued."""
+        stamp = _stamp(self.config.database)
+        if self._seen is not None and stamp == self._seen and self._last_issued is not None:
+            return
+        entries = self._read()
+        self._last_issued = max((e.serial for e in entries), default=-1)
+        self._valid_subjects = {e.subject: e.serial for e in entries if e.status == "V"}
+        self._seen = stamp
+
+    def _check_unique(self, lines: list[str]) -> None:
+        """OpenSSL's unique_subject rule: no second valid certificate with a subject (in the database or the batch)."""
+        seen = dict(self._valid_subjects)
+        for line in lines:
+            if line in seen:
+                old = f"serial {serial_hex(seen[line])}" if seen[line] >= 0 else "another request of this batch"
+                raise PolicyError(
+                    f"There is already a certificate for {line} ({old}), and unique_subject is on (index.txt.attr, "
+                    "or its absence: OpenSSL's default is yes), so openssl ca refuses it too (its database would "
+                    "hold the subject twice: TXT_DB error number 2). Either revoke the old certificate first "
+                    f"(`labkit ca revoke {self.folder} --serial {serial_hex(seen[line]) if seen[line] >= 0 else 'N'}`, "
+                    "openssl ca -revoke), or allow renewals with the same subject: `unique_subject = no` in "
+                    "index.txt.attr", rule="unique-subject", value=line, chapter=guide.APPX_B)
+            seen[line] = -1
+
+    def _after_append(self, entries: list[IndexEntry], expected_size: int) -> None:
+        """Check, after the append, that index.txt holds each new serial once: when its size is not what labkit's
+        lines made it, someone else wrote it meanwhile, and the file is read to see what happened."""
+        stamp = _stamp(self.config.database)
+        self._last_issued = max(self._last_issued, *(e.serial for e in entries))
+        for entry in entries:
+            self._valid_subjects[entry.subject] = entry.serial
+        if stamp[0] == expected_size:
+            self._seen = stamp
+            return
+        self._seen = None
+        counts: dict[int, int] = {}
+        text = self.config.database.read_text(errors="surrogateescape")
+        for line in text.splitlines():
+            fields = line.split("\t")
+            if len(fields) == 6:
+                try:
+                    serial = int(fields[3], 16)
+                except ValueError:
+                    continue
+                counts[serial] = counts.get(serial, 0) + 1
+        wrong = [e for e in entries if counts.get(e.serial, 0) != 1]
+        if wrong:
+            entry = wrong[0]
+            state = "twice" if counts.get(entry.serial, 0) > 1 else "no longer"
+            raise LabError(f"Issued serial {entry.serial_hex} (newcerts/{entry.serial_hex}.pem), but index.txt now "
+                           f"holds it {state}: another process (openssl ca, which takes no lock) wrote the database "
+                           "at the same time. Run `labkit ca check` on the folder; take turns with openssl ca",
+                           rule="ca-serial-unique", value=entry.serial_hex, chapter=guide.APPX_B)
 
     def sign_pasted(self, data: bytes | str, profile_name: str = "server", *, days: int | None = None,
                     at: _dt.datetime | None = None) -> x509.Certificate:
@@ -169,7 +246,7 @@ class CertificateAuthority:
             raise PolicyError("A root CA cannot revoke its own certificate: remove it from the trust stores instead",
                               rule="revoke-not-self", value=serial_hex(serial), chapter=guide.CH8)
         with self._lock.held():
-            entries = read_index(self.config.database)
+            entries = self._read()
             index = self._find(entries, serial)
             if entries[index].status == "R":
                 raise PolicyError("Already revoked", rule="revoke-once", value=serial_hex(serial),
@@ -182,7 +259,7 @@ class CertificateAuthority:
         """Mark valid entries whose expiry has passed as ``E`` (``openssl ca -updatedb``); returns those."""
         moment = lab.now(at)
         with self._lock.held():
-            entries = read_index(self.config.database)
+            entries = self._read()
             changed = [e for e in entries if e.status == "V" and e.expiry <= moment]
             updated = [IndexEntry("E", e.expiry, e.serial, e.subject, filename=e.filename) if e in changed else e
                        for e in entries]
@@ -199,7 +276,7 @@ class CertificateAuthority:
         ca_cert, key = self._ca_certificate(), self.private_key()
         with self._lock.held():
             revoked = []
-            for entry in read_index(self.config.database):
+            for entry in self._read():
                 if entry.status != "R":
                     continue
                 item = x509.RevokedCertificateBuilder().serial_number(entry.serial).revocation_date(entry.revoked_at)
@@ -222,7 +299,8 @@ class CertificateAuthority:
     # -- reading ------------------------------------------------------------------------------------------------
 
     def entries(self) -> list[IndexEntry]:
-        return read_index(self.config.database)
+        """The database (``openssl ca`` would refuse a damaged one: so does this, naming the line and the repair)."""
+        return self._read()
 
     def status(self, serial: int | str) -> IndexEntry:
         """The database entry of ``serial`` (``openssl ca -status SERIAL``)."""
@@ -284,7 +362,20 @@ class CertificateAuthority:
                          value=serial_hex(serial), chapter=guide.APPX_B)
 
     def __repr__(self) -> str:
-        return f"CertificateAuthority({self.name!r}, {len(self.entries())} certificates)"
+        try:
+            count = f"{len(self.entries())} certificates"
+        except InputError as exc:  # a damaged index.txt: say so, a repr must not raise
+            count = f"index.txt refused: {exc.rule}"
+        return f"CertificateAuthority({self.name!r}, {count})"
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """(size, modification time, inode) of a file: whether someone else wrote it since (zeros when absent)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def _authority_key_id(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
@@ -310,12 +401,37 @@ def _check_request(csr: x509.CertificateSigningRequest) -> None:
                           rule="rsa-key-size", value=f"{public.key_size} bits", chapter=guide.CH3)
 
 
-def open_ca(folder: str | Path, *, passphrase: bytes | str | None = None) -> CertificateAuthority:
-    """Open the CA in ``folder`` (made by labkit or by OpenSSL commands)."""
+def open_ca(folder: str | Path, *, passphrase: bytes | str | None = None, config: str | Path | None = None,
+            cwd: str | Path | None = None) -> CertificateAuthority:
+    """Open the CA in ``folder`` (made by labkit or by OpenSSL commands, like the guide's ``demoCA``).
+
+    ``config`` is the configuration ``openssl ca -config`` uses, when it is not in the folder (see
+    :mod:`labkit.ca.config` for how it is found otherwise and how its relative paths resolve, from ``cwd``: by
+    default the current directory, as OpenSSL reads them).
+    """
     folder = Path(folder).resolve()
-    _heal_dir(folder)
+    if config is None:
+        _heal_dir(folder)
     pwd = passphrase.encode() if isinstance(passphrase, str) else passphrase
-    return CertificateAuthority(_config.read(folder), pwd)
+    return CertificateAuthority(_config.read(folder, Path(config) if config is not None else None,
+                                             cwd=Path(cwd) if cwd is not None else None), pwd)
+
+
+def read_database(folder: str | Path, *, config: str | Path | None = None,
+                  cwd: str | Path | None = None) -> list[IndexEntry]:
+    """The database of the CA in ``folder``: through its configuration when there is one, else ``index.txt`` alone
+    (a folder without a configuration can still be listed: ``openssl ca`` needs the configuration, the list does
+    not). Damage is refused as :func:`~labkit.ca.database.read_index` refuses it."""
+    folder = Path(folder).resolve()
+    if config is None and (folder / "index.txt").is_file():
+        try:
+            _config.find_config(folder)
+        except InputError as exc:
+            if exc.rule != "ca-layout":
+                raise
+            database = folder / "index.txt"
+            return read_index(database, unique_subject=unique_subject(database))
+    return open_ca(folder, config=config, cwd=cwd).entries()
 
 
 def _heal_dir(folder: Path) -> None:
@@ -338,14 +454,16 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
             days: int = 3650, at: _dt.datetime | None = None, crl_url: str | None = None,
             ocsp_url: str | None = None, policy: str = "policy_anything", passphrase: bytes | str | None = None,
             first_serial: int = 0x1000, organization: str = "labkit", country: str = "GB",
-            crl_days: int = 7) -> CertificateAuthority:
+            crl_days: int = 7, config: str | Path | None = None) -> CertificateAuthority:
     """Create a CA directory: a self-signed root, or with ``parent`` an issuing CA signed by it (path length 0).
 
     ``key`` is the CA's private key (a fixture key in notebooks, a fresh one on the command line); it is written to
-    ``private/ca.key.pem`` with mode 0600, encrypted when ``passphrase`` is given.
+    ``private/ca.key.pem`` with mode 0600, encrypted when ``passphrase`` is given. The configuration goes to
+    ``folder/openssl.cnf``, or to ``config`` (outside the folder, then always named: ``--config``).
     """
     folder = Path(folder).resolve()
-    if (folder / "openssl.cnf").exists() or (folder / "index.txt").exists():
+    config_path = Path(config).resolve() if config is not None else folder / "openssl.cnf"
+    if config_path.exists() or (folder / "openssl.cnf").exists() or (folder / "index.txt").exists():
         raise InputError("A CA already exists in this folder; choose an empty one", rule="ca-folder-empty",
                          value=str(folder), chapter=guide.APPX_B)
     if policy not in POLICIES:
@@ -360,8 +478,8 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     for sub in ("certs", "crl", "newcerts", "private"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "private").chmod(0o700)
-    write_atomic(folder / "openssl.cnf", _config.render(folder, common_name, policy=policy, days=365,
-                                                       crl_days=crl_days, crl_url=crl_url, ocsp_url=ocsp_url))
+    write_atomic(config_path, _config.render(folder, common_name, policy=policy, days=365, crl_days=crl_days,
+                                             crl_url=crl_url, ocsp_url=ocsp_url))
     write_atomic(folder / "index.txt", "")
     write_atomic(folder / "index.txt.attr", "unique_subject = no\n")
     write_number(folder / "serial", first_serial)
@@ -370,7 +488,7 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     encryption = serialization.BestAvailableEncryption(pwd) if pwd else serialization.NoEncryption()
     write_private(folder / "private" / "ca.key.pem",
                   key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
-    ca = CertificateAuthority(_config.read(folder), pwd)
+    ca = CertificateAuthority(_config.read(folder, config_path if config is not None else None), pwd)
     spec = CertSpec(common_name, organization=organization, country=country, ca=True, days=days)
     if parent is None:
         cert = _self_signed_root(ca, spec, key, at)

@@ -1,9 +1,21 @@
 """``openssl.cnf`` for a labkit CA: written so ``openssl ca -config`` and ``openssl req -config`` work on the same
-directory, and read back (``$dir`` and ``${var}`` expanded) so labkit can operate directories OpenSSL made.
+directory, and read back (``$dir``, ``${var}``, ``${section::var}`` and ``$ENV::VAR`` expanded) so labkit can operate
+directories OpenSSL made.
+
+Which configuration: the one given (``openssl ca -config FILE``), else the one in the CA folder: ``openssl.cnf``, the
+guide's ``openssl_local.cfg`` (appendix B), or the folder's only ``*.cnf`` / ``*.cfg`` file.
+
+Where its paths point: OpenSSL reads the relative paths of a configuration (``dir = ./demoCA``, ``dir = .``) from the
+directory ``openssl ca`` runs in, not from the configuration's folder. labkit resolves them from the directory in
+which ``dir`` (or, without ``dir``, the database's folder) leads to the CA folder: the current directory (the
+configuration's own ``dir = ./demoCA`` beside the folder, appendix B before its edit), the CA folder itself (the
+guide's ``dir = .``, run inside ``demoCA``) or the folder's parent. :attr:`CAConfig.base` records it, so the
+equivalent ``openssl`` command can be given as ``cd BASE && openssl ca -config FILE ...``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +24,10 @@ from labkit import guide
 from labkit.ca.policy import POLICIES, PROFILES, Policy
 from labkit.errors import InputError
 
-__all__ = ["CAConfig", "render", "read", "parse_sections"]
+__all__ = ["CAConfig", "CONFIG_NAMES", "render", "read", "find_config", "parse_sections"]
+
+#: The configuration files labkit looks for in a CA folder, in order (then a single ``*.cnf`` or ``*.cfg``).
+CONFIG_NAMES = ("openssl.cnf", "openssl_local.cfg")
 
 @dataclass(frozen=True)
 class CAConfig:
@@ -31,6 +46,10 @@ class CAConfig:
     policy: Policy
     crl_url: str | None = None
     ocsp_url: str | None = None
+    path: Path | None = None  # the configuration file
+    base: Path | None = None  # the directory its relative paths were resolved from (where openssl ca runs)
+    section: str = "CA_default"  # the [ ca ] default_ca section
+    unique_subject: str | None = None  # the section's unique_subject, when it sets one (index.txt.attr wins)
 
 
 def render(folder: Path, common_name: str, *, policy: str, days: int, crl_days: int, crl_url: str | None,
@@ -120,7 +139,7 @@ authorityKeyIdentifier = keyid:always
 
 _LINE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*=\s*(.*?)\s*$")
 _SECTION = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*$")
-_VAR = re.compile(r"\$(?:\{(?:([A-Za-z0-9_]+)::)?([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+_VAR = re.compile(r"\$(?:\{(?:([A-Za-z0-9_]+)::)?([A-Za-z0-9_]+)\}|(?:(ENV)::)?([A-Za-z0-9_]+))")
 
 
 def parse_sections(text: str) -> dict[str, dict[str, str]]:
@@ -142,34 +161,59 @@ def parse_sections(text: str) -> dict[str, dict[str, str]]:
         key, value = pair.groups()
 
         def expand(match, _current=current):
-            section, name = (match.group(1) or _current, match.group(2)) if match.group(2) else (_current,
-                                                                                                match.group(3))
+            if match.group(2):
+                section, name = match.group(1) or _current, match.group(2)
+            else:
+                section, name = match.group(3) or _current, match.group(4)
+            if section == "ENV":
+                return os.environ.get(name, "")
             return sections.get(section, {}).get(name, sections["default"].get(name, match.group(0)))
 
         sections[current][key] = _VAR.sub(expand, value)
     return sections
 
 
-def read(folder: Path) -> CAConfig:
-    """The settings of the CA in ``folder`` from its ``openssl.cnf`` (labkit's or one written for OpenSSL)."""
-    path = folder / "openssl.cnf"
-    if not path.exists():
-        raise InputError("Not a CA directory: no openssl.cnf (create one with `labkit ca init`)",
-                         rule="ca-layout", value=str(folder), chapter=guide.APPX_B)
-    sections = parse_sections(path.read_text())
+def find_config(folder: Path) -> Path:
+    """The configuration of the CA in ``folder``: :data:`CONFIG_NAMES`, else the folder's only ``*.cnf``/``*.cfg``.
+    Raises :class:`~labkit.errors.InputError` ``ca-layout`` (none) or ``ca-config-choice`` (several)."""
+    for name in CONFIG_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    candidates = sorted(p for p in folder.glob("*") if p.suffix in (".cnf", ".cfg") and p.is_file())
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise InputError(f"The CA folder has several configurations ({', '.join(p.name for p in candidates)}): name "
+                         "the one `openssl ca -config` uses with --config FILE", rule="ca-config-choice",
+                         value=str(folder), chapter=guide.APPX_B)
+    raise InputError("Not a CA directory: no openssl.cnf, openssl_local.cfg or other *.cnf/*.cfg in it (create one "
+                     "with `labkit ca init`, or name the configuration with --config FILE)", rule="ca-layout",
+                     value=str(folder), chapter=guide.APPX_B)
+
+
+def read(folder: Path, config: Path | None = None, *, cwd: Path | None = None) -> CAConfig:
+    """The settings of the CA in ``folder`` from its configuration (``config``, else :func:`find_config`), labkit's
+    or one written for OpenSSL, with paths resolved as OpenSSL resolves them (see the module docstring; ``cwd`` is
+    the directory ``openssl ca`` would run in, by default the current one)."""
+    folder = Path(folder).resolve()
+    path = Path(config).resolve() if config is not None else find_config(folder)
+    if not path.is_file():
+        raise InputError("No such configuration file", rule="ca-config", value=str(path), chapter=guide.APPX_B)
+    sections = parse_sections(path.read_text(errors="replace"))
     name = sections.get("ca", {}).get("default_ca")
     ca = sections.get(name or "", {})
     if not ca:
-        raise InputError("openssl.cnf has no [ ca ] default_ca section", rule="ca-config", value=str(path),
+        raise InputError(f"{path.name} has no [ ca ] default_ca section", rule="ca-config", value=str(path),
                          chapter=guide.APPX_B)
+    base = _base(folder, ca, path, Path(cwd) if cwd is not None else Path.cwd())
 
     def where(key: str, default: str | None = None) -> Path:
         value = ca.get(key, default)
         if value is None:
-            raise InputError(f"openssl.cnf [{name}] does not set {key}", rule="ca-config", value=str(path),
+            raise InputError(f"{path.name} [{name}] does not set {key}", rule="ca-config", value=str(path),
                              chapter=guide.APPX_B)
         resolved = Path(value)
-        return resolved if resolved.is_absolute() else folder / resolved
+        return resolved if resolved.is_absolute() else (base / resolved).resolve()
 
     policy_name = ca.get("policy", "policy_anything")
     if policy_name in sections:
@@ -185,5 +229,33 @@ def read(folder: Path) -> CAConfig:
         folder=folder, database=where("database"), serial=where("serial"),
         crlnumber=where("crlnumber") if "crlnumber" in ca else None, new_certs_dir=where("new_certs_dir"),
         certificate=where("certificate"), private_key=where("private_key"),
-        crl=where("crl", str(folder / "crl" / "ca.crl.pem")), default_days=int(ca.get("default_days", 365)),
-        default_crl_days=int(ca.get("default_crl_days", 30)), policy=policy, crl_url=crl_url, ocsp_url=ocsp_url)
+        crl=where("crl", str(folder / "crl" / "ca.crl.pem")), default_days=_days(ca, "default_days", 365, path),
+        default_crl_days=_days(ca, "default_crl_days", 30, path), policy=policy, crl_url=crl_url, ocsp_url=ocsp_url,
+        path=path, base=base, section=name or "", unique_subject=ca.get("unique_subject"))
+
+
+def _days(ca: dict[str, str], key: str, default: int, path: Path) -> int:
+    try:
+        return int(ca.get(key, default))
+    except ValueError:
+        raise InputError(f"{key} in {path.name} is not a number of days", rule="ca-config", value=ca.get(key),
+                         chapter=guide.APPX_B) from None
+
+
+def _base(folder: Path, ca: dict[str, str], path: Path, cwd: Path) -> Path:
+    """The directory relative paths are read from: the first of the current directory, the CA folder and its parent
+    from which ``dir`` (else the database's folder) is the CA folder."""
+    anchor = ca.get("dir")
+    if anchor is None:
+        database = ca.get("database")
+        anchor = str(Path(database).parent) if database else "."
+    if Path(anchor).is_absolute():
+        return folder
+    candidates = [cwd.resolve(), folder, folder.parent]
+    for base in candidates:
+        if (base / anchor).resolve() == folder:
+            return base
+    raise InputError(f"{path.name} says dir = {anchor}, which leads to the CA folder neither from the current "
+                     f"directory ({cwd}) nor from the folder or its parent; OpenSSL reads relative paths from the "
+                     "directory it runs in: run from the directory openssl ca is run from", rule="ca-config-dir",
+                     value=str(folder), chapter=guide.APPX_B)

@@ -1,12 +1,22 @@
-"""OpenSSL's CA database, exactly as ``openssl ca`` writes it, and a lock around every change.
+"""OpenSSL's CA database, exactly as ``openssl ca`` writes it, read as strictly as ``openssl ca`` reads it, and a lock
+around every change.
 
 ``index.txt`` has one line per certificate, six TAB-separated fields: status (``V`` valid, ``R`` revoked, ``E``
 expired), expiry time, revocation time with an optional ``,reason``, serial in upper-case hex, file name
 (``unknown``) and the subject as ``/C=GB/O=Lab/CN=x``. ``serial`` and ``crlnumber`` hold the *next* number in hex.
 Times are ``YYMMDDHHMMSSZ`` before 2050 and ``YYYYMMDDHHMMSSZ`` from 2050 on (RFC 5280's UTCTime rule).
 
+What makes ``openssl ca`` refuse a database (OpenSSL 3.0, measured; :func:`parse_index` reports each with its line
+number and its repair): a line that is not six fields (an empty line too: ``echo "" > index.txt`` makes one), a
+revocation date on a line that is not ``R`` or none on an ``R`` line, a bad expiry time, a serial of odd length or
+with a character that is not hex, a serial twice, and, when ``unique_subject`` is on, two ``V`` lines with one
+subject (``TXT_DB error number 2``). A last line without its newline is silently ignored by OpenSSL, and a line
+starting with ``#`` is a comment. ``unique_subject`` comes from ``index.txt.attr``, else from the configuration's CA
+section, else it is on (:func:`unique_subject`).
+
 OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on ``.labkit.lock`` for every update and replaces
-files atomically, so several labkit processes can issue into one directory.
+files atomically, so several labkit processes can issue into one directory. ``openssl ca`` running at the same time
+ignores that lock: take turns.
 """
 
 from __future__ import annotations
@@ -24,10 +34,12 @@ from cryptography import x509
 from labkit import guide
 from labkit.errors import InputError, LabError
 from labkit.x509.files import write_atomic
+from labkit.x509.reasons import REASONS
 from labkit.x509.text import oid_short_name
 
-__all__ = ["IndexEntry", "openssl_time", "parse_openssl_time", "serial_hex", "read_index", "write_index",
-           "append_index", "read_number", "write_number", "oneline", "locked", "DirectoryLock"]
+__all__ = ["IndexEntry", "IndexProblem", "openssl_time", "parse_openssl_time", "serial_hex", "read_index",
+           "parse_index", "unique_subject", "write_index", "append_index", "read_number", "write_number", "oneline",
+           "locked", "DirectoryLock"]
 
 UTC = _dt.timezone.utc
 
@@ -110,21 +122,150 @@ class IndexEntry:
         return {"V": "Valid", "R": "Revoked", "E": "Expired"}[self.status]
 
 
-def read_index(path: Path) -> list[IndexEntry]:
+@dataclass(frozen=True)
+class IndexProblem:
+    """One thing in ``index.txt`` that ``openssl ca`` cannot live with: where (``line``, from 1; None for the whole
+    file), what (``rule``, ``message``), how to repair it, and whether ``labkit ca check --repair`` may do that
+    (``safe``: the repair loses nothing)."""
+
+    line: int | None
+    rule: str
+    message: str
+    repair: str
+    safe: bool = False
+    text: str = ""
+
+    def error(self, path: Path) -> InputError:
+        where = f"{path.name} line {self.line}" if self.line else path.name
+        tool = f"; `labkit ca check {path.parent} --repair` does it, after a backup" if self.safe else ""
+        return InputError(f"{where}: {self.message}; openssl ca cannot use this database as it is. Repair: "
+                          f"{self.repair}{tool}", rule=self.rule, value=self.text or str(path), chapter=guide.APPX_B)
+
+
+_HEX = set("0123456789abcdefABCDEF")
+#: The reasons ``openssl ca`` accepts after a revocation time (``crl_reasons`` in apps/ca.c).
+_REASON_NAMES = set(REASONS) | {"holdInstruction", "keyTime", "CAkeyTime"}
+
+
+def _time_ok(text: str) -> bool:
+    if len(text) not in (13, 15) or not text.endswith("Z") or not text[:-1].isdigit():
+        return False
+    try:
+        parse_openssl_time(text)
+        return True
+    except InputError:
+        return False
+
+
+def parse_index(text: str, *, unique_subject: bool = False) -> tuple[list[IndexEntry], list[IndexProblem]]:
+    """The entries of an ``index.txt`` and every problem ``openssl ca`` would have with it, in line order."""
+    entries: list[IndexEntry] = []
+    problems: list[IndexProblem] = []
+    serials: dict[str, int] = {}
+    subjects: dict[str, int] = {}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines:
+        problems.append(IndexProblem(len(lines), "index-newline", "the last line has no newline at its end, so "
+                                     "openssl ca ignores that certificate", "add the newline (safe)", True,
+                                     lines[-1]))
+    for number, line in enumerate(lines, 1):
+        if line.startswith("#"):
+            continue
+        if not line.strip():
+            problems.append(IndexProblem(number, "index-empty-line", "an empty line (as `echo \"\" > index.txt` "
+                                         "makes); OpenSSL needs six fields on every line", "delete the line (safe; "
+                                         "`touch index.txt` makes an empty database)", True, repr(line)))
+            continue
+        fields = line.split("\t")
+        if len(fields) != 6 or fields[0] not in ("V", "R", "E"):
+            problems.append(IndexProblem(number, "index-line", "not six TAB-separated fields starting V, R or E",
+                                         "correct the line by hand, or remove the certificate's line if it was "
+                                         "never issued (not automatic)", False, line))
+            continue
+        status, expiry, revoked, serial, _, subject = fields
+        problem = _field_problem(status, expiry, revoked, serial)
+        if problem is not None:
+            rule, message = problem
+            problems.append(IndexProblem(number, rule, message, "correct the field by hand (not automatic: labkit "
+                                         "cannot know the right value)", False, line))
+            continue
+        key = serial.upper().lstrip("0") or "0"
+        if key in serials:
+            problems.append(IndexProblem(number, "index-duplicate-serial", f"serial {serial} is on line "
+                                         f"{serials[key]} too; two processes issued it at once (openssl ca takes no "
+                                         "lock), or a line was copied", "keep the line of the certificate in "
+                                         f"newcerts/{serial}.pem and revoke the other certificate (not automatic)",
+                                         False, line))
+            continue
+        serials[key] = number
+        if unique_subject and status == "V":
+            if subject in subjects:
+                problems.append(IndexProblem(number, "index-duplicate-subject", f"line {subjects[subject]} is a "
+                                             f"valid certificate with the same subject {subject}, and unique_subject "
+                                             "is on (TXT_DB error number 2)", "revoke one of them, or set "
+                                             "unique_subject = no in index.txt.attr (not automatic)", False, line))
+                continue
+            subjects[subject] = number
+        entries.append(IndexEntry.parse(line, number))
+    return entries, problems
+
+
+def _field_problem(status: str, expiry: str, revoked: str, serial: str) -> tuple[str, str] | None:
+    if not _time_ok(expiry):
+        return "index-time", f"the expiry time {expiry!r} is not YYMMDDHHMMSSZ (or YYYYMMDDHHMMSSZ from 2050)"
+    when, _, reason = revoked.partition(",")
+    reason = reason.split(",")[0]  # certificateHold,OID and keyTime,TIME carry a second value
+    if status == "R" and not _time_ok(when):
+        return "index-revocation", "an R (revoked) line needs a revocation time"
+    if status != "R" and revoked:
+        return "index-revocation", f"a {status} line has a revocation time (not revoked yet, but has a revocation date)"
+    if reason and reason not in _REASON_NAMES:
+        return "index-revocation", f"the revocation reason {reason!r} is not one OpenSSL knows"
+    if len(serial) < 2 or len(serial) % 2 or any(ch not in _HEX for ch in serial):
+        return "index-serial", f"the serial {serial!r} is not an even number of hex digits"
+    return None
+
+
+def unique_subject(database: Path, configured: str | None = None) -> bool:
+    """Whether ``openssl ca`` refuses a second valid certificate with one subject: ``unique_subject`` from
+    ``index.txt.attr`` (the database's ``.attr`` file), else ``configured`` (the CA section's value), else yes."""
+    attr = database.with_name(database.name + ".attr")
+    value = None
+    if attr.is_file():
+        for line in attr.read_text(errors="replace").splitlines():
+            key, sep, rest = line.split("#", 1)[0].partition("=")
+            if sep and key.strip() == "unique_subject":
+                value = rest.strip()
+    if value is None:
+        value = configured
+    if not value:
+        return True
+    return value[0] not in "nNfF0"
+
+
+def read_index(path: Path, *, unique_subject: bool = False) -> list[IndexEntry]:
+    """The entries of ``index.txt`` (none when it does not exist); a database ``openssl ca`` could not use is
+    refused with the first problem's line number and repair (:class:`IndexProblem`)."""
     if not path.exists():
         return []
-    return [IndexEntry.parse(line, n) for n, line in enumerate(path.read_text().splitlines(), 1) if line.strip()]
+    entries, problems = parse_index(path.read_text(errors="surrogateescape"), unique_subject=unique_subject)
+    if problems:
+        raise problems[0].error(path)
+    return entries
 
 
 def write_index(path: Path, entries: list[IndexEntry]) -> None:
-    write_atomic(path, "".join(entry.line() + "\n" for entry in entries), fsync=False)
+    write_atomic(path, "".join(entry.line() + "\n" for entry in entries).encode("utf-8", "surrogateescape"),
+                 fsync=False)
 
 
 def append_index(path: Path, entries: list[IndexEntry]) -> None:
     """Add lines with a single ``write`` (a process killed around it leaves the old file or all the new lines)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, "".join(entry.line() + "\n" for entry in entries).encode())
+        os.write(fd, "".join(entry.line() + "\n" for entry in entries).encode("utf-8", "surrogateescape"))
     finally:
         os.close(fd)
 

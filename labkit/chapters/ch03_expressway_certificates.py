@@ -94,7 +94,7 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
         return _build(issuer, *args, serial=next(serials), at=moment, **kwargs)
 
     cluster = {"cluster_fqdn": "expe.lab.example", "peer_fqdn": "expe1.lab.example"}
-    title = x509.NameAttribute(NameOID.TITLE, "Edge")
+    private = x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.32473.1.7"), "Edge")  # no name in OpenSSL
     return [
         Specimen("good", "CN is the FQDN, also a SAN; serverAuth + clientAuth; RSA-2048; SHA-256",
                  build(_name(), key), None),
@@ -108,8 +108,8 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), key, sans=("expe.lab.example", "*.lab.example")), "wildcard"),
         Specimen("web-server-template", "mutual TLS needs clientAuth too (AD CS Web Server gives serverAuth only)",
                  build(_name(), key, usages=("server",)), "eku-no-client-auth"),
-        Specimen("unsupported-oid", "only the usual subject attributes (and the EV jurisdiction OIDs)",
-                 build(_name("expe.lab.example", title), key), "unsupported-subject-oid"),
+        Specimen("unsupported-oid", "an attribute OpenSSL shows as numbers breaks SSH (appendix A)",
+                 build(_name("expe.lab.example", private), key), "unsupported-subject-oid"),
         Specimen("after-2050", "expiry dates from 2050 on can cause operational issues",
                  build(_name(), key, days=9200), "expires-after-2050"),
         Specimen("ca-without-basic-constraints", "a CA certificate must carry basicConstraints",

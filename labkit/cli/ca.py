@@ -1,4 +1,10 @@
-"""``labkit ca ...`` and ``labkit req new``: the CA on the command line (real time and fresh keys by default)."""
+"""``labkit ca ...`` and ``labkit req new``: the CA on the command line (real time and fresh keys by default).
+
+Every ``labkit ca`` subcommand takes ``--config FILE``, the configuration ``openssl ca -config`` uses; without it the
+configuration is found in the CA folder (``openssl.cnf``, the guide's ``openssl_local.cfg``, or the folder's only
+``*.cnf``/``*.cfg``), and its relative paths resolve as OpenSSL resolves them (:mod:`labkit.ca.config`). ``ca list``
+also works from ``index.txt`` alone. ``ca check`` exits 0 when ``openssl ca`` can operate the folder, 1 when it cannot.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from labkit import guide, lab
-from labkit.ca.authority import init_ca, open_ca
+from labkit.ca.authority import init_ca, open_ca, read_database
 from labkit.ca.database import serial_hex
 from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 from labkit.cli import HELP
@@ -38,6 +44,15 @@ def _passphrase(path: str | None) -> bytes | None:
     return read_file(path).rstrip(b"\r\n")
 
 
+def _open(args, passphrase_file: str | None = None):
+    return open_ca(args.dir, passphrase=_passphrase(passphrase_file), config=args.config)
+
+
+def _config_option(cmd) -> None:
+    cmd.add_argument("--config", metavar="FILE", help="the CA's configuration, as `openssl ca -config FILE` (default: "
+                                                      "openssl.cnf, openssl_local.cfg or the only *.cnf/*.cfg in DIR)")
+
+
 def add_ca(sub) -> None:
     ca = sub.add_parser("ca", help=HELP["ca"],
                         description="An OpenSSL-style certificate authority (guide appendices B-F).")
@@ -45,6 +60,7 @@ def add_ca(sub) -> None:
 
     init = ca_sub.add_parser("init", help="create a root CA, or an issuing CA under --parent")
     init.add_argument("dir")
+    _config_option(init)
     init.add_argument("--cn", required=True, help="the CA's common name")
     init.add_argument("--parent", metavar="DIR", help="the CA that signs this one (an issuing CA, path length 0)")
     init.add_argument("--key-size", type=int, default=2048, choices=(2048, 3072, 4096))
@@ -60,6 +76,7 @@ def add_ca(sub) -> None:
 
     sign = ca_sub.add_parser("sign", help="sign a CSR under the CA's policy and a profile")
     sign.add_argument("dir")
+    _config_option(sign)
     sign.add_argument("--csr", required=True)
     sign.add_argument("--profile", required=True, choices=list(PROFILES))
     sign.add_argument("--days", type=int)
@@ -70,6 +87,7 @@ def add_ca(sub) -> None:
 
     revoke = ca_sub.add_parser("revoke", help="revoke a certificate by serial or file")
     revoke.add_argument("dir")
+    _config_option(revoke)
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--serial", metavar="HEX")
     which.add_argument("--cert", metavar="FILE")
@@ -79,6 +97,7 @@ def add_ca(sub) -> None:
 
     crl = ca_sub.add_parser("crl", help="publish a CRL (and print it, or write it to -o)")
     crl.add_argument("dir")
+    _config_option(crl)
     crl.add_argument("-o", "--out", metavar="OUT")
     crl.add_argument("--der", action="store_true", help="DER instead of PEM")
     crl.add_argument("--days", type=int, help="next update after this many days (default: the CA's setting)")
@@ -88,12 +107,25 @@ def add_ca(sub) -> None:
 
     listing = ca_sub.add_parser("list", help="the database as a table")
     listing.add_argument("dir")
+    _config_option(listing)
     listing.set_defaults(func=_list)
 
     status = ca_sub.add_parser("status", help="the status of one serial, as `openssl ca -status`")
     status.add_argument("dir")
+    _config_option(status)
     status.add_argument("serial")
     status.set_defaults(func=_status)
+
+    check = ca_sub.add_parser("check", help="can openssl ca operate this folder? (--repair: what is safe, after a "
+                                            "backup)")
+    check.add_argument("dir")
+    _config_option(check)
+    check.add_argument("--repair", action="store_true",
+                       help="repair what loses nothing (empty lines, a missing newline, a serial file behind the "
+                            "database, a missing crlnumber or newcerts), after copying the files into a backup")
+    check.add_argument("--passphrase-file", metavar="FILE", help="to check that an encrypted CA key matches")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=_check)
 
 
 
@@ -118,12 +150,12 @@ def _init(args) -> None:
     first = 0x1000 if args.lab_key else secrets.randbits(63) | (1 << 62)
     ca = init_ca(args.dir, args.cn, key=_key(args), parent=parent, days=args.days, at=_at(args),
                  crl_url=args.crl_url, ocsp_url=args.ocsp_url, policy=f"policy_{args.policy}",
-                 passphrase=_passphrase(args.passphrase_file), first_serial=first)
+                 passphrase=_passphrase(args.passphrase_file), first_serial=first, config=args.config)
     print(f"created CA '{ca.name}' in {ca.folder} (serial {serial_hex(ca.certificate.serial_number)})")
 
 
 def _sign(args) -> None:
-    ca = open_ca(args.dir, passphrase=_passphrase(args.passphrase_file))
+    ca = _open(args, args.passphrase_file)
     csr = load_file(args.csr, expect="csr").obj
     cert = ca.sign(csr, args.profile, days=args.days, at=_at(args))
     pem = cert.public_bytes(serialization.Encoding.PEM)
@@ -135,14 +167,14 @@ def _sign(args) -> None:
 
 
 def _revoke(args) -> None:
-    ca = open_ca(args.dir)
+    ca = _open(args)
     target = load_file(args.cert, expect="certificate").obj if args.cert else args.serial
     entry = ca.revoke(target, args.reason, at=_at(args))
     print(f"revoked {entry.serial_hex} ({args.reason}): {entry.subject}")
 
 
 def _crl(args) -> None:
-    ca = open_ca(args.dir, passphrase=_passphrase(args.passphrase_file))
+    ca = _open(args, args.passphrase_file)
     crl = ca.crl(at=_at(args), days=args.days)
     data = crl.public_bytes(serialization.Encoding.DER if args.der else serialization.Encoding.PEM)
     if args.out:
@@ -154,7 +186,7 @@ def _crl(args) -> None:
 
 
 def _list(args) -> None:
-    entries = open_ca(args.dir).entries()
+    entries = read_database(args.dir, config=args.config)
     print(f"{'status':<8} {'serial':<18} {'expires':<16} {'revoked':<26} subject")
     for e in entries:
         revoked = f"{e.revoked_at:%Y-%m-%d %H:%M}" + (f" {e.reason}" if e.reason else "") if e.revoked_at else "-"
@@ -162,8 +194,19 @@ def _list(args) -> None:
 
 
 def _status(args) -> None:
-    entry = open_ca(args.dir).status(args.serial)
+    entry = _open(args).status(args.serial)
     print(f"{entry.serial_hex}={entry.status_word} ({entry.status})")
+
+
+def _check(args) -> int:
+    import json
+
+    from labkit.ca.check import check_ca
+
+    report = check_ca(args.dir, config=args.config, repair=args.repair, passphrase=_passphrase(args.passphrase_file),
+                      at=_at(args))
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
 
 
 def _subject(cn: str, subj: str) -> x509.Name:

@@ -1,10 +1,13 @@
 """``labkit doctor``: will this certificate or CSR work on an Expressway, and if not, why (guide chapters 2-4,
-appendix A). Exit 0: no error; 1: at least one error; 2: the file cannot be read."""
+appendix A). Exit 0: no error; 1: at least one error; 2: the file cannot be read.
+
+A bundle (a chain, PKCS#7, PKCS#12 with ``--password-file`` or a prompt) has its end-entity certificate examined and
+the other objects named."""
 
 from __future__ import annotations
 
 from labkit import lab
-from labkit.cli import HELP
+from labkit.cli import HELP, add_password_file, read_input
 from labkit.expressway.doctor import doctor
 from labkit.expressway.roles import ROLES
 from labkit.x509.loading import read_file
@@ -28,7 +31,9 @@ def add_doctor(sub) -> None:
                      help="Unified CM phone security profile name")
     doc.add_argument("--at", metavar="ISO8601", help='"now" for the validity checks (default: real time)')
     doc.add_argument("--csr", metavar="REQUEST", help="the CSR the certificate was issued for: what the CA changed")
-    doc.add_argument("--json", action="store_true", help='print {"findings": [...]}')
+    doc.add_argument("--json", action="store_true",
+                     help='print {"findings": [...]} (with "examined" and "others" for a bundle)')
+    add_password_file(doc)
     doc.set_defaults(func=_doctor)
 
 
@@ -36,7 +41,8 @@ def add_doctor(sub) -> None:
 def _doctor(args) -> int:
     import json
 
-    report = doctor(read_file(args.file), role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
+    raw, _, password = read_input(args.file, args.password_file, check_names=False)
+    report = doctor(raw, password=password, role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
                     peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
                     chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
                     at=lab.parse_instant(args.at) if args.at else lab.now_real(),

@@ -20,7 +20,9 @@ weak-signature              error     signed with SHA-1 or MD5
 expired / not-yet-valid     error     outside the validity period at "now"
 expires-soon                warning   expires within 30 days
 expires-after-2050          warning   expires in 2050 or later
-unsupported-subject-oid     error     a subject attribute outside C, ST, L, O, OU, CN, emailAddress, DC, EV OIDs
+unsupported-subject-oid     error     a subject attribute OpenSSL has no name for (shown as numbers: appendix A)
+subject-attribute-named     info      a standard attribute OpenSSL names (street, serialNumber ...) outside the
+                                      guide's list of C, ST, L, O, OU, CN, emailAddress, DC and the EV OIDs
 self-signed                 warning   issuer and subject are the same (not for Unified Communications)
 cluster-cn                  error     with ``cluster_fqdn``: the CN is not the cluster FQDN
 cluster-san-peer            error     with ``peer_fqdn``: this peer's FQDN is not a DNS SAN
@@ -42,6 +44,16 @@ csr-subject-rewritten       warning   with ``csr``: the CA changed the CN (info:
 
 Role ``ca`` applies only the key, signature, validity, subject-OID and basicConstraints rules. The ``csr-*`` rules
 (``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
+
+Given a file (PEM, DER, a bundle, PKCS#7 or PKCS#12 with ``password=``), doctor examines its end-entity certificate
+(the one that issued none of the others; :func:`labkit.x509.loading.chain_order`) and names the other objects in
+:attr:`Report.others`; a certificate whose subject holds a value that is not a string (which OpenSSL 3 refuses to
+read) is still examined, from its DER.
+
+Subject attributes: chapter 2 lists the only EV OIDs the Expressway supports (the three jurisdiction OIDs), and
+appendix A traces SSH failures to subject entries that show as numbers. labkit's reading: an attribute that OpenSSL
+shows as numbers is an error; a standard X.520 attribute that OpenSSL names (street, postalCode, businessCategory,
+serialNumber, title ...), as public CAs put in EV certificates, is only noted.
 """
 
 from __future__ import annotations
@@ -101,10 +113,12 @@ class Expectations:
 
 @dataclass(frozen=True)
 class Report:
-    """Every finding of one check, in rule order; true when there is no error."""
+    """Every finding of one check, in rule order; true when there is no error. ``others`` names what else the file
+    held (the chain of a bundle, a key) when doctor was given a file with more than the one object it examined."""
 
     subject: str
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    others: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Finding]:
@@ -121,7 +135,10 @@ class Report:
         return [f.rule for f in self.findings]
 
     def as_json(self) -> dict:
-        return {"findings": [f.as_dict() for f in self.findings]}
+        data = {"findings": [f.as_dict() for f in self.findings]}
+        if self.others:
+            data.update(examined=self.subject, others=list(self.others))
+        return data
 
     def table(self):
         import pandas as pd
@@ -129,7 +146,8 @@ class Report:
         return pd.DataFrame([f.as_dict() for f in self.findings], columns=["rule", "severity", "message", "chapter"])
 
     def text(self) -> str:
-        lines = [f"{f.severity.upper():<8} {f.rule:<26} {f.message} [{f.chapter}]" for f in self.findings]
+        lines = [f"examined {self.subject}; also in the file: {', '.join(self.others)}"] if self.others else []
+        lines += [f"{f.severity.upper():<8} {f.rule:<26} {f.message} [{f.chapter}]" for f in self.findings]
         counts = {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")}
         summary = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
         lines.append(f"{self.subject}: {summary}" if self.findings else f"{self.subject}: no findings")
@@ -186,21 +204,19 @@ class _Subject:
 
 def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fqdn: str | None = None,
            peer_fqdn: str | None = None, ucm_domains=(), xmpp_domains=(), chat_aliases=(), phone_profiles=(),
-           at: _dt.datetime | str | None = None, csr=None) -> Report:
-    """Check a certificate or CSR (object, PEM text or DER bytes) against the guide for ``role``.
+           at: _dt.datetime | str | None = None, password: bytes | str | None = None, csr=None) -> Report:
+    """Check a certificate or CSR (an object, or a file's PEM text or bytes) against the guide for ``role``.
 
-    ``at`` is "now" (the lab clock unless given; the command line uses real time unless ``--at``). ``csr``: the
-    request the certificate was issued for; what the CA changed is added
-    (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``).
+    A file with several objects (a chain, PKCS#7, PKCS#12 opened with ``password``) has its end-entity certificate
+    examined and the others named in :attr:`Report.others`. ``at`` is "now" (the lab clock unless given; the command
+    line uses real time unless ``--at``). ``csr``: the request the certificate was issued for; what the CA changed
+    is added (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``). Unreadable input raises the
+    :class:`~labkit.errors.InputError` of :mod:`labkit.x509.loading`; a file without a certificate or CSR raises
+    rule ``doctor-input``.
     """
+    others: tuple[str, ...] = ()
     if isinstance(obj, bytes | bytearray | str):
-        from labkit.x509.loading import load
-
-        item = load(obj)
-        if item.kind not in ("certificate", "csr"):
-            raise InputError("doctor checks a certificate or a CSR", rule="doctor-input", value=item.description,
-                             chapter=guide.CH2_AWARE)
-        obj = item.obj
+        obj, others = _examined(obj, password)
     expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
                           tuple(chat_aliases), tuple(phone_profiles))
     subject = _Subject(obj)
@@ -212,7 +228,27 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
         from labkit.expressway.csr_compare import compare
 
         findings += compare(obj, csr)
-    return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings))
+    return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings), others)
+
+
+def _examined(data, password) -> tuple[object, tuple[str, ...]]:
+    """The object doctor examines in a file, and how the other objects of the file are named."""
+    from labkit.x509.loading import chain_order, load_all
+
+    items = load_all(data, password=password, check_names=False)
+    certs = [item.obj for item in items if item.kind == "certificate"]
+    if certs:
+        ordered = chain_order(certs)
+        chosen, rest = ordered[0], ordered[1:]
+    else:
+        csrs = [item.obj for item in items if item.kind == "csr"]
+        if not csrs:
+            raise InputError("doctor checks a certificate or a CSR", rule="doctor-input",
+                             value=items[0].description, chapter=guide.CH2_AWARE)
+        chosen, rest = csrs[0], csrs[1:]
+    others = [f"{'certificate' if isinstance(o, x509.Certificate) else 'CSR'} {name_line(o)}" for o in rest]
+    others += [item.description for item in items if item.kind not in ("certificate", "csr")]
+    return chosen, tuple(others)
 
 
 # -- the checks (each yields findings) --------------------------------------------------------------------------
@@ -256,11 +292,16 @@ def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:
 
 def _subject_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
     for dotted, value in s.attributes:
-        if dotted not in _ALLOWED_SUBJECT:
-            name = oid_short_name(dotted)
-            known = f" ({name})" if name != dotted else ""
+        if dotted in _ALLOWED_SUBJECT:
+            continue
+        name = oid_short_name(dotted)
+        if name == dotted:  # OpenSSL has no name for it: the Expressway shows it as numbers (appendix A)
             yield Finding("unsupported-subject-oid", "error", f"the subject has an attribute the Expressway does "
-                          f"not support: {dotted}{known} = {value}; this breaks SSH and other services", guide.APPX_A)
+                          f"not support: {dotted} = {value}; this breaks SSH and other services", guide.APPX_A)
+        else:
+            yield Finding("subject-attribute-named", "info", f"{name} ({dotted}) = {value}: a standard attribute "
+                          "that OpenSSL shows by name; not in the guide's short list, but appendix A's SSH failures "
+                          "come from entries shown as numbers (labkit's reading)", guide.CH2_AWARE)
 
 
 def _common_name(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:

@@ -2,7 +2,8 @@
 
 * :class:`CrlStore` -- the node's CRLs: automatic updates from a list of URLs at a daily time, and one manually
   uploaded PEM file (each upload replaces the previous one). Automatically downloaded CRLs override the manual ones,
-  except for SIP TLS, which uses both. An expired CRL makes every certificate of its CA count as revoked;
+  except for SIP TLS, which uses both. An expired CRL makes every certificate of its CA count as revoked, and
+  :meth:`CrlStore.table` and :meth:`CrlStore.expired` show which CRLs have expired;
 * :class:`RevocationSettings` -- *Configuration > SIP*, *Certificate revocation checking*: checking on or off,
   use OCSP, use CRLs, allow CRL downloads from the certificates' distribution points, and the fallback when no
   source can tell (treat as revoked, or treat as not revoked, the default);
@@ -64,9 +65,35 @@ class CrlStore:
                 lines.append(f"{url}: failed ({exc.message})")
                 continue
             self.automatic[crl.issuer.public_bytes()] = crl
-            lines.append(f"{url}: {len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M}")
+            stale = " (EXPIRED already)" if _expired(crl, lab.now()) else ""
+            lines.append(f"{url}: {len(crl)} revoked, next update {crl.next_update_utc:%Y-%m-%d %H:%M}{stale}")
         self.log += lines
         return lines
+
+    def expired(self, *, at: _dt.datetime | None = None) -> list[x509.CertificateRevocationList]:
+        """The CRLs in the store whose nextUpdate has passed at ``at`` (the lab clock by default): every certificate
+        of their CAs counts as revoked until a fresh CRL arrives (chapter 8)."""
+        moment = lab.now(at)
+        return [crl for crl in (*self.manual.values(), *self.automatic.values()) if _expired(crl, moment)]
+
+    def table(self, *, at: _dt.datetime | None = None):
+        """The store as a table, one row per CRL: where it came from, its issuer, entries, last and next update,
+        and its state at ``at`` (``current``, or ``EXPIRED``: its CA's certificates count as revoked)."""
+        import pandas as pd
+
+        from labkit.x509.decode import label
+
+        moment = lab.now(at)
+        rows = []
+        for source, crls in (("manual", self.manual), ("automatic", self.automatic)):
+            for crl in crls.values():
+                nxt = crl.next_update_utc
+                rows.append({"source": source, "issuer": label(crl.issuer), "revoked": len(crl),
+                             "last update": f"{crl.last_update_utc:%Y-%m-%d %H:%M}",
+                             "next update": f"{nxt:%Y-%m-%d %H:%M}" if nxt else "-",
+                             "state": ("EXPIRED: every certificate of this CA counts as revoked"
+                                       if _expired(crl, moment) else "current")})
+        return pd.DataFrame(rows, columns=["source", "issuer", "revoked", "last update", "next update", "state"])
 
     def next_update(self, at: _dt.datetime | None = None) -> _dt.datetime:
         """When the daily automatic update runs next, after ``at`` (the lab clock by default)."""
@@ -109,6 +136,10 @@ class CrlStore:
                 return "revoked", f"serial {cert.serial_number:X} is on the CA's CRL since " \
                                   f"{entry.revocation_date_utc:%Y-%m-%d %H:%M}"
         return "good", "not on the CA's current CRL"
+
+
+def _expired(crl: x509.CertificateRevocationList, moment: _dt.datetime) -> bool:
+    return crl.next_update_utc is not None and crl.next_update_utc < moment
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,17 @@ from labkit.errors import InputError, LabError, PasswordError, PolicyError
 from labkit.expressway.csr_compare import compare
 from labkit.expressway.doctor import Finding
 from labkit.expressway.trusted_list import TrustedCaList
-from labkit.expressway.upload import _KEY_LABELS, _MIN_RSA, Findings, _cn, _file_bytes, _label, _labels, _pem
+from labkit.expressway.upload import (
+    _KEY_LABELS,
+    _MIN_RSA,
+    Findings,
+    _cn,
+    _extra_text,
+    _file_bytes,
+    _label,
+    _labels,
+    _pem,
+)
 from labkit.x509 import decode
 from labkit.x509.loading import load
 
@@ -86,13 +96,13 @@ class ServerCertificateSlot:
         page's warnings come back as :class:`Findings` (they do not stop the upload).
         """
         node = node if node is not None else self._node
-        cert = self._read_certificate(certificate)
+        cert, extra = self._read_certificate(certificate)
         pending = node is not None and node.pending_csr is not None
         if pending and key is not None:
             raise PolicyError(f"{node.name} has a CSR in progress, so the key for this certificate is the one "
                               "generated with it: upload the certificate alone, or Discard CSR first if the key "
                               "was made elsewhere", rule="key-while-csr-pending", value=node.name, chapter=guide.CH7)
-        findings = Findings()
+        findings = Findings(extra)
         new_key = None
         if key is not None:
             raw = _file_bytes(key, "private key file")
@@ -123,7 +133,7 @@ class ServerCertificateSlot:
         return findings
 
     @staticmethod
-    def _read_certificate(certificate) -> x509.Certificate:
+    def _read_certificate(certificate) -> tuple[x509.Certificate, list[Finding]]:
         raw = _file_bytes(certificate, "server certificate file")
         labels = _labels(raw)
         if any("PRIVATE KEY" in label for label in labels):
@@ -136,7 +146,7 @@ class ServerCertificateSlot:
                              "certificate alone and append its CA chain to the trusted CA list",
                              rule="server-certificate-single", value=f"{len(certificates)} certificates",
                              chapter=guide.CH7)
-        return load(raw, expect="certificate").obj
+        return load(raw, expect="certificate").obj, _extra_text(raw, "server certificate file")
 
     def _check_key_in_place(self, cert: x509.Certificate, node) -> None:
         if self._key is not None:

@@ -18,7 +18,10 @@ the page would not take at all is refused with a :class:`~labkit.errors.LabkitEr
 ==========================  ========  ==========================================================================
 rule                        severity  fires when
 ==========================  ========  ==========================================================================
-pem-only                    refused   the file is not PEM (DER, PKCS#12, anything without ``-----BEGIN``)
+pem-only                    refused   the file is not PEM certificates (DER, PKCS#7, PKCS#12, anything without
+                                      ``-----BEGIN``); the message says what it holds and how to convert it
+pem-extra-text              info      text outside the PEM blocks (``openssl ca -out``'s dump): skipped, as
+                                      OpenSSL skips it (labkit's assumption; see :mod:`labkit.expressway.upload`)
 trusted-ca-content          refused   the trusted CA file holds a block that is neither a certificate nor a CRL
 ca-no-basic-constraints     error     a CA certificate without basicConstraints, or with CA:FALSE (a
                                       self-signed CA:FALSE certificate: warning, it can still vouch for itself)

@@ -25,6 +25,7 @@ from labkit.expressway.upload import (
     _basic_constraints,
     _cn,
     _constraints_text,
+    _extra_text,
     _file_bytes,
     _label,
     _labels,
@@ -110,7 +111,7 @@ class TrustedCaList:
                              f"'{others[0]}' block: take it out", rule="trusted-ca-content", value=others[0],
                              chapter=guide.CH7)
         items = load_all(raw)  # all parsed before anything is appended
-        findings = Findings()
+        findings = Findings(_extra_text(raw, "trusted CA certificate file"))
         for item in items:
             if item.kind == "crl":
                 self._crls.append(item.obj)

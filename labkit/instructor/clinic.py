@@ -56,7 +56,7 @@ from labkit.x509 import decode
 from labkit.x509 import openssl as _openssl
 from labkit.x509.certs import CertSpec, issue, request
 from labkit.x509.files import write_atomic
-from labkit.x509.loading import load_all
+from labkit.x509.loading import chain_order, load_all, outside_text
 
 __all__ = ["ROLES", "TRUST_LISTS", "DEFAULT_TRUST", "UPLOADED", "LabCas", "lab_cas", "Example",
            "examples", "example", "ClinicReport", "examine"]
@@ -191,45 +191,38 @@ def _examples(moment: _dt.datetime) -> tuple[Example, ...]:
 def _read(data: bytes | str) -> tuple[list[x509.Certificate], str, list[str]]:
     """The certificates of ``data``, how the input was written, and notes about the file."""
     notes: list[str] = []
-    try:
-        items = load_all(data)
-    except InputError as exc:
-        if exc.rule != "pem-no-extra-text":
-            raise
-        items = load_all(data, allow_text=True)
-        extra = exc.value.decode(errors="replace") if isinstance(exc.value, bytes) else str(exc.value)
-        notes.append(f"The file has text outside its PEM blocks ('{extra[:40]}'): the Expressway "
-                     "refuses such a file; `openssl x509 -in FILE -out clean.pem` writes a clean copy "
-                     f"[{guide.CH7}]")
+    items = load_all(data)
+    extra = outside_text(data)
+    if extra is not None:
+        notes.append(f"The file has text outside its PEM blocks ('{extra[:40]}'), skipped as OpenSSL skips it; "
+                     "`labkit convert FILE --to pem -o clean.pem` (or `openssl x509 -in FILE -out clean.pem`) "
+                     f"writes a clean copy [{guide.CH7}]")
     for item in items:
         if item.kind != "certificate":
-            hint = (": a CSR must be signed by a CA before it becomes a certificate (guide chapter 3)"
+            hint = (f": a CSR must be signed by a CA before it becomes a certificate ({guide.CH3})"
                     if item.kind == "csr" else "")
             raise WrongTypeError(f"The clinic examines certificates, but this file holds {item.description}{hint}",
-                                 rule="expect-certificate", value=item.label or "DER")
+                                 rule="expect-certificate", value=item.label or item.container or "DER")
     certs = [item.obj for item in items]
-    labels = {item.label for item in items}
-    if items[0].encoding == "DER":
+    container = items[0].container
+    if container:
+        source = f"a {container} ({items[0].encoding}) file of {len(certs)} certificate{'s' if len(certs) != 1 else ''}"
+    elif items[0].encoding == "DER":
         source = "a DER (binary) certificate"
-        notes.append("DER: the Expressway takes PEM only; convert it with `openssl x509 -inform DER -in FILE.cer "
-                     "-out FILE.pem` (guide appendix C)")
-    elif "PKCS7" in labels:
-        source = f"a PKCS#7 (PEM) file of {len(certs)} certificate{'s' if len(certs) != 1 else ''}"
     elif len(certs) > 1:
         source = f"a PEM bundle of {len(certs)} certificates"
     else:
         source = "a PEM certificate"
+    if items[0].encoding == "DER":
+        notes.append("DER: the Expressway takes PEM only; convert it with `labkit convert FILE --to pem -o FILE.pem` "
+                     "(`openssl x509 -inform DER -in FILE.cer -out FILE.pem`; guide appendix C)")
     return certs, source, notes
 
 
 def _split(certs: list[x509.Certificate]) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
-    """The certificate to examine (the one that issued none of the others) and the rest of the bundle."""
-    if len(certs) == 1:
-        return certs[0], ()
-    issuers = {c.issuer for c in certs if c.issuer != c.subject}
-    ends = [c for c in certs if c.subject not in issuers]
-    leaf = ends[0] if len(ends) == 1 else certs[0]
-    return leaf, tuple(c for c in certs if c is not leaf)
+    """The certificate to examine (the end-entity one) and the rest of the bundle, in chain order."""
+    ordered = chain_order(certs)
+    return ordered[0], tuple(ordered[1:])
 
 
 def _names(value) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
+from labkit.x509.der import DerError, children, header_length, tlv
 from labkit.x509.reasons import REASONS
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "ocsp_url", "crl_urls",
@@ -93,6 +94,8 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
 
     The status comes from the CA's ``index.txt`` as it is now: ``V``/``E`` lines are *good*, ``R`` lines *revoked*
     (with time and reason), a serial not in the database or a CertID naming another issuer *unknown*. A request
+    for several certificates (``openssl ocsp -cert A -cert B``) is answered for every one, in the order asked, as
+    OpenSSL's responder does; SHA-1 and SHA-256 CertIDs are answered in the hash they were asked in. A request
     that cannot be parsed gets a ``malformedRequest`` response (no exception: a responder answers every request).
 
     ``responder`` is ``(certificate, key)`` of a delegated responder, or None to sign with the CA's own key. This
@@ -101,40 +104,68 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
     """
     moment = lab.now(at).replace(microsecond=0)  # X.509 times have no fractions
     try:
-        req = ocsp.load_der_ocsp_request(bytes(request_der))
-        algorithm = req.hash_algorithm
-        name_hash, key_hash, serial = req.issuer_name_hash, req.issuer_key_hash, req.serial_number
-        nonce = _nonce(req.extensions)
-    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm):
-        # NotImplementedError: several certificates in one request, which cryptography does not parse.
+        requests = _single_requests(bytes(request_der))
+    except (ValueError, TypeError, NotImplementedError, UnsupportedAlgorithm, DerError, IndexError):
         return _malformed()
     ca_cert = ca.certificate
-    status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
-    if (name_hash, key_hash) == _issuer_hashes(ca_cert, algorithm):
-        entry = next((e for e in ca.entries() if e.serial == serial), None)
-        if entry is not None and entry.status == "R":
-            status, revoked_at = ocsp.OCSPCertStatus.REVOKED, entry.revoked_at
-            reason = REASONS[entry.reason] if entry.reason and entry.reason != "unspecified" else None
-        elif entry is not None:
-            status = ocsp.OCSPCertStatus.GOOD
+    entries = {e.serial: e for e in ca.entries()}
     signer_cert, key = responder if responder is not None else (ca_cert, ca.private_key())
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise PolicyError("The lab signs OCSP responses with RSA or EC keys", rule="ocsp-signing-key",
                           value=type(key).__name__, chapter=guide.CH8_OCSP)
-    builder = (ocsp.OCSPResponseBuilder()
-               .add_response_by_hash(name_hash, key_hash, serial, algorithm, status, moment,
-                                     moment + _dt.timedelta(hours=validity_hours), revoked_at, reason)
-               .responder_id(ocsp.OCSPResponderEncoding.HASH, signer_cert))
-    if responder is not None:
-        builder = builder.certificates([signer_cert])
-    if nonce is not None:
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    try:
-        signed = builder.sign(key, hashes.SHA256())
-    except ValueError as exc:  # the key is not the certificate's
-        raise PolicyError(f"Cannot sign the OCSP response: {exc}", rule="ocsp-responder-key",
-                          value=signer_cert.subject.rfc4514_string(), chapter=guide.CH8_OCSP) from None
-    return _with_produced_at(signed, moment, key)
+    nonce = _nonce(requests[0].extensions)
+    answers = []
+    for req in requests:  # one SingleResponse per certificate asked, in the request's order (RFC 6960 4.2.1)
+        algorithm = req.hash_algorithm
+        name_hash, key_hash, serial = req.issuer_name_hash, req.issuer_key_hash, req.serial_number
+        status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+        if (name_hash, key_hash) == _issuer_hashes(ca_cert, algorithm):
+            entry = entries.get(serial)
+            if entry is not None and entry.status == "R":
+                status, revoked_at = ocsp.OCSPCertStatus.REVOKED, entry.revoked_at
+                reason = REASONS[entry.reason] if entry.reason and entry.reason != "unspecified" else None
+            elif entry is not None:
+                status = ocsp.OCSPCertStatus.GOOD
+        builder = (ocsp.OCSPResponseBuilder()
+                   .add_response_by_hash(name_hash, key_hash, serial, algorithm, status, moment,
+                                         moment + _dt.timedelta(hours=validity_hours), revoked_at, reason)
+                   .responder_id(ocsp.OCSPResponderEncoding.HASH, signer_cert))
+        if responder is not None:
+            builder = builder.certificates([signer_cert])
+        if nonce is not None:
+            builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+        try:
+            answers.append(builder.sign(key, hashes.SHA256()))
+        except ValueError as exc:  # the key is not the certificate's
+            raise PolicyError(f"Cannot sign the OCSP response: {exc}", rule="ocsp-responder-key",
+                              value=signer_cert.subject.rfc4514_string(), chapter=guide.CH8_OCSP) from None
+    singles = [_single_response(answer) for answer in answers]
+    return _with_produced_at(answers[0], moment, key, singles)
+
+
+def _single_requests(der: bytes) -> list[ocsp.OCSPRequest]:
+    """Each certificate of an OCSP request (RFC 6960 4.1.1), as a one-certificate request cryptography parses.
+
+    cryptography reads requests for one certificate only (``NotImplementedError`` otherwise), while ``openssl ocsp
+    -cert A -cert B`` asks for several in one request. So the requestList is split here (:mod:`labkit.x509.der`),
+    each Request is wrapped into a request of its own with the request's extensions (the nonce), and cryptography
+    parses that: the CertID's meaning stays cryptography's.
+    """
+    tbs = children(der)[0]
+    parts = children(tbs)
+    request_list = next(part for part in parts if part[0] == 0x30)  # version [0] and requestorName [1] may precede
+    extensions = b"".join(part for part in parts if part[0] == 0xA2)
+    requests = [ocsp.load_der_ocsp_request(tlv(0x30, tlv(0x30, tlv(0x30, single) + extensions)))
+                for single in children(request_list)]
+    if not requests:
+        raise ValueError("an OCSP request without a certificate")
+    return requests
+
+
+def _single_response(response: ocsp.OCSPResponse) -> bytes:
+    """The SingleResponse of a one-certificate response, as DER (the ``responses`` of its ResponseData)."""
+    responses = next(part for part in children(response.tbs_response_bytes) if part[0] == 0x30)
+    return children(responses)[0]
 
 
 def _malformed() -> bytes:
@@ -162,26 +193,31 @@ def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
 
 def _public_key_bits(cert: x509.Certificate) -> bytes:
     spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    _, bits = _children(spki)
-    return bits[_header_length(bits) + 1:]  # skip the BIT STRING's "unused bits" byte
+    _, bits = children(spki)
+    return bits[header_length(bits) + 1:]  # skip the BIT STRING's "unused bits" byte
 
 
-# cryptography stamps producedAt with the machine's clock. The lab wants it on the lab clock (same bytes every
-# run), so the signed ResponseData is re-encoded with producedAt = ``moment`` and signed again with the same key.
+# cryptography stamps producedAt with the machine's clock, and builds responses for one certificate. The lab wants
+# producedAt on the lab clock (same bytes every run), and one response for every certificate of a request: the signed
+# ResponseData is re-encoded with producedAt = ``moment`` and the SingleResponses of every certificate asked, and
+# signed again with the same key.
 
-def _with_produced_at(response: ocsp.OCSPResponse, moment: _dt.datetime, key) -> bytes:
-    tbs_parts = _children(response.tbs_response_bytes)
+def _with_produced_at(response: ocsp.OCSPResponse, moment: _dt.datetime, key,
+                      singles: list[bytes] | None = None) -> bytes:
+    tbs_parts = children(response.tbs_response_bytes)
     for i, part in enumerate(tbs_parts):
         if part[0] == 0x18:  # the first GeneralizedTime of ResponseData is producedAt
-            tbs_parts[i] = _tlv(0x18, moment.astimezone(_dt.timezone.utc).strftime("%Y%m%d%H%M%SZ").encode())
+            tbs_parts[i] = tlv(0x18, moment.astimezone(_dt.timezone.utc).strftime("%Y%m%d%H%M%SZ").encode())
+            if singles is not None:  # the responses SEQUENCE follows producedAt
+                tbs_parts[i + 1] = tlv(0x30, b"".join(singles))
             break
-    tbs = _tlv(0x30, b"".join(tbs_parts))
-    outer = _children(response.public_bytes(serialization.Encoding.DER))  # status, [0] responseBytes
-    oid, octets = _children(_children(outer[1])[0])
-    basic = _children(octets[_header_length(octets):])  # tbs, algorithm, signature, [0] certs
-    basic[0], basic[2] = tbs, _tlv(0x03, b"\x00" + _sign(key, tbs))
-    octets = _tlv(0x04, _tlv(0x30, b"".join(basic)))
-    return _tlv(0x30, outer[0] + _tlv(0xA0, _tlv(0x30, oid + octets)))
+    tbs = tlv(0x30, b"".join(tbs_parts))
+    outer = children(response.public_bytes(serialization.Encoding.DER))  # status, [0] responseBytes
+    oid, octets = children(children(outer[1])[0])
+    basic = children(octets[header_length(octets):])  # tbs, algorithm, signature, [0] certs
+    basic[0], basic[2] = tbs, tlv(0x03, b"\x00" + _sign(key, tbs))
+    octets = tlv(0x04, tlv(0x30, b"".join(basic)))
+    return tlv(0x30, outer[0] + tlv(0xA0, tlv(0x30, oid + octets)))
 
 
 def _sign(key, data: bytes) -> bytes:
@@ -189,37 +225,6 @@ def _sign(key, data: bytes) -> bytes:
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     return key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
-
-
-def _header_length(der: bytes) -> int:
-    first = der[1]
-    return 2 if first < 0x80 else 2 + (first & 0x7F)
-
-
-def _element_length(der: bytes, offset: int) -> int:
-    first = der[offset + 1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    return 2 + count + int.from_bytes(der[offset + 2:offset + 2 + count], "big")
-
-
-def _children(der: bytes) -> list[bytes]:
-    """The encoded elements inside one constructed DER element (enough DER for the two structures above)."""
-    body, offset, parts = der[_header_length(der):_element_length(der, 0)], 0, []
-    while offset < len(body):
-        size = _element_length(body, offset)
-        parts.append(body[offset:offset + size])
-        offset += size
-    return parts
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    if size < 0x80:
-        return bytes([tag, size]) + content
-    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(raw)]) + raw + content
 
 
 # -- verification --------------------------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
-"""PEM <-> DER conversion (guide appendix C: the Expressway needs PEM).
+"""PEM <-> DER conversion (guide appendix C: the Expressway needs PEM), and taking bundles apart.
+
+:func:`convert` re-encodes what a file holds; :func:`convert_file` also splits a bundle the way the Expressway's pages
+want it (chapter 7): the server certificate alone (``out``), its CA certificates for the trusted CA list
+(``chain_out``, issuing CA first) and, only when asked, the private key (``key_out``, unencrypted PEM, mode 0600: the
+Expressway takes no key with a passphrase). A PKCS#7 (``.p7b``) or PKCS#12 (``.pfx``) file becomes PEM this way; the
+certificates always come out in chain order (the end-entity certificate first), whatever order the file had.
 
 The OpenSSL commands that do the same: ``openssl x509 -in cert.cer -inform DER -out cert.pem -outform PEM`` (and
-``req``, ``crl``, ``pkey`` for CSRs, CRLs and keys). labkit's output is byte-identical to OpenSSL's.
+``req``, ``crl``, ``pkey`` for CSRs, CRLs and keys); ``openssl pkcs7 -print_certs -in chain.p7b [-inform DER]``;
+``openssl pkcs12 -in expe.pfx -clcerts -nokeys`` (certificate), ``-cacerts -nokeys`` (chain), ``-nocerts -noenc``
+(key). labkit's PEM is byte-identical to OpenSSL's (without the ``subject=``/``Bag Attributes`` lines).
 """
 
 from __future__ import annotations
@@ -13,37 +21,95 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide
 from labkit.errors import InputError
 from labkit.x509.files import write_atomic, write_private
-from labkit.x509.loading import Loaded, load_all, read_file
+from labkit.x509.loading import Loaded, chain_order, load_all, read_file
 
-__all__ = ["FORMATS", "convert", "convert_file"]
+__all__ = ["FORMATS", "convert", "convert_file", "ordered"]
 
 FORMATS = ("pem", "der")
-def convert(data: bytes | str, to: str) -> bytes:
-    """``data`` (one certificate, CSR, CRL or key, PEM or DER) re-encoded as ``to`` ("pem" or "der").
 
-    A PEM bundle converts to PEM (each block re-encoded); DER holds one object, so a bundle cannot become DER.
-    Encrypted private keys are refused: decrypt them first (``openssl pkey -in key.pem -out plain.pem``).
+
+def ordered(items: list[Loaded]) -> list[Loaded]:
+    """The objects of a file with its certificates in chain order (the end-entity certificate first) and the other
+    objects after them in the file's order. A plain PEM file keeps its own order."""
+    if not any(item.container for item in items):
+        return list(items)
+    certs = [item for item in items if item.kind == "certificate"]
+    by_cert = {id(item.obj): item for item in certs}
+    chain = [by_cert[id(cert)] for cert in chain_order([item.obj for item in certs])]
+    return chain + [item for item in items if item.kind != "certificate"]
+
+
+def convert(data: bytes | str, to: str, *, password: bytes | str | None = None) -> bytes:
+    """``data`` (a certificate, CSR, CRL or key, PEM or DER; a PEM bundle; a PKCS#7 or PKCS#12 file) re-encoded as
+    ``to`` ("pem" or "der").
+
+    A bundle converts to PEM (each object re-encoded; a PKCS#7 or PKCS#12 file's certificates in chain order); DER
+    holds one object, so a bundle cannot become DER. The private key of a PKCS#12 file is left out (ask for it with
+    :func:`convert_file`'s ``key_out``). Encrypted private keys are refused: decrypt them first (``openssl pkey -in
+    key.pem -out plain.pem``).
     """
     target = _target(to)
-    items = load_all(data)
+    items = [item for item in ordered(load_all(data, password=password))
+             if not (item.kind == "private-key" and item.container == "PKCS#12")]
     if target == "der" and len(items) > 1:
         raise InputError(
             f"DER holds a single object but the input has {len(items)}; split the bundle into one file each",
             rule="der-single-object",
-            value=f"{len(items)} PEM blocks",
+            value=f"{len(items)} objects",
             chapter=guide.APPX_C,
         )
     return b"".join(_encode(item, target) for item in items)
 
 
-def convert_file(src: str | Path, to: str, out: str | Path | None = None) -> bytes:
-    """Convert the file ``src``; write the result atomically to ``out`` when given (keys with mode 0600)."""
+def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, chain_out: str | Path | None = None,
+                 key_out: str | Path | None = None, password: bytes | str | None = None) -> bytes:
+    """Convert the file ``src`` and return what goes to ``out`` (written atomically when given).
+
+    Without ``chain_out`` or ``key_out`` that is :func:`convert`'s result (a file with a private key in it is
+    written with mode 0600). With ``chain_out``, ``out`` gets the end-entity certificate alone (what the Expressway's
+    server certificate page takes) and ``chain_out`` the other certificates (its CA chain, for the trusted CA list).
+    With ``key_out``, the private key is written there, unencrypted PKCS#8 (``-----BEGIN PRIVATE KEY-----`` in PEM),
+    mode 0600, and nowhere else. Nothing is written unless everything could be read and encoded.
+    """
+    target = _target(to)
     raw = read_file(src)
-    result = convert(raw, to)
+    if chain_out is None and key_out is None:
+        result = convert(raw, target, password=password)
+        if out is not None:
+            has_key = any(item.kind == "private-key" and item.container != "PKCS#12"
+                          for item in load_all(raw, password=password))
+            (write_private if has_key else write_atomic)(out, result)
+        return result
+    items = ordered(load_all(raw, password=password))
+    keys = [item for item in items if item.kind == "private-key"]
+    rest = [item for item in items if item.kind != "private-key"]
+    certs = [item for item in rest if item.kind == "certificate"]
+    writes: list[tuple[Path, bytes, bool]] = []
+    if key_out is not None:
+        if len(keys) != 1:
+            raise InputError(f"--key-out needs a file with one private key; this one has {len(keys)}",
+                             rule="key-out-one-key", value=str(src), chapter=guide.CH7)
+        writes.append((Path(key_out), _encode(keys[0], target, pkcs8=True), True))
+    main = rest
+    if chain_out is not None:
+        if not certs:
+            raise InputError("--chain-out needs a file with certificates", rule="chain-out-certificates",
+                             value=str(src), chapter=guide.CH7)
+        main = [certs[0]]
+        writes.append((Path(chain_out), _join(certs[1:], target, "chain"), False))
+    result = _join(main, target, "output")
     if out is not None:
-        writer = write_private if any(i.kind == "private-key" for i in load_all(raw)) else write_atomic
-        writer(out, result)
+        writes.insert(0, (Path(out), result, False))
+    for path, data, private in writes:
+        (write_private if private else write_atomic)(path, data)
     return result
+
+
+def _join(items: list[Loaded], target: str, what: str) -> bytes:
+    if target == "der" and len(items) > 1:
+        raise InputError(f"DER holds a single object but the {what} would have {len(items)}; convert to PEM",
+                         rule="der-single-object", value=f"{len(items)} objects", chapter=guide.APPX_C)
+    return b"".join(_encode(item, target) for item in items)
 
 
 def _target(to: str) -> str:
@@ -53,11 +119,11 @@ def _target(to: str) -> str:
     return target
 
 
-def _encode(item: Loaded, target: str) -> bytes:
+def _encode(item: Loaded, target: str, *, pkcs8: bool = False) -> bytes:
     encoding = serialization.Encoding.PEM if target == "pem" else serialization.Encoding.DER
     if item.kind == "private-key":
-        traditional = item.label in ("RSA PRIVATE KEY", "EC PRIVATE KEY")
-        if item.label == "ENCRYPTED PRIVATE KEY":
+        traditional = item.label in ("RSA PRIVATE KEY", "EC PRIVATE KEY") and not pkcs8
+        if item.label == "ENCRYPTED PRIVATE KEY" and not pkcs8:
             raise InputError(
                 "Refusing to write an encrypted private key out unencrypted; decrypt it deliberately first",
                 rule="key-stays-encrypted",

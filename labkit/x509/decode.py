@@ -3,7 +3,8 @@
 * :func:`text` -- the same lines, field names and order as OpenSSL, so a trainee can compare them side by side;
 * :func:`table` -- the same content as a pandas DataFrame (one row per field or extension);
 * :func:`fingerprint` -- SHA-1 / SHA-256 fingerprints in OpenSSL's ``AB:CD:...`` format;
-* :func:`status` -- valid, expired or not yet valid at an instant (the lab clock unless told).
+* :func:`status` -- valid, expired or not yet valid at an instant (the lab clock unless told); for a CRL, current or
+  expired (its nextUpdate has passed).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from labkit import lab
+from labkit import guide, lab
 from labkit.errors import InputError
 from labkit.x509.loading import Loaded, load_all
 from labkit.x509.text import certificate_text, crl_text, csr_text
@@ -86,15 +87,33 @@ def fingerprint_line(cert: x509.Certificate, algorithm: str = "sha256") -> str:
     return f"{algo} Fingerprint={fingerprint(cert, algo)}"
 
 
-def status(cert: x509.Certificate, at: _dt.datetime | str | None = None) -> str:
-    """Whether ``cert`` is valid at ``at`` (the lab clock by default), in words."""
+def status(cert: x509.Certificate | x509.CertificateRevocationList, at: _dt.datetime | str | None = None) -> str:
+    """Whether ``cert`` is valid at ``at`` (the lab clock by default), in words.
+
+    For a CRL: current until its nextUpdate, then expired. OpenSSL refuses an expired CRL (verify error 12, "CRL has
+    expired") and the Expressway counts every certificate of that CA as revoked (guide chapter 8, manual updates).
+    """
     moment = lab.now(at)
+    if isinstance(cert, x509.CertificateRevocationList):
+        return _crl_status(cert, moment)
     start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
     if moment < start:
         return f"not yet valid (starts in {_span(start - moment)})"
     if moment > end:
         return f"expired ({_span(moment - end)} ago)"
     return f"valid ({_span(end - moment)} left)"
+
+
+def _crl_status(crl: x509.CertificateRevocationList, moment: _dt.datetime) -> str:
+    start, end = crl.last_update_utc, crl.next_update_utc
+    if moment < start:
+        return f"not yet valid (its last update is {_span(start - moment)} ahead: check the clocks)"
+    if end is None:
+        return "current (no next update given)"
+    if moment > end:
+        return (f"EXPIRED: its next update passed {_span(moment - end)} ago; OpenSSL refuses it (verify error 12) "
+                f"and the Expressway counts every certificate of {label(crl.issuer)!r} as revoked ({guide.CH8})")
+    return f"current (next update in {_span(end - moment)})"
 
 
 def _span(delta: _dt.timedelta) -> str:
@@ -108,7 +127,8 @@ def table(source, *, at: _dt.datetime | str | None = None):
     """The decoded fields as a two-column DataFrame (``field``, ``value``), in OpenSSL's order.
 
     Extension rows come from the same text :func:`text` prints, so the table and the text never disagree.
-    For a certificate the last rows give its fingerprints and its status at ``at``.
+    For a certificate the last rows give its fingerprints and its status at ``at``; for a CRL, whether it is current
+    or expired at ``at``.
     """
     import pandas as pd  # imported here: the command line starts faster without it
 
@@ -143,8 +163,9 @@ def _rows(item: Loaded, at) -> list[tuple[str, str]]:
                  ("Public Key Size", _field(lines, "Public-Key:").strip("()"))]
     rows += _extension_rows(lines)
     if item.kind == "certificate":
-        rows += [("SHA-1 Fingerprint", fingerprint(obj, "sha1")), ("SHA-256 Fingerprint", fingerprint(obj)),
-                 (f"Status at {lab.now(at):%Y-%m-%d %H:%M} UTC", status(obj, at))]
+        rows += [("SHA-1 Fingerprint", fingerprint(obj, "sha1")), ("SHA-256 Fingerprint", fingerprint(obj))]
+    if item.kind in ("certificate", "crl"):
+        rows.append((f"Status at {lab.now(at):%Y-%m-%d %H:%M} UTC", status(obj, at)))
     return rows
 
 

@@ -1,11 +1,32 @@
-"""Load certificates, CSRs, CRLs, keys and PEM bundles, PEM or DER, detecting format and type.
+"""Read what OpenSSL reads: certificates, CSRs, CRLs and keys in PEM or DER, PEM bundles, PKCS#7 and PKCS#12.
 
-``load(data)`` returns exactly one :class:`Loaded` object; ``load_all(data)`` every object of a PEM bundle.
-``load_file(path)`` reads a file first (refusing empty, huge or missing files). ``expect=`` names the type the
-caller needs, so a CSR given where a certificate belongs is refused with a message that says so.
+This module is labkit's one reader: decode, convert, doctor, the trusted CA list, the server certificate upload and
+the CA all read their input through it. ``load(data)`` returns exactly one :class:`Loaded` object; ``load_all(data)``
+every object of a file, in order; ``load_file(path)`` reads a file first (refusing empty, huge or missing files).
+``expect=`` names the type the caller needs, so a CSR given where a certificate belongs is refused with a message that
+says so.
+
+What it reads, as OpenSSL does:
+
+* **PEM**, one block or many. Text outside the blocks is skipped, as OpenSSL's PEM reader skips it: the ``-text``
+  dump that ``openssl ca -out`` writes before the certificate (unless ``-notext``), the ``Bag Attributes`` and
+  ``subject=`` lines of ``openssl pkcs12 -nokeys`` output, comments. :func:`outside_text` says whether there was any.
+* **DER**: one certificate, CSR, CRL or key (``.cer``, ``.der``; appendix C).
+* **PKCS#7** certificate bundles (``.p7b``, ``.p7c``; ``-----BEGIN PKCS7-----`` or DER, as Windows exports them):
+  the certificates (and CRLs) they hold, in the file's order. labkit walks the SignedData itself
+  (:mod:`labkit.x509.der`): cryptography's ``load_*_pkcs7_certificates`` warns on the unsorted certificate set that
+  ``openssl crl2pkcs7`` writes (a ``UserWarning`` that "may become an exception"), and no library warning may reach
+  a user.
+* **PKCS#12** (``.pfx``, ``.p12``): its certificate, CA certificates and private key, with ``password=`` (bytes or
+  str). Without a password, an unprotected file (no password, or the empty one) is read; a protected one raises
+  :class:`~labkit.errors.PasswordError` rule ``pkcs12-password``.
+
+:func:`describe` says in one line what a file holds; :func:`chain_order` puts a bundle's certificates in chain order
+(the end-entity certificate first), whatever order the file had.
 
 The OpenSSL commands that do the same job: ``openssl x509 -in FILE [-inform DER]``, ``openssl req -in FILE``,
-``openssl crl -in FILE``, ``openssl pkey -in FILE`` (guide appendices C and D).
+``openssl crl -in FILE``, ``openssl pkey -in FILE`` (guide appendices C and D), ``openssl pkcs7 -print_certs -in FILE
+[-inform DER]``, ``openssl pkcs12 -in FILE -info``.
 """
 
 from __future__ import annotations
@@ -21,10 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError, PasswordError, WrongTypeError
+from labkit.x509.der import DerError, children, oid_der
 
 __all__ = [
     "KINDS",
@@ -34,6 +57,9 @@ __all__ = [
     "load_all",
     "load_file",
     "read_file",
+    "outside_text",
+    "describe",
+    "chain_order",
     "load_certificate",
     "load_certificates",
     "load_csr",
@@ -64,24 +90,37 @@ _PEM_KINDS = {
     "PUBLIC KEY": "public-key",
     "RSA PUBLIC KEY": "public-key",
     "PKCS7": "pkcs7",
+    "PKCS #7 SIGNED DATA": "pkcs7",
 }
 
-_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
-_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END ([A-Z0-9 ]+)-----", re.S)
+_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----\r?\n(.*?)-----END ([A-Z0-9 #]+)-----", re.S)
+
+_PKCS7_SIGNED_DATA = oid_der("1.2.840.113549.1.7.2")
+_PKCS7_DATA = oid_der("1.2.840.113549.1.7.1")
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """One decoded object and how it was found."""
+    """One decoded object and how it was found.
+
+    ``container`` is ``"PKCS#7"`` or ``"PKCS#12"`` when the object came out of one (``encoding`` is then the
+    container's: PEM or DER); ``name`` is a PKCS#12 friendly name, when the file gave one.
+    """
 
     kind: str  # one of KINDS
     obj: object  # the cryptography object (x509.Certificate, x509.CertificateSigningRequest, ...)
     encoding: str  # "PEM" or "DER"
     label: str | None = None  # the PEM label, when PEM
+    container: str | None = None  # "PKCS#7" | "PKCS#12" | None
+    name: str | None = None  # the PKCS#12 friendly name
 
     @property
     def description(self) -> str:
-        where = f"PEM label '{self.label}'" if self.label else "DER"
+        if self.container:
+            where = f"in a {self.container} file ({self.encoding})"
+        else:
+            where = f"PEM label '{self.label}'" if self.label else "DER"
         return f"{KINDS[self.kind]} ({where})"
 
 
@@ -143,20 +182,21 @@ def load(data: bytes | str, *, expect: str | None = None, password: bytes | str 
     if len(items) > 1:
         kinds = ", ".join(item.description for item in items)
         raise InputError(
-            f"Expected one object but the input holds {len(items)}: {kinds}; load them with load_all()",
+            f"Expected one object but the input holds {len(items)}: {kinds}; give a file with that one object",
             rule="single-object",
-            value=f"{len(items)} PEM blocks",
+            value=f"{len(items)} objects",
         )
     item = items[0]
     _check_kind(item, expect)
     return item
 
 
-def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_text: bool = False) -> list[Loaded]:
-    """Every object in ``data``: a DER object, or each block of a PEM file or bundle, in order.
+def load_all(data: bytes | str, *, password: bytes | str | None = None, check_names: bool = True) -> list[Loaded]:
+    """Every object in ``data``, in order: a DER object, each block of a PEM file or bundle, or what a PKCS#7 or
+    PKCS#12 file holds. Text outside PEM blocks is skipped, as OpenSSL skips it.
 
-    Text outside the PEM blocks (for example the dump ``openssl ca`` writes before the block unless ``-notext``)
-    is refused unless ``allow_text``: the Expressway wants a clean PEM file.
+    ``password`` opens a PKCS#12 file or an encrypted private key. ``check_names=False`` lets a certificate whose
+    name holds a value that is not a string through (OpenSSL 3 refuses it; ``doctor`` reports it instead).
     """
     raw = _as_bytes(data)
     if len(raw) > MAX_INPUT_BYTES:
@@ -169,10 +209,26 @@ def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_te
     if not raw.strip():
         raise InputError("The input is empty", rule="input-not-empty", value=raw)
     pwd = password.encode() if isinstance(password, str) else password
-    items = _load_pem(raw, pwd, allow_text) if b"-----BEGIN " in raw else [_load_der(raw, pwd)]
-    for item in items:
-        _check_names(item)
+    items = _load_pem(raw, pwd) if b"-----BEGIN " in raw else _load_der(raw, pwd)
+    if check_names:
+        for item in items:
+            _check_names(item)
     return items
+
+
+def outside_text(data: bytes | str) -> str | None:
+    """The first line of text outside the PEM blocks of ``data`` (which :func:`load_all` skips), or None."""
+    raw = _as_bytes(data)
+    if b"-----BEGIN " not in raw:
+        return None
+    pos = 0
+    for block in _BLOCK.finditer(raw):
+        between = raw[pos:block.start()].strip()
+        if between:
+            return between.splitlines()[0].decode("utf-8", "replace").strip()
+        pos = block.end()
+    tail = raw[pos:].strip()
+    return tail.splitlines()[0].decode("utf-8", "replace").strip() if tail else None
 
 
 def _check_names(item: Loaded) -> None:
@@ -202,25 +258,18 @@ def _as_bytes(data: bytes | str) -> bytes:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
     raise InputError(
-        "Give PEM text or bytes (use load_file() for a path)", rule="input-type", value=type(data).__name__
+        "Give PEM text or bytes (or a file to read)", rule="input-type", value=type(data).__name__
     )
 
 
-def _load_pem(raw: bytes, password: bytes | None, allow_text: bool) -> list[Loaded]:
+# -- PEM -------------------------------------------------------------------------------------------------------------
+
+def _load_pem(raw: bytes, password: bytes | None) -> list[Loaded]:
     items: list[Loaded] = []
     pos = 0
     for begin in _BEGIN.finditer(raw):
         if begin.start() < pos:
             continue
-        between = raw[pos : begin.start()]
-        if between.strip() and not allow_text:
-            where = "before the first PEM block" if pos == 0 else "between PEM blocks"
-            raise InputError(
-                f"Text {where}: a PEM file must start with '-----BEGIN'; delete the extra lines "
-                "(`openssl x509 -in FILE -out clean.pem` writes a clean copy)",
-                rule="pem-no-extra-text",
-                value=between.strip().splitlines()[0],
-            )
         block = _BLOCK.match(raw, begin.start())
         label = begin.group(1).decode()
         if block is not None and raw[block.end() : block.end() + 5] == b"-----":
@@ -240,11 +289,6 @@ def _load_pem(raw: bytes, password: bytes | None, allow_text: bool) -> list[Load
             )
         items.extend(_decode_block(label, block.group(0), block.group(2), password))
         pos = block.end()
-    tail = raw[pos:]
-    if tail.strip() and not allow_text:
-        raise InputError(
-            "Text after the last PEM block; delete it", rule="pem-no-extra-text", value=tail.strip().splitlines()[0]
-        )
     return items
 
 
@@ -265,22 +309,21 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         raise InputError("The PEM body is not valid base64", rule="pem-base64", value=label) from None
     if not der:
         raise InputError("The PEM block is empty", rule="pem-base64", value=label)
+    if kind == "pkcs7":  # a .p7b chain, as AD CS hands them out: one entry per certificate
+        return _pkcs7(der, "PEM", label)
     try:
-        if kind == "pkcs7":  # a .p7b chain, as AD CS hands them out: one entry per certificate
-            from cryptography.hazmat.primitives.serialization import pkcs7
-
-            return [Loaded("certificate", c, "PEM", label) for c in pkcs7.load_der_pkcs7_certificates(der)]
         if label == "RSA PUBLIC KEY":
             return [Loaded(kind, serialization.load_pem_public_key(block), "PEM", label)]
         return [Loaded(kind, _DER_PARSERS[kind](der), "PEM", label)]
     except ValueError as exc:
-        what = KINDS.get(kind, "PKCS#7 certificates")
         raise InputError(
-            f"The PEM block labelled '{label}' does not hold valid {what} (cut short or corrupted?): {exc}",
+            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]} (cut short or corrupted?): {exc}",
             rule="pem-content",
             value=label,
         ) from None
 
+
+_NOUNS = {"certificate": "certificate", "csr": "CSR", "crl": "CRL", "public-key": "public key"}
 
 _DER_PARSERS = {
     "certificate": x509.load_der_x509_certificate,
@@ -310,7 +353,90 @@ def _private_key(data: bytes, password: bytes | None, *, pem: bool):
         ) from None
 
 
-def _load_der(raw: bytes, password: bytes | None) -> Loaded:
+# -- DER, PKCS#7 and PKCS#12 -------------------------------------------------------------------------------------------
+
+def _container(raw: bytes) -> str | None:
+    """"PKCS#7" (a ContentInfo of signedData) or "PKCS#12" (a PFX: version 3, then a ContentInfo), else None. Only
+    the first bytes are looked at, so a file cut short is still recognised (and then refused as what it is)."""
+    def body(data: bytes) -> bytes:
+        if len(data) < 2 or data[0] != 0x30:
+            return b""
+        return data[2 + (data[1] & 0x7F if data[1] & 0x80 else 0):]
+
+    content = body(raw)
+    if content.startswith(_PKCS7_SIGNED_DATA):
+        return "PKCS#7"
+    if content.startswith(b"\x02\x01\x03") and body(content[3:]).startswith((_PKCS7_DATA, _PKCS7_SIGNED_DATA)):
+        return "PKCS#12"
+    return None
+
+
+def _pkcs7(der: bytes, encoding: str, label: str | None) -> list[Loaded]:
+    """The certificates and CRLs of a PKCS#7 SignedData (RFC 2315 section 9.1), in the file's order."""
+    items: list[Loaded] = []
+    try:
+        content_type, wrapped = children(der)[:2]
+        if content_type != _PKCS7_SIGNED_DATA:
+            raise DerError("not signedData")
+        signed = children(wrapped)[0]
+        for part in children(signed):
+            if part[0] in (0xA0, 0xA1):  # [0] IMPLICIT certificates, [1] IMPLICIT crls
+                kind = "certificate" if part[0] == 0xA0 else "crl"
+                for entry in children(part):
+                    if entry[0] == 0x30:  # other choices (attribute certificates ...) are not X.509
+                        items.append(Loaded(kind, _DER_PARSERS[kind](entry), encoding, label, "PKCS#7"))
+    except (DerError, ValueError, IndexError) as exc:
+        raise InputError(
+            f"A PKCS#7 file that cannot be read (cut short or corrupted?): {exc}", rule="pkcs7-content",
+            value=label or f"DER, {len(der)} bytes", chapter=guide.APPX_C,
+        ) from None
+    if not items:
+        raise InputError("The PKCS#7 file holds no certificate", rule="pkcs7-content",
+                         value=label or f"DER, {len(der)} bytes", chapter=guide.APPX_C)
+    return items
+
+
+def _pkcs12(raw: bytes, password: bytes | None) -> list[Loaded]:
+    """The certificate, the CA certificates and the key of a PKCS#12 file (RFC 7292)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    bundle = None
+    for attempt in ([password] if password is not None else [None, b""]):
+        try:
+            bundle = pkcs12.load_pkcs12(raw, attempt)
+            break
+        except ValueError:
+            continue
+        except UnsupportedAlgorithm as exc:
+            raise InputError(
+                f"The PKCS#12 file is protected with an algorithm OpenSSL 3 only reads with its legacy provider "
+                f"({exc}); re-export it with AES, or convert it with `openssl pkcs12 -legacy -in FILE -out "
+                "FILE.pem`", rule="pkcs12-algorithm", value=f"PKCS#12, {len(raw)} bytes", chapter=guide.CH7,
+            ) from None
+    if bundle is None:
+        if password is None:
+            raise PasswordError("The PKCS#12 file is protected by a password, and none was given",
+                                rule="pkcs12-password", value="no password", chapter=guide.CH7)
+        raise PasswordError("Wrong password for the PKCS#12 file (or the file is damaged)",
+                            rule="pkcs12-password", value="(hidden)", chapter=guide.CH7)
+
+    def name(entry) -> str | None:
+        return entry.friendly_name.decode("utf-8", "replace") if entry.friendly_name else None
+
+    items = []
+    if bundle.cert is not None:
+        items.append(Loaded("certificate", bundle.cert.certificate, "DER", None, "PKCS#12", name(bundle.cert)))
+    items += [Loaded("certificate", extra.certificate, "DER", None, "PKCS#12", name(extra))
+              for extra in bundle.additional_certs]
+    if bundle.key is not None:
+        items.append(Loaded("private-key", bundle.key, "DER", None, "PKCS#12"))
+    if not items:
+        raise InputError("The PKCS#12 file holds neither a certificate nor a key", rule="pkcs12-content",
+                         value=f"PKCS#12, {len(raw)} bytes", chapter=guide.CH7)
+    return items
+
+
+def _load_der(raw: bytes, password: bytes | None) -> list[Loaded]:
     if raw[:1] != b"\x30":
         text_like = all(32 <= b < 127 or b in (9, 10, 13) for b in raw[:200])
         hint = (
@@ -322,13 +448,18 @@ def _load_der(raw: bytes, password: bytes | None) -> Loaded:
             f"Not a certificate, CSR, CRL or key in PEM or DER: {hint}", rule="pem-or-der", value=raw,
             chapter=guide.APPX_C
         )
+    container = _container(raw)
+    if container == "PKCS#7":
+        return _pkcs7(raw, "DER", None)
+    if container == "PKCS#12":
+        return _pkcs12(raw, password)
     for kind, parser in _DER_PARSERS.items():
         try:
-            return Loaded(kind, parser(raw), "DER")
+            return [Loaded(kind, parser(raw), "DER")]
         except ValueError:
             continue
     try:
-        return Loaded("private-key", serialization.load_der_private_key(raw, password=password), "DER")
+        return [Loaded("private-key", serialization.load_der_private_key(raw, password=password), "DER")]
     except TypeError:
         if password is None:
             raise PasswordError(
@@ -340,7 +471,7 @@ def _load_der(raw: bytes, password: bytes | None) -> Loaded:
                 "Wrong passphrase for the encrypted private key", rule="key-passphrase", value="(hidden)"
             ) from None
     raise InputError(
-        "DER data that is not a certificate, CSR, CRL or key (truncated or corrupted?)",
+        "DER data that is not a certificate, CSR, CRL, key, PKCS#7 or PKCS#12 file (truncated or corrupted?)",
         rule="der-content",
         value=raw,
         chapter=guide.APPX_C,
@@ -354,20 +485,101 @@ def _check_kind(item: Loaded, expect: str | None) -> None:
         raise InputError(f"Unknown type; choose one of {', '.join(KINDS)}", rule="kind-name", value=expect)
     hint = ""
     if expect == "certificate" and item.kind == "csr":
-        hint = ": a CSR must be signed by a CA before it becomes a certificate (guide chapter 3)"
+        hint = f": a CSR must be signed by a CA before it becomes a certificate ({guide.CH3})"
     raise WrongTypeError(
         f"Expected {KINDS[expect]} but found {item.description}{hint}",
         rule=f"expect-{expect}",
-        value=item.label or "DER",
+        value=item.label or item.container or "DER",
     )
 
+
+# -- what a file holds, and in which order ---------------------------------------------------------------------------
+
+def _cn(cert: x509.Certificate) -> str:
+    """The common name, else the whole subject (as :func:`labkit.x509.decode.label` shows a name)."""
+    values = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(values[0].value) if values else (cert.subject.rfc4514_string() or "(empty name)")
+
+
+def chain_order(certs: list[x509.Certificate]) -> list[x509.Certificate]:
+    """The certificates of a bundle in chain order: the end-entity certificate (the one that issued none of the
+    others; a certificate that is no CA wins a tie) first, then its issuer, that one's issuer and so on, then any
+    that are not on that chain, in the file's order. A PKCS#7 file, or a CA's download, may list them root first."""
+    certs = list(certs)
+    if len(certs) <= 1:
+        return certs
+
+    def issued_another(cert) -> bool:
+        return any(other is not cert and other.issuer == cert.subject and other.issuer != other.subject
+                   for other in certs)
+
+    ends = [c for c in certs if not issued_another(c)] or certs
+    leaf = next((c for c in ends if not _is_ca(c)), ends[0])
+    ordered, current = [leaf], leaf
+    while current.issuer != current.subject:
+        parent = next((c for c in certs if c not in ordered and c.subject == current.issuer), None)
+        if parent is None:
+            break
+        ordered.append(parent)
+        current = parent
+    return ordered + [c for c in certs if c not in ordered]
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def describe(items: list[Loaded]) -> str:
+    """What a file holds, in one line: its form (PEM, DER, a PKCS#7 or PKCS#12 file) and its objects; for a
+    PKCS#12 file, whether its certificate carries the public key of its private key."""
+    if not items:
+        return "nothing"
+    first = items[0]
+    container = first.container
+    form = (f"a {container} file ({first.encoding})" if container
+            else "a PEM file" if first.encoding == "PEM" else "a DER file")
+    certs = [i.obj for i in items if i.kind == "certificate"]
+    keys = [i.obj for i in items if i.kind == "private-key"]
+    parts = []
+    if container == "PKCS#12" and certs:
+        own = next((c for c in certs if keys and c.public_key() == keys[0].public_key()), None)
+        main = own or certs[0]
+        match = ("its public key matches the private key" if own is not None
+                 else "the file has no private key for it" if not keys
+                 else "it does NOT carry the public key of the private key")
+        parts.append(f"the certificate '{_cn(main)}' ({match})")
+        others = [c for c in certs if c is not main]
+        if others:
+            parts.append(f"{len(others)} CA certificate{'s' if len(others) != 1 else ''} "
+                         f"({', '.join(repr(_cn(c)) for c in others)})")
+    elif certs:
+        ordered = chain_order(certs)
+        parts.append(f"{len(certs)} certificate{'s' if len(certs) != 1 else ''} "
+                     f"({', '.join(repr(_cn(c)) for c in ordered)})")
+    for kind in ("csr", "crl", "public-key"):
+        count = sum(i.kind == kind for i in items)
+        if count:
+            noun = {"csr": "CSR", "crl": "CRL", "public-key": "public key"}[kind]
+            parts.append(f"{count} {noun}{'s' if count != 1 else ''}")
+    for key in keys:
+        size = getattr(key, "key_size", None)
+        algorithm = type(key).__name__.replace("PrivateKey", "").lstrip("_")
+        parts.append(f"a private key ({algorithm}{f' {size} bits' if size else ''})")
+    return f"{form} holding " + ", ".join(parts)
+
+
+# -- typed shortcuts -------------------------------------------------------------------------------------------------
 
 def load_certificate(data: bytes | str) -> x509.Certificate:
     return load(data, expect="certificate").obj
 
 
 def load_certificates(data: bytes | str) -> list[x509.Certificate]:
-    """Every certificate of a PEM bundle (a chain or a trusted CA list); other objects are refused."""
+    """Every certificate of a PEM bundle or PKCS#7 file (a chain or a trusted CA list); other objects are
+    refused."""
     items = load_all(data)
     for item in items:
         _check_kind(item, "certificate")
