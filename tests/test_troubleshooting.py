@@ -207,7 +207,7 @@ def test_doctor_advises_4096_over_8192_and_the_4096_zone_comes_up():
     pki = lab_pki()
     big = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-8192"), pki.issuing)
     finding = next(f for f in doctor(big.certificate).findings if f.rule == "key-8192")
-    assert finding.severity == "error" and "4096" in finding.message
+    assert finding.severity == "warning" and "4096" in finding.message  # appendix A: zones *may* fail
     smaller = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-4096"), pki.issuing)
     assert doctor(smaller.certificate).ok
     assert Zone(server=smaller).handshake(tcp=True).ok

@@ -94,7 +94,9 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
         return _build(issuer, *args, serial=next(serials), at=moment, **kwargs)
 
     cluster = {"cluster_fqdn": "expe.lab.example", "peer_fqdn": "expe1.lab.example"}
-    title = x509.NameAttribute(NameOID.TITLE, "Edge")
+    # An attribute type no OpenSSL has a name for (a private enterprise arc): it shows as a bare number, appendix A's
+    # symptom. Standard attributes OpenSSL names (title, EV's businessCategory or serialNumber) are not a problem.
+    unnamed = x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1.1"), "Edge")
     return [
         Specimen("good", "CN is the FQDN, also a SAN; serverAuth + clientAuth; RSA-2048; SHA-256",
                  build(_name(), key), None),
@@ -108,8 +110,8 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), key, sans=("expe.lab.example", "*.lab.example")), "wildcard"),
         Specimen("web-server-template", "mutual TLS needs clientAuth too (AD CS Web Server gives serverAuth only)",
                  build(_name(), key, usages=("server",)), "eku-no-client-auth"),
-        Specimen("unsupported-oid", "only the usual subject attributes (and the EV jurisdiction OIDs)",
-                 build(_name("expe.lab.example", title), key), "unsupported-subject-oid"),
+        Specimen("unsupported-oid", "no subject attribute that OpenSSL (and so the Expressway) cannot name",
+                 build(_name("expe.lab.example", unnamed), key), "unsupported-subject-oid"),
         Specimen("after-2050", "expiry dates from 2050 on can cause operational issues",
                  build(_name(), key, days=9200), "expires-after-2050"),
         Specimen("ca-without-basic-constraints", "a CA certificate must carry basicConstraints",
@@ -119,9 +121,9 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), lab.fixture_key("ec-p256")), "key-not-rsa"),
         Specimen("expired", "do not let the server certificate expire",
                  build(_name(), key, days=30, start_offset=-60), "expired"),
-        Specimen("sha1", "SHA-1 signatures are refused",
+        Specimen("sha1", "a CA's SHA-1 signature: the upload warns (security level), TLS peers refuse it",
                  build(_name(), key, sha1=True), "weak-signature"),
-        Specimen("rsa-8192", "8192-bit keys can stop SIP TLS zones from becoming active (appendix A)",
+        Specimen("rsa-8192", "8192-bit keys may stop SIP TLS zones from becoming active (appendix A)",
                  build(_name(), lab.fixture_key("rsa-8192")), "key-8192"),
         Specimen("self-signed", "self-signed certificates do not work for Unified Communications",
                  issue(CertSpec("expe.lab.example", organization="labkit"), key, serial=next(serials),

@@ -390,9 +390,9 @@ class CsrRequest:
     def guidance(self) -> list[str]:
         """Advice that does not block the request: what the guide warns about for these values."""
         notes = []
-        if self.key_length == 8192:
-            notes.append("Key length 8192: SIP TLS zones may fail to become active with an 8192-bit key; use 4096 "
-                         f"bits ({guide.APPX_A_8192}).")
+        if self.key_length == 8192:  # the same severity and words as doctor's key-8192 rule
+            notes.append("Warning (key-8192): appendix A reports that SIP TLS zones may fail to become active with "
+                         f"an 8192-bit key and advises 4096 bits ({guide.APPX_A_8192}).")
         if self.clustered and self.common_name == "fqdn":
             notes.append(f"This peer is in cluster {self.cluster_fqdn}: chapter 2 puts the cluster FQDN in the "
                          "common name of each peer's certificate (Common name: FQDN of Expressway cluster).")

@@ -107,9 +107,11 @@ def load_file(path: str | Path, *, expect: str | None = None, password: bytes | 
     return load(read_file(path), expect=expect, password=password)
 
 
-def load(data: bytes | str, *, expect: str | None = None, password: bytes | str | None = None) -> Loaded:
-    """Exactly one object from PEM or DER ``data``; ``expect`` (a key of :data:`KINDS`) checks its type."""
-    items = load_all(data, password=password)
+def load(data: bytes | str, *, expect: str | None = None, password: bytes | str | None = None,
+         check_names: bool = True) -> Loaded:
+    """Exactly one object from PEM or DER ``data``; ``expect`` (a key of :data:`KINDS`) checks its type.
+    ``check_names=False`` lets through a name value that is not a string (doctor reports it instead)."""
+    items = load_all(data, password=password, check_names=check_names)
     if len(items) > 1:
         kinds = ", ".join(item.description for item in items)
         raise InputError(
@@ -122,7 +124,8 @@ def load(data: bytes | str, *, expect: str | None = None, password: bytes | str 
     return item
 
 
-def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_text: bool = False) -> list[Loaded]:
+def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_text: bool = False,
+             check_names: bool = True) -> list[Loaded]:
     """Every object in ``data``: a DER object, or each block of a PEM file or bundle, in order.
 
     Text outside the PEM blocks (for example the dump ``openssl ca`` writes before the block unless ``-notext``)
@@ -140,7 +143,7 @@ def load_all(data: bytes | str, *, password: bytes | str | None = None, allow_te
         raise InputError("The input is empty", rule="input-not-empty", value=raw)
     pwd = password.encode() if isinstance(password, str) else password
     items = _load_pem(raw, pwd, allow_text) if b"-----BEGIN " in raw else [_load_der(raw, pwd)]
-    for item in items:
+    for item in items if check_names else ():
         _check_names(item)
     return items
 
