@@ -61,7 +61,7 @@ CONTROLS: dict[str, set[str]] = {
     "csr_form": {"role", "fqdn", "cluster_fqdn", "peers", "common_name", "custom_common_name", "alternative_name",
                  "additional_names", "ucm_registration_domains", "ucm_domain_format", "xmpp_federation_domains",
                  "chat_node_aliases", "phone_security_profiles", "key_length", "digest", "country", "state",
-                 "locality", "organization", "unit", "generate", "discard"},
+                 "locality", "organization", "unit", "version", "generate", "discard"},
     "trusted_ca_page": {"pem", "upload", "append", "which", "view", "delete", "reset"},
     "server_certificate_page": {"cert_text", "cert_file", "key_text", "key_file", "upload", "restart"},
     "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback"},
@@ -512,9 +512,21 @@ def test_csr_form_key_length_must_match_the_key_and_8192_is_warned():
     box.key_length.value = 4096
     assert "Key length (in bits)" in summary(box) and box.preview.csr is None  # the fixture key has 2048 bits
     free = csr_form()  # no key: the CSR is made on Generate, with the length chosen
-    assert "8192" not in summary(free)
+    assert "8192" not in summary(free) and free.key_length.value == 4096  # appendices A and B advise 4096
     free.key_length.value = 8192
     assert "Note:" in summary(free) and "8192" in summary(free) and free.preview.request.key_length == 8192
+
+
+@effect("csr_form", "version")
+def test_csr_form_version_says_what_a_serverauth_only_certificate_means():
+    free = csr_form()
+    assert free.version.value == "X14.0" and "X15.5" not in summary(free)
+    free.version.value = "X15.5"
+    assert "X15.5: a certificate that comes back with serverAuth only is fine" in summary(free)
+    assert free.preview.request.version == "X15.5"
+    on_a_node = csr_form(ExpresswayNode("expe.lab.example", "expressway-e", version="X15.4"))
+    assert on_a_node.version.value == "X15.4" and on_a_node.version.disabled  # the node's own release
+    assert "EnableServerEkuUpload" in summary(on_a_node)
 
 
 @effect("csr_form", "digest")

@@ -108,7 +108,7 @@ class Site:
 
         rows = [
             ("Expressway-C cluster name", "cluster_fqdn", self.cluster_fqdn,
-             "clustered Expressway-C (B2B calls, Jabber Guest, MRA)"),
+             "clustered Expressway-C (MRA, Jabber Guest, XMPP federation): the E's UC traversal zone checks it"),
             ("Expressway-C peers", "peers", ", ".join(self.peers), "the cluster's members, one CSR and one key each"),
             ("Expressway-E FQDN", "expe_fqdn", self.expe_fqdn, "the traversal zone's peer address on the Expressway-C"),
             ("Unified CM registration domains", "ucm_domains", ", ".join(self.ucm_domains),
