@@ -832,6 +832,9 @@ def test_failure_lab_scenario_runs_that_handshake():
     assert "outcome: OK" in seen(box.pane) and "fix:" not in seen(box.pane)
     box.scenario.value = "revoked"
     assert "verify_code: 23" in seen(box.pane) and "fix:" in seen(box.pane)
+    box.scenario.value = "client-without-clientauth"  # the alert the C receives, in plain words
+    assert "alert: unsupported_certificate" in seen(box.pane) and "the alert means:" in seen(box.pane)
+    assert "lacks clientAuth" in seen(box.pane)
 
 
 @effect("failure_lab", "version")

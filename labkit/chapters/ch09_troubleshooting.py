@@ -152,6 +152,8 @@ def verdict(trace: Handshake, *, short: bool = False) -> str:
     else:
         what = outcome.reason or outcome.detail
     alert = f"; alert {outcome.alert}" if outcome.alert else ""
+    if outcome.verify_code is None and outcome.alert_explanation:  # only the alert reached this side
+        alert += f" ({outcome.alert_explanation})"
     return f"refused by {who}: {what}{alert}"
 
 

@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
-from labkit.x509.verify import explain_verify_code
+from labkit.x509.verify import explain_alert, explain_verify_code
 
 __all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "handshake", "handshake_tcp", "connect",
-           "ladder_figure", "explain_verify_code", "FIVE_STEPS", "msg_callback_available"]
+           "ladder_figure", "explain_verify_code", "explain_alert", "FIVE_STEPS", "msg_callback_available"]
 
 FIVE_STEPS = (
     ("1. client hello", "the client offers its versions and cipher suites and a random number", ("ClientHello",)),
@@ -156,11 +156,20 @@ class Outcome:
 
     @property
     def explanation(self) -> str:
+        """In plain words: the verify code's meaning on the side that refused, else the meaning of the alert it
+        sent (all a client sees when the server refuses its certificate), else OpenSSL's reason."""
         if self.ok:
             return "handshake complete and both sides verified what they had to"
         if self.verify_code is not None:
             return f"the {self.failed_side} refused the peer's certificate: {explain_verify_code(self.verify_code)}"
+        if self.alert_explanation:
+            return f"the {self.failed_side} ended the handshake with alert {self.alert}: {self.alert_explanation}"
         return f"the {self.failed_side} ended the handshake: {self.reason or self.detail}"
+
+    @property
+    def alert_explanation(self) -> str:
+        """What the alert sent means ("" when there is none, or it is not about a certificate)."""
+        return explain_alert(self.alert)
 
 
 @dataclass(frozen=True)

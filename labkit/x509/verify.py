@@ -13,7 +13,8 @@ verify code that says the same. Two purposes cover every caller:
   left to TLS; ``openssl verify -CAfile LIST LEAF`` asks the same.
 
 Revocation is chapter 8's business and is not checked here. :data:`VERIFY_CODES` explains the codes OpenSSL reports
-(``SSLCertVerificationError.verify_code``, ``openssl verify``'s ``error N``), for handshakes and chain checks alike.
+(``SSLCertVerificationError.verify_code``, ``openssl verify``'s ``error N``), for handshakes and chain checks alike,
+and :data:`TLS_ALERTS` the alerts a peer sends when its check fails (all the other side of a handshake sees).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from cryptography.x509 import verification
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 
-__all__ = ["VERIFY_CODES", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code"]
+__all__ = ["VERIFY_CODES", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code",
+           "explain_alert"]
 
 #: OpenSSL's verify codes (``X509_V_ERR_*``) that the lab meets, in a trainee's words.
 VERIFY_CODES = {
@@ -54,6 +56,26 @@ VERIFY_CODES = {
     68: "a CA signed with a digest that is too weak (SHA-1 or older)",
 }
 
+#: TLS alerts about certificates (RFC 8446 6.2, RFC 5246 7.2.2), by OpenSSL's names, in a trainee's words: what the
+#: side that sent the alert found wrong with the certificate it was given. The other side sees only the alert.
+TLS_ALERTS = {
+    "unsupported_certificate": "the peer will not accept this certificate for the purpose it is used for: a TLS "
+                               "server checking client certificates sends it when the client's certificate lacks "
+                               "clientAuth (TLS Web Client Authentication) in its Extended Key Usage (OpenSSL's verify "
+                               "code 26 on that side); use a client-and-server certificate, or on X15.5 a separate "
+                               "client certificate",
+    "bad_certificate": "the peer could not accept this certificate (its name, signature or chain failed the check)",
+    "unknown_ca": "the peer does not trust the CA that issued this certificate: its trusted CA list lacks the root "
+                  "or an intermediate",
+    "certificate_expired": "the peer found this certificate (or one in its chain) expired or not yet valid",
+    "certificate_revoked": "the peer found this certificate revoked (on a CRL or by OCSP)",
+    "certificate_unknown": "the peer refused this certificate for a reason it did not name (often a revocation "
+                           "check that could not complete)",
+    "certificate_required": "the server requires a client certificate and none was sent (TLS 1.3)",
+    "handshake_failure": "the two sides could not agree on the handshake (in TLS 1.2 also a server that wanted a "
+                         "client certificate and got none)",
+}
+
 PURPOSES = ("tls-server", "expressway")
 
 
@@ -62,6 +84,11 @@ def explain_verify_code(code: int | None) -> str:
     if code is None:
         return ""
     return VERIFY_CODES.get(code, f"OpenSSL verification error {code}")
+
+
+def explain_alert(alert: str | None) -> str:
+    """What a TLS alert about a certificate means (``""`` for None or an alert not about certificates)."""
+    return TLS_ALERTS.get(alert or "", "")
 
 
 @dataclass(frozen=True)
