@@ -64,7 +64,7 @@ CONTROLS: dict[str, set[str]] = {
                  "locality", "organization", "unit", "version", "generate", "discard"},
     "trusted_ca_page": {"pem", "upload", "append", "which", "view", "delete", "reset"},
     "server_certificate_page": {"cert_text", "cert_file", "key_text", "key_file", "upload", "restart"},
-    "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback"},
+    "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback", "root_crl"},
     "failure_lab": {"scenario", "version"},
     "acme_page": {"provider", "email", "terms", "register", "sign", "deploy", "days", "time", "automate"},
     "certificate_clinic": {
@@ -810,8 +810,21 @@ def test_revocation_cdp_downloads_fetch_the_crl_the_node_does_not_hold(rlab):
     assert "CRL downloaded from the distribution point" in seen(box.pane)
     box.cdp.value = False
     assert decision(box) == "decision: refuse (unknown, from fallback)"
-    assert "CRL: no CRL from this certificate's CA" in seen(box.pane) and "downloaded" not in seen(box.pane)
+    assert "CRL (this certificate): no CRL from this certificate's CA" in seen(box.pane)
+    assert "downloaded" not in seen(box.pane)
     assert handshake(box) == "handshake: REFUSED by the server"
+
+
+@effect("revocation_settings", "root_crl")
+def test_revocation_without_the_root_crl_the_issuing_ca_is_unknown_and_the_fallback_decides(rlab):
+    box = revocation_settings(rlab, "good")
+    box.ocsp.value, box.fallback.value = False, "revoked"
+    assert decision(box) == "decision: accept (good, from crl)" and handshake(box) == "handshake: OK"
+    box.root_crl.value = False
+    assert decision(box) == "decision: refuse (unknown, from fallback)"
+    assert "every CA in the chain" in seen(box.pane) and handshake(box) == "handshake: REFUSED by the server"
+    box.fallback.value = "not-revoked"
+    assert decision(box) == "decision: accept (unknown, from fallback)" and handshake(box) == "handshake: OK"
 
 
 @effect("revocation_settings", "fallback")
