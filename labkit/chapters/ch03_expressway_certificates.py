@@ -25,7 +25,7 @@ from labkit.x509.certs import CertSpec, Issued, issue
 from labkit.x509.openssl import labkit_command
 from labkit.x509.pki import lab_chain
 
-__all__ = ["Specimen", "specimens", "certs", "check", "decode", "doctor", "labkit_command"]
+__all__ = ["Specimen", "specimens", "certs", "check", "decode", "doctor", "labkit_command", "older_edition_peer"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,16 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
     ]
 
 
+def older_edition_peer(at: _dt.datetime | str | None = None) -> x509.Certificate:
+    """A cluster peer's certificate made the way the older (VCS X8) editions of the guide describe: CN = the peer's
+    own FQDN (``expe1.lab.example``), SANs = the peer and the cluster (``expe.lab.example``). The X14 edition puts
+    the cluster FQDN in the CN; doctor warns (``cluster-cn``) and finds no error."""
+    moment = lab.now(at)
+    issuer = lab_chain(at=moment).intermediate
+    return _build(issuer, _name("expe1.lab.example"), lab.fixture_key("expe-1"),
+                  sans=("expe1.lab.example", "expe.lab.example"), serial=0x2100, at=moment)
+
+
 def mystery_certificate() -> x509.Certificate:
     """A certificate with one problem an Expressway would not accept (exercise 03.1)."""
     from labkit.chapters.ch03_expressway_certificates import specimens
@@ -168,5 +178,6 @@ def _peer_cn(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
     if given == cluster_fqdn.lower():
         return True, "every peer of the cluster carries the cluster FQDN as its CN"
     if given == peer_fqdn.lower():
-        return False, "that is right for a standalone Expressway; in a cluster the CN is shared by all peers"
+        return False, ("that is right for a standalone Expressway, and it is what the older editions of the guide put "
+                       "in a peer's CN (doctor only warns about it); the X14 guide gives every peer the same CN")
     return False, "the CN of a clustered peer is one of the two names in 03.2"

@@ -100,7 +100,7 @@ class Finding:
 
     def reference(self) -> str:
         """``source: ...`` and, when the chapter is another document, ``see ...``: how the text output cites it."""
-        if self.source == self.chapter:
+        if self.chapter in self.source:
             return f"source: {self.source}"
         return f"source: {self.source}; see {self.chapter}"
 
