@@ -57,15 +57,18 @@ class RotatingProvider:
     root: CertificateAuthority
     intermediates: tuple[CertificateAuthority, ...]
 
+    def issue(self, csr: x509.CertificateSigningRequest, *, intermediate: int = 0, client_auth: bool = True,
+              days: int = 90) -> x509.Certificate:
+        """The certificate for ``csr`` from intermediate number ``intermediate``; ``client_auth=False`` leaves
+        clientAuth out, as Let's Encrypt's default profile does since 2026-02-11 (its announcement of 2025-05-14)."""
+        return self.intermediates[intermediate].sign(csr, "client-server" if client_auth else "server", days=days)
+
     def sign(self, csr: x509.CertificateSigningRequest, *, intermediate: int = 0, client_auth: bool = True,
              days: int = 90) -> str:
-        """The full chain (certificate, then the intermediate) for ``csr`` from intermediate number
-        ``intermediate``; ``client_auth=False`` leaves clientAuth out, as Let's Encrypt's default profile does since
-        2026-02-11 (its announcement of 2025-05-14)."""
-        issuer = self.intermediates[intermediate]
-        cert = issuer.sign(csr, "client-server" if client_auth else "server", days=days)
-        return (cert.public_bytes(serialization.Encoding.PEM) + issuer.certificate.public_bytes(
-            serialization.Encoding.PEM)).decode()
+        """What the provider returns: the full chain (the certificate of :meth:`issue`, then its intermediate)."""
+        cert = self.issue(csr, intermediate=intermediate, client_auth=client_auth, days=days)
+        return (cert.public_bytes(serialization.Encoding.PEM) + self.intermediates[intermediate].certificate
+                .public_bytes(serialization.Encoding.PEM)).decode()
 
     def roots(self) -> str:
         """The root alone, as PEM (what the guide appends first)."""
