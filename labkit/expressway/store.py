@@ -16,37 +16,41 @@ Append and Upload return their findings (:class:`Findings`, a list of
 :class:`~labkit.expressway.doctor.Finding`); a file
 the page would not take at all is refused with a :class:`~labkit.errors.LabkitError` naming the rule. The rule ids:
 
-==========================  ========  ==========================================================================
-rule                        severity  fires when
-==========================  ========  ==========================================================================
-pem-only                    refused   the file is not PEM (DER, PKCS#12, anything without ``-----BEGIN``)
-trusted-ca-content          refused   the trusted CA file holds a block that is neither a certificate nor a CRL
-ca-no-basic-constraints     error     a CA certificate without basicConstraints, or with CA:FALSE (a
-                                      self-signed CA:FALSE certificate: warning, it can still vouch for itself)
-expired / not-yet-valid     error     a CA certificate outside its validity period at "now" (the lab clock)
-expires-after-2050          warning   a CA certificate that expires in 2050 or later (as doctor warns)
-validity-time-encoding      warning   a CA certificate's date before 2050 encoded as GeneralizedTime (as doctor)
-trusted-duplicate-cn        warning   the list holds several CA certificates with this CN
-self-signed-same-cn         warning   two self-signed certificates share a CN: only the newer one is used
-trusted-already-present     info      this exact certificate is in the list already (kept once)
-trusted-embedded-crl        info      a CRL in the trusted CA file, kept with the list (chapter 8)
-server-certificate-single   refused   the certificate file holds more than one certificate (labkit's assumption:
-                                      the guide does not say whether the page takes a chain there)
-server-certificate-client-  refused   (X14.0, X15.4) Unified Communications is on and the EKU lacks clientAuth
-auth                                  (X14.0.1 admin guide); X15.4 Expressway-E with EnableServerEkuUpload: warning;
-                                      X15.5: info (the client certificate store serves mutual TLS)
-client-certificate-store    refused   a client certificate uploaded before X15.5
-client-certificate-client-  refused   (X15.5) the client certificate's EKU lacks clientAuth
-auth
-key-no-passphrase           refused   the private key is passphrase-protected
-key-while-csr-pending       refused   a key was given while the peer has a CSR in progress
-key-mismatch                refused   the certificate does not carry the public key of the key in use or given
-key-required                refused   no key was given and the peer has none for this certificate
-security-level              warning   RSA under 2048 bits, or signed with SHA-1 or MD5
-cn-missing                  warning   the subject has no CN (an alarm is raised as well)
-ca-not-recognised           warning   the trusted CA list does not vouch for the certificate
-key-trailing-newline        warning   the key file does not end with a newline (MRA can fail: appendix A)
-==========================  ========  ==========================================================================
+================================  ========  ====================================================================
+rule                              severity  fires when
+================================  ========  ====================================================================
+pem-only                          refused   the file is not PEM (DER, PKCS#12, anything without ``-----BEGIN``)
+trusted-ca-content                refused   the trusted CA file holds a block that is neither a certificate nor
+                                            a CRL
+ca-no-basic-constraints           error     a CA certificate without basicConstraints, or with CA:FALSE (a
+                                            self-signed CA:FALSE certificate: warning, it can still vouch for
+                                            itself)
+expired / not-yet-valid           error     a CA certificate outside its validity period at "now" (the lab clock)
+expires-after-2050                warning   a CA certificate that expires in 2050 or later (as doctor warns)
+validity-time-encoding            warning   a CA certificate's date before 2050 encoded as GeneralizedTime (as
+                                            doctor)
+trusted-duplicate-cn              warning   the list holds several CA certificates with this CN
+self-signed-same-cn               warning   two self-signed certificates share a CN: only the newer one is used
+trusted-already-present           info      this exact certificate is in the list already (kept once)
+trusted-embedded-crl              info      a CRL in the trusted CA file, kept with the list (chapter 8)
+server-certificate-single         refused   the certificate file holds more than one certificate (labkit's
+                                            assumption: the guide does not say whether the page takes a chain)
+server-certificate-client-auth    refused   (X14.0, X15.4) Unified Communications is on and the EKU lacks
+                                            clientAuth (X14.0.1 admin guide); an X15.4 Expressway-E with
+                                            EnableServerEkuUpload: warning; X15.5: info (the client certificate
+                                            store serves mutual TLS)
+client-certificate-store          refused   a client certificate uploaded before X15.5
+client-certificate-client-auth    refused   (X15.5) the client certificate's EKU lacks clientAuth
+key-no-passphrase                 refused   the private key is passphrase-protected
+key-while-csr-pending             refused   a key was given while the peer has a CSR in progress
+key-mismatch                      refused   the certificate does not carry the public key of the key in use or
+                                            given
+key-required                      refused   no key was given and the peer has none for this certificate
+security-level                    warning   RSA under 2048 bits, or signed with SHA-1 or MD5
+cn-missing                        warning   the subject has no CN (an alarm is raised as well)
+ca-not-recognised                 warning   the trusted CA list does not vouch for the certificate
+key-trailing-newline              warning   the key file does not end with a newline (MRA can fail: appendix A)
+================================  ========  ====================================================================
 
 What labkit had to decide where the guide is silent (each is documented where it is modelled):
 
