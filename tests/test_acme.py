@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from labkit import lab
 from labkit.acme import client as acme_client
@@ -28,7 +29,7 @@ from labkit.errors import InputError, LabError, PolicyError
 from labkit.exercises import check
 from labkit.expressway.acme_page import AcmePage, deploy
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
-from labkit.expressway.node import ExpresswayNode
+from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.store import CertificateStore
 from labkit.revocation.servers import free_port
 from labkit.x509.verify import verify_chain
@@ -382,3 +383,118 @@ def test_stale_folder_clearing_keeps_live_owners_and_unknown_folders(tmp_path):
     (other / "owner.pid").write_text(str(finished.pid))
     assert acme_pebble.clear_stale_folders(tmp_path) == [ended]
     assert mine.exists() and foreign.exists() and other.exists()
+
+
+# -- chapter 5 completed: a cluster's port 80, the command-line revocation, reasons, lifetimes, intermediates ---------
+
+def cluster_nodes():
+    """Two Expressway-E peers of cluster expe.lab.example, each with its own CSR for the cluster name and itself."""
+    cluster = Cluster("expe.lab.example", "expressway-e", ["expe1.lab.example", "expe2.lab.example"])
+    for number, peer in enumerate(cluster.peers, 1):
+        cluster.node(peer).generate_csr(cluster.request_for(peer, **LAB_SUBJECT),
+                                        key=lab.fixture_key(f"expe-{number}"))
+    return cluster
+
+
+@needs_pebble
+def test_every_peer_of_an_expressway_e_cluster_serves_the_challenges_on_port_80(pebble, account):
+    """Chapter 5: the provider may reach any peer, so the files go on all peers and port 80 must be open on each."""
+    cluster = cluster_nodes()
+    peers = [ChallengeHost(free_port()), ChallengeHost(free_port())]
+    chain = order_certificate(account, cluster.node("expe1.lab.example"), peers=peers)
+    names = ["expe.lab.example", "expe1.lab.example", "expe2.lab.example"]
+    assert sans(acme_client._certificates(chain)[0]) == names
+    assert all(peer.requests and not peer.running and not peer.resources for peer in peers)  # both served, then off
+    with pytest.raises(PolicyError) as failed:  # peer 2 keeps port 80 closed: a fetch that reaches it fails
+        order_certificate(account, cluster.node("expe2.lab.example"), peers=[ChallengeHost(free_port()),
+                                                                         ChallengeHost(free_port())], closed=[1])
+    assert failed.value.rule == "acme-challenge-failed" and "502" in failed.value.message
+
+
+@needs_pebble
+def test_the_command_line_revocation_as_chapter_5_describes(pebble, account, tmp_path):
+    page = AcmePage(expe_node("expe-1"))
+    page.account, page.provider = account, pebble
+    page.sign()
+    page.deploy()
+    old = page.node.certificate
+    (tmp_path / "old.pem").write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(PolicyError, match="acme-revoke-in-use"):
+        page.xcommand(f'xcommand Acmerevoke "{tmp_path / "old.pem"}"')
+    page.node.generate_csr(CsrRequest(role="expressway-e", fqdn="expe.lab.example",
+                                      additional_names=("other.lab.example",), **LAB_SUBJECT),
+                           key=lab.fixture_key("expe-2"))
+    page.sign()  # signed, not deployed: but with other names, so no proof
+    page.deploy()
+    with pytest.raises(PolicyError, match="acme-revoke-proof"):
+        page.xcommand(f'xcommand Acmerevoke CertPath:"{tmp_path / "old.pem"}" Provider:"Pebble"')
+    page.node.generate_csr(expe_request_same_names := CsrRequest(
+        role="expressway-e", fqdn="expe.lab.example", additional_names=("mra.lab.example",),
+        ucm_registration_domains=("lab.example",), ucm_domain_format="collab-edge", **LAB_SUBJECT),
+        key=lab.fixture_key("trainee"))
+    assert expe_request_same_names.dns_names() == EXPE_NAMES
+    page.sign()  # the same names, signed by the same provider: proof enough, no need to deploy it
+    assert page.xcommand(f'xcommand Acmerevoke "{tmp_path / "old.pem"}"') == "200 OK"
+    assert acme_client.is_revoked(pebble, old)
+    with pytest.raises(InputError, match="acme-xcommand"):
+        page.xcommand("xcommand Acmerevok /tmp/x.pem")
+
+
+@needs_pebble
+def test_acme_carries_any_rfc_5280_reason_and_the_provider_decides(pebble, account):
+    node = expe_node("expe-2")
+    issued = acme_client._certificates(order_certificate(account, node))[0]
+    from labkit.x509.reasons import ACME_REASONS
+
+    assert "CACompromise" not in ACME_REASONS
+    assert revoke(account, issued, "CACompromise")["Status"] == "Revoked"  # Pebble takes it; Let's Encrypt may not
+    with pytest.raises(InputError, match="acme-revoke-reason"):
+        revoke(account, issued, "stolen")
+
+
+def test_an_x14_expressway_e_cannot_deploy_a_serverauth_only_acme_certificate_x15_5_can(tmp_path):
+    """Let's Encrypt's default profile has left clientAuth out since 2026-02-11: with UC on, X14 refuses it."""
+    from labkit.chapters.ch08_acme import rotating_provider
+
+    provider = rotating_provider(tmp_path / "provider")
+    for version, refused in (("X14.0", True), ("X15.5", False)):
+        node = ExpresswayNode("expe.lab.example", "expressway-e", version=version, unified_communications=True)
+        node.generate_csr(CsrRequest(role="expressway-e", fqdn="expe.lab.example", version=version, **LAB_SUBJECT),
+                          key=lab.fixture_key("expe-1"))
+        store = CertificateStore(node)
+        chain = provider.sign(node.pending_csr, client_auth=False)
+        if refused:
+            with pytest.raises(PolicyError, match="server-certificate-client-auth"):
+                deploy(store, chain, provider.roots())
+            assert node.pending_csr is not None and len(store.trusted) == 0  # nothing changed
+        else:
+            assert deploy(store, chain, provider.roots()).certificate == node.certificate
+
+
+def test_intermediates_rotate_so_a_trust_list_needs_every_active_one(tmp_path):
+    from labkit.chapters.ch08_acme import rotating_provider
+    from labkit.expressway.trusted_list import TrustedCaList
+
+    provider = rotating_provider(tmp_path / "provider")
+    node = expe_node("expe-1")
+    issued = [acme_client._certificates(provider.sign(node.pending_csr, intermediate=i))[0] for i in (0, 1)]
+    guide_style = TrustedCaList()
+    guide_style.append(provider.roots())
+    guide_style.append(provider.intermediates[0].certificate)
+    assert guide_style.chain_check(issued[0]) and not guide_style.chain_check(issued[1])
+    guide_style.append(provider.intermediates[1].certificate)
+    assert all(guide_style.chain_check(cert) for cert in issued)
+
+
+def test_lifetimes_shorten_to_64_and_45_days_and_two_thirds_still_leaves_a_third():
+    from labkit.acme.renewal import deployment_margin, lets_encrypt_lifetime
+    from labkit.chapters.ch08_acme import lifetimes_table
+
+    assert [lets_encrypt_lifetime(d) for d in ("2026-01-05T00:00:00Z", "2027-02-10T00:00:00Z",
+                                                "2028-02-16T00:00:00Z")] == [90, 64, 45]
+    table = lifetimes_table(("Monday",))
+    assert list(table["lifetime (days)"]) == [90, 64, 45] and list(table["days left then"]) == [30.0, 21.3, 15.0]
+    short = renewal_schedule(lab.now(), lifetime_days=45, days_of_week=["Monday"], horizon_days=200)
+    assert [e.when - lab.now() for e in short if e.kind == "attempt"][0] >= _dt.timedelta(days=30)
+    worst, _ = deployment_margin(short)
+    assert _dt.timedelta(days=7) < worst < _dt.timedelta(days=15)  # weekly deployment still in time

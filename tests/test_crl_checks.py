@@ -97,6 +97,58 @@ def test_automatic_crls_override_manual_ones_except_for_sip_tls(chain, crl_files
     assert store.crls(sip_tls=True) == [older, crl]
 
 
+def test_each_service_uses_its_own_crl_sources(chain, crl_files):
+    """Chapter 8's limitations: SIP TLS uses manual and automatic CRLs, other services let automatic ones win,
+    external policy servers use manual CRLs only, and the LDAP login only the CRLs in the trusted CA file."""
+    from labkit.expressway.trusted_list import TrustedCaList
+
+    crl, files = crl_files
+    manual = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [7])
+    store = CrlStore(automatic={crl.issuer.public_bytes(): crl})
+    store.upload(manual.public_bytes(serialization.Encoding.PEM))
+    trusted = TrustedCaList()
+    trusted.append(chain.intermediate.cert_pem() + files["/c.pem"])  # a CRL inside the trusted CA file
+    assert store.crls(service="sip-tls") == [manual, crl] and store.crls(service="other") == [crl]
+    assert store.crls(service="policy-server") == [manual]
+    assert store.crls(service="ldap") == [] and store.crls(service="ldap", embedded=trusted.crls) == [crl]
+    with pytest.raises(InputError, match="crl-service"):
+        store.crls(service="xmpp")
+
+
+def test_a_manual_upload_keeps_every_crl_of_its_file(chain):
+    issuing = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [])
+    root = bulk_crl(chain.root.certificate, chain.root.key, [])
+    store = CrlStore()
+    pem = serialization.Encoding.PEM
+    first = store.upload(issuing.public_bytes(pem) + root.public_bytes(pem))
+    assert first == issuing and list(store.manual.values()) == [issuing, root]
+    assert store.status(chain.intermediate.certificate)[0] == "good"  # the root's CRL vouches for the issuing CA
+    with pytest.raises(InputError, match="crl-upload-pem"):
+        store.upload(issuing.public_bytes(serialization.Encoding.PEM) + chain.root.cert_pem())
+
+
+def test_outbound_connections_name_the_responder_and_distribution_points(chain):
+    from cryptography import x509
+
+    from labkit.expressway.revocation import outbound_connections
+    from labkit.x509.certs import sign_builder
+
+    cert = chain.server.certificate
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.issuer)
+               .public_key(cert.public_key()).serial_number(cert.serial_number)
+               .not_valid_before(cert.not_valid_before_utc).not_valid_after(cert.not_valid_after_utc)
+               .add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                   x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier("http://ocsp.example.com"))]),
+                   critical=False)
+               .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                   [x509.UniformResourceIdentifier("https://crl.example.com/ca.crl"),
+                    x509.UniformResourceIdentifier("http://127.0.0.1:18480/issuing.crl")], None, None, None)]),
+                   critical=False))
+    found = outbound_connections(sign_builder(builder, chain.intermediate.key), chain.server.certificate)
+    assert found == [("OCSP responder", "ocsp.example.com", 80), ("CRL distribution point", "crl.example.com", 443),
+                     ("CRL distribution point", "127.0.0.1", 18480)]
+
+
 def test_an_expired_crl_makes_every_certificate_of_its_ca_revoked(chain):
     crl = bulk_crl(chain.intermediate.certificate, chain.intermediate.key, [], days=7)
     store = CrlStore(automatic={crl.issuer.public_bytes(): crl})

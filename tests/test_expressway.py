@@ -14,12 +14,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import lab
 from labkit.ca import init_ca
-from labkit.errors import PolicyError
+from labkit.errors import InputError, PolicyError
 from labkit.expressway.csr import FIELD_LABELS, LAB_SUBJECT, CsrRequest, build_csr
 from labkit.expressway.csr_page import generate_from_form, preview_csr
 from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.req_config import openssl_req_config
-from labkit.expressway.requirements import requirements_table
+from labkit.expressway.requirements import reissue_table, requirements_table
 
 C1, C2, C3, CLUSTER_C = "expc1.lab.example", "expc2.lab.example", "expc3.lab.example", "expc.lab.example"
 E1, E2, CLUSTER_E = "expe1.lab.example", "expe2.lab.example", "expe.lab.example"
@@ -385,17 +385,54 @@ def test_a_cluster_needs_distinct_fqdn_peers():
 # -- chapter 4's table ---------------------------------------------------------------------------------------------
 
 def test_requirements_table_follows_chapter_4():
+    """The guide's table read in order (its text copy prints the rows right to left): the cluster name is on the
+    Expressway-C for MRA, Jabber Guest and XMPP Federation, and business-to-business calls need none of the names."""
     table = requirements_table()
     assert table.shape == (5, 4)
-    assert list(table.columns) == ["Business to Business Calls", "XMPP Federation", "Jabber Guest",
-                                   "Mobile and Remote Access"]
+    assert list(table.columns) == ["Mobile and Remote Access", "Jabber Guest", "XMPP Federation",
+                                   "Business to Business Calls"]
     assert table.loc["Unified CM registration domains", "Mobile and Remote Access"] == "Expressway-E only"
     assert table.loc["XMPP federation domains", "XMPP Federation"] == "Expressway-E only"
     assert table.loc["IM and Presence chat node aliases (federated group chat)", "XMPP Federation"] == "Required"
     assert table.loc["Unified CM phone security profile names", "Mobile and Remote Access"] == "Expressway-C only"
     cluster_row = table.loc["Expressway cluster name (clustered systems only)"]
-    assert list(cluster_row) == ["Expressway-C only", "", "Expressway-C only", "Expressway-C only"]
+    assert dict(cluster_row) == {"Mobile and Remote Access": "Expressway-C only", "Jabber Guest": "Expressway-C only",
+                                 "XMPP Federation": "Expressway-C only", "Business to Business Calls": ""}
+    assert set(table["Business to Business Calls"]) == {""}
     assert (table != "").sum().sum() == 7
+
+
+def test_reissue_table_follows_chapter_4():
+    table = reissue_table()
+    assert table.loc["chat node aliases added or renamed", "Expressway-C"] == "may need a new certificate"
+    assert table.loc["chat node aliases added or renamed", "Expressway-E"].startswith("new certificate needed")
+    assert table.loc["XMPP federation domains changed", "Expressway-C"] == ""
+    assert table.loc["new TLS phone security profiles", "Expressway-E"] == ""
+    assert set(table["Expressway-E"]) - {""} <= {"new certificate needed", "new certificate needed (aliases added)"}
+
+
+def test_an_expressway_c_that_discovered_im_and_presence_adds_their_chat_node_aliases_itself():
+    cluster = Cluster(CLUSTER_C, "expressway-c", [C1, C2])
+    assert cluster.discover_im_and_presence(["chat.lab.example", "CHAT.lab.example."]) == ("chat.lab.example",)
+    csr = cluster.node(C1).generate_csr(cluster.request_for(C1, **LAB_SUBJECT), key=lab.fixture_key("expc-1"))
+    assert "chat.lab.example" in sans_of(csr)
+    typed = cluster.request_for(C2, chat_node_aliases=("chat.lab.example",), **LAB_SUBJECT)
+    assert sans_of(cluster.node(C2).generate_csr(typed, key=lab.fixture_key("expc-2"))).count("chat.lab.example") == 1
+    error = refused(ExpresswayNode(E1, "expressway-e").discover_im_and_presence, chat_node_aliases=["chat.lab.example"])
+    assert error.rule == "discovery-on-c"
+
+
+def test_the_node_knows_its_version_and_a_request_for_another_release_is_refused():
+    node = ExpresswayNode(E1, "expressway-e", version="X15.5", unified_communications=True)
+    assert node.version == "X15.5" and node.unified_communications and "X15.5" in repr(node)
+    error = refused(node.generate_csr, request=e_request(), key=lab.fixture_key("expe-1"))
+    assert error.rule == "expressway-version" and "X15.5" in error.message
+    assert node.generate_csr(e_request(version="X15.5"), key=lab.fixture_key("expe-1")) is not None
+    assert refused(e_request, version="X16").rule == "expressway-version"
+    with pytest.raises(InputError, match="expressway-version"):
+        ExpresswayNode(E1, "expressway-e", version="X8.11")
+    assert any("EnableServerEkuUpload" in note for note in e_request(version="X15.4").guidance())
+    assert not any("X15" in note for note in e_request().guidance())
 
 
 def test_the_form_offers_each_uc_field_on_the_roles_the_table_names():

@@ -8,9 +8,10 @@ refuses), then the fallback when nothing can tell.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 
 import pytest
-from conftest import lab_clock_behind_the_machine
+from conftest import lab_clock_behind_the_machine, run_openssl
 from cryptography.hazmat.primitives import serialization
 
 from labkit import lab
@@ -110,9 +111,35 @@ def test_crls_from_automatic_updates_are_used_by_the_node(lab_pki):
     with CrlServer(lab_pki["issuing"], port=lab_pki["crl_port"]) as server:
         store = CrlStore(urls=[server.url])
         store.update()
+    store.upload(lab_pki["root"].crl(days=LONG).public_bytes(serialization.Encoding.PEM))  # the root's, by hand
     settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=False)
     decision, trace = sip_tls_handshake(*_zone(lab_pki, lab_pki["expc"], lab.fixture_key("expc-1")), settings, store)
     assert trace.ok and decision.status == "good" and decision.source == "crl"
+    assert decision.crl_check == "chain" and len(decision.crls) == 2  # OpenSSL checked both levels too
+
+
+@pytest.mark.parametrize("fallback", ["revoked", "not-revoked"])
+def test_crl_checking_covers_every_ca_so_a_missing_root_crl_leaves_it_to_the_fallback(lab_pki, fallback, tmp_path):
+    """Chapter 8: CRL checking applies to every CA in the chain. The node holds the issuing CA's CRL but not the
+    root's, so the issuing CA's own certificate cannot be checked: unknown, and the fallback decides. OpenSSL says
+    the same with -crl_check_all (error 3, unable to get certificate CRL), and passes with the leaf check alone."""
+    issuing_crl = lab_pki["issuing"].crl(days=LONG)
+    store = CrlStore()
+    store.upload(issuing_crl.public_bytes(serialization.Encoding.PEM))
+    settings = RevocationSettings(use_ocsp=False, use_crls=True, allow_cdp_downloads=False, fallback=fallback)
+    decision, trace = sip_tls_handshake(*_zone(lab_pki, lab_pki["expc"], lab.fixture_key("expc-1")), settings, store)
+    assert decision.status == "unknown" and decision.source == "fallback"
+    assert "labkit Root CA" not in decision.explanation or "every CA in the chain" in decision.explanation
+    assert trace.ok is (fallback == "not-revoked") and decision.accept is (fallback == "not-revoked")
+    for name, obj in (("root.pem", lab_pki["root"].certificate), ("issuing.pem", lab_pki["issuing"].certificate),
+                      ("expc.pem", lab_pki["expc"]), ("crl.pem", issuing_crl)):
+        (tmp_path / name).write_bytes(obj.public_bytes(serialization.Encoding.PEM))
+    base = ["verify", "-CAfile", tmp_path / "root.pem", "-untrusted", tmp_path / "issuing.pem", "-CRLfile",
+            tmp_path / "crl.pem"]
+    run_openssl(*base, "-crl_check", tmp_path / "expc.pem")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        run_openssl(*base, "-crl_check_all", tmp_path / "expc.pem")
+    assert b"error 3 at 1 depth" in refused.value.stdout + refused.value.stderr
 
 
 def test_checking_off_accepts_even_a_revoked_certificate(lab_pki):

@@ -280,6 +280,16 @@ def test_verify_refuses_a_stale_response_and_one_from_the_future(pki):
         assert query(server.url, pki.leaf, pki.issuer).this_update == lab.now()
 
 
+def test_next_update_is_optional_and_a_response_without_it_never_goes_stale(pki, openssl_bin, tmp_path):
+    """RFC 6960 4.2.2.1: a response may leave nextUpdate out (newer information is always available)."""
+    answer = respond(pki.issuing, ocsp_request(pki.leaf, pki.issuer), validity_hours=None)
+    status = verify_response(answer, pki.leaf, pki.issuer, at=lab.now() + _dt.timedelta(days=400))
+    assert status.status == "good" and status.next_update is None and "next update -" in str(status)
+    (tmp_path / "resp.der").write_bytes(answer)
+    shown = run_openssl("ocsp", "-respin", tmp_path / "resp.der", "-resp_text", "-noverify").stdout.decode()
+    assert "This Update:" in shown and "Next Update:" not in shown
+
+
 def test_verify_refuses_bytes_that_are_no_ocsp_response(pki):
     with pytest.raises(InputError) as caught:
         verify_response(b"<html>proxy error</html>", pki.leaf, pki.issuer)

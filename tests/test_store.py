@@ -643,3 +643,101 @@ def test_exercise_06_3_needs_discard_decrypt_chain_upload_and_restart(tmp_path):
     assert "one step is left" in check("06.3", parcel).message
     parcel.store.server.restart()
     assert check("06.3", parcel)
+
+
+# -- clientAuth on the server certificate, release by release (X14.0, X15.4, X15.5) ------------------------------
+
+@pytest.fixture(scope="module")
+def eku_material(tmp_path_factory):
+    """An openssl-made CA, and for one key a serverAuth-only, a clientAuth-only and a client-and-server
+    certificate signed by it with `openssl x509 -req` (what a public CA returns since 2026, an X15.5 client
+    certificate, and appendix E's template)."""
+    folder = tmp_path_factory.mktemp("eku")
+    key = folder / "expe.key"
+    key.write_bytes(key_pem(lab.fixture_key("expe-1")))
+    run_openssl("req", "-x509", "-new", "-key", key, "-subj", "/O=Lab/CN=EKU Root", "-days", "3650",
+                "-addext", "basicConstraints=critical,CA:true", "-out", folder / "ca.pem")
+    run_openssl("req", "-new", "-key", key, "-subj", "/O=Lab/CN=expe.lab.example", "-out", folder / "expe.csr")
+    made = {}
+    for name, usage in (("server-only", "serverAuth"), ("client-only", "clientAuth"),
+                        ("both", "serverAuth,clientAuth")):
+        (folder / f"{name}.ext").write_text(f"extendedKeyUsage = {usage}\nsubjectAltName = DNS:expe.lab.example\n")
+        run_openssl("x509", "-req", "-in", folder / "expe.csr", "-CA", folder / "ca.pem", "-CAkey", key,
+                    "-set_serial", str(0x4000 + len(made)), "-days", "365", "-extfile", folder / f"{name}.ext",
+                    "-out", folder / f"{name}.pem")
+        made[name] = (folder / f"{name}.pem").read_bytes()
+    made["key"], made["ca"] = key.read_bytes(), (folder / "ca.pem").read_bytes()
+    return made
+
+
+def eku_store(material, **settings) -> CertificateStore:
+    lab.use_lab_time(lab.now_real())  # openssl made the material at the machine's clock
+    store = CertificateStore(**settings)
+    store.trusted.append(material["ca"])
+    return store
+
+
+def test_x14_refuses_a_server_certificate_without_client_auth_while_uc_is_on(eku_material):
+    store = eku_store(eku_material, unified_communications=True)
+    with pytest.raises(PolicyError) as error:
+        store.server.upload(eku_material["server-only"], eku_material["key"])
+    assert error.value.rule == "server-certificate-client-auth" and "Administrator Guide X14" in error.value.chapter
+    assert store.server.current_certificate is None and not store.server.restart_required  # nothing changed
+    assert store.server.upload(eku_material["both"], eku_material["key"]) == []
+    assert eku_store(eku_material).server.upload(eku_material["server-only"], eku_material["key"]) == []  # UC off
+
+
+def test_x15_4_accepts_server_auth_only_on_an_expressway_e_with_the_switch(eku_material):
+    edge = eku_store(eku_material, version="X15.4", unified_communications=True)
+    edge.settings._role = "expressway-e"
+    with pytest.raises(PolicyError, match="EnableServerEkuUpload"):
+        edge.server.upload(eku_material["server-only"], eku_material["key"])
+    edge.settings.server_eku_upload = True
+    found = edge.server.upload(eku_material["server-only"], eku_material["key"])
+    assert found.rules() == ["server-certificate-client-auth"] and found[0].severity == "warning"
+    lab.use_lab_time(lab.now_real())
+    core = ExpresswayNode("expc.lab.example", "expressway-c", version="X15.4", unified_communications=True)
+    inside = CertificateStore(core, server_eku_upload=True)
+    inside.trusted.append(eku_material["ca"])
+    with pytest.raises(PolicyError, match="server-certificate-client-auth"):  # the switch is the E's only
+        inside.server.upload(eku_material["server-only"], eku_material["key"])
+
+
+def test_x15_5_takes_server_auth_only_and_keeps_a_separate_client_certificate(eku_material):
+    store = eku_store(eku_material, version="X15.5", unified_communications=True)
+    found = store.server.upload(eku_material["server-only"], eku_material["key"])
+    assert found.rules() == ["server-certificate-client-auth"] and found[0].severity == "info"
+    store.server.restart()
+    assert store.tls_client_certificate == store.server.active_certificate  # no client certificate yet
+    with pytest.raises(PolicyError, match="client-certificate-client-auth"):
+        store.client.upload(eku_material["server-only"], eku_material["key"])
+    assert store.client.upload(eku_material["client-only"], eku_material["key"]) == []
+    assert store.tls_client_certificate == store.client.certificate != store.server.active_certificate
+    with pytest.raises(PolicyError, match="client-certificate-store"):
+        eku_store(eku_material).client.upload(eku_material["client-only"], eku_material["key"])
+
+
+def test_the_node_decides_the_version_and_uc_mode_of_its_store(pki):
+    _, issuing, _ = pki
+    node = ExpresswayNode("expe.lab.example", "expressway-e", version="X15.5", unified_communications=True)
+    csr = node.generate_csr(CsrRequest(role="expressway-e", fqdn="expe.lab.example", version="X15.5",
+                                       **LAB_SUBJECT), key=lab.fixture_key("expe-1"))
+    server_only = issue(CertSpec("expe.lab.example", client_auth=False), csr.public_key(), issuing)
+    store = trusted_store(pki, node)
+    found = store.server.upload(server_only.cert_pem())
+    # X15.5 takes it and says so once: no csr-eku-dropped error beside it (the CA's dropped O/OU stay an info)
+    assert store.settings.version == "X15.5" and found.rules() == ["server-certificate-client-auth",
+                                                                   "csr-subject-rewritten"]
+    assert [f.severity for f in found] == ["info", "info"]
+    node.unified_communications = False
+    assert store.settings.unified_communications is False
+
+
+def test_the_trusted_list_warns_on_a_ca_past_2050_as_doctor_does(openssl_bin, tmp_path):
+    key = tmp_path / "root.key"
+    key.write_bytes(key_pem(lab.fixture_key("root-ca")))
+    run_openssl("req", "-x509", "-new", "-key", key, "-subj", "/O=Lab/CN=Long Root", "-days", "12000",
+                "-addext", "basicConstraints=critical,CA:true", "-out", tmp_path / "long.pem")
+    lab.use_lab_time(lab.now_real())  # openssl made it at the machine's clock
+    found = TrustedCaList().append(tmp_path / "long.pem")
+    assert found.rules() == ["expires-after-2050"] and found[0].severity == "warning"

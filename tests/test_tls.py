@@ -208,6 +208,11 @@ def test_cli_against_a_server_requiring_a_client_certificate(s_server, files, ve
     code, result, _ = _handshake(address, files, "--cert", files / "server-only.pem", "--key",
                                  files / "server-only.key", *version)
     assert code == 1 and result["failed_side"] == "server" and result["alert"] == "unsupported_certificate"
+    # the client sees only the alert: the explanation says in plain words that clientAuth is missing
+    assert "lacks clientAuth" in result["explanation"] and "alert unsupported_certificate" in result["explanation"]
+    text = run_cli("handshake", address, "--ca", files / "root.pem", "--servername", "expe.lab.example", "--cert",
+                   files / "server-only.pem", "--key", files / "server-only.key", *version, expect=1).stdout.decode()
+    assert "lacks clientAuth (TLS Web Client Authentication)" in text
     code, result, _ = _handshake(address, files, "--cert", files / "expc.pem", "--key", files / "expc.key", *version)
     assert code == 0 and result["ok"]
 

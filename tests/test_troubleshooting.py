@@ -207,7 +207,7 @@ def test_doctor_advises_4096_over_8192_and_the_4096_zone_comes_up():
     pki = lab_pki()
     big = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-8192"), pki.issuing)
     finding = next(f for f in doctor(big.certificate).findings if f.rule == "key-8192")
-    assert finding.severity == "error" and "4096" in finding.message
+    assert finding.severity == "warning" and "4096" in finding.message  # appendix A: zones *may* fail
     smaller = issue(CertSpec("expe.lab.example", days=8700), lab.fixture_key("rsa-4096"), pki.issuing)
     assert doctor(smaller.certificate).ok
     assert Zone(server=smaller).handshake(tcp=True).ok
@@ -397,7 +397,7 @@ def test_09_3_the_unsupported_oid_is_the_one_doctor_flags():
     assert check("09.3", flagged[0])
     assert check("09.3", x509.ObjectIdentifier(flagged[0]))
     for supported in (*EV_OIDS[1:], "2.5.4.3", "2.5.4.8"):
-        assert "allow-list" in check("09.3", supported).message
+        assert "OpenSSL names it" in check("09.3", supported).message
     assert not check("09.3", APPENDIX_OID)  # the notebook's example, not in this certificate
     assert not check("09.3", "1.3.6.1.4.1.32473")
 

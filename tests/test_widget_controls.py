@@ -61,10 +61,10 @@ CONTROLS: dict[str, set[str]] = {
     "csr_form": {"role", "fqdn", "cluster_fqdn", "peers", "common_name", "custom_common_name", "alternative_name",
                  "additional_names", "ucm_registration_domains", "ucm_domain_format", "xmpp_federation_domains",
                  "chat_node_aliases", "phone_security_profiles", "key_length", "digest", "country", "state",
-                 "locality", "organization", "unit", "generate", "discard"},
+                 "locality", "organization", "unit", "version", "generate", "discard"},
     "trusted_ca_page": {"pem", "upload", "append", "which", "view", "delete", "reset"},
     "server_certificate_page": {"cert_text", "cert_file", "key_text", "key_file", "upload", "restart"},
-    "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback"},
+    "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback", "root_crl"},
     "failure_lab": {"scenario", "version"},
     "acme_page": {"provider", "email", "terms", "register", "sign", "deploy", "days", "time", "automate"},
     "certificate_clinic": {
@@ -512,9 +512,21 @@ def test_csr_form_key_length_must_match_the_key_and_8192_is_warned():
     box.key_length.value = 4096
     assert "Key length (in bits)" in summary(box) and box.preview.csr is None  # the fixture key has 2048 bits
     free = csr_form()  # no key: the CSR is made on Generate, with the length chosen
-    assert "8192" not in summary(free)
+    assert "8192" not in summary(free) and free.key_length.value == 4096  # appendices A and B advise 4096
     free.key_length.value = 8192
-    assert "Note:" in summary(free) and "8192" in summary(free) and free.preview.request.key_length == 8192
+    assert "\nWarning (key-8192)" in summary(free) and free.preview.request.key_length == 8192  # as doctor says
+
+
+@effect("csr_form", "version")
+def test_csr_form_version_says_what_a_serverauth_only_certificate_means():
+    free = csr_form()
+    assert free.version.value == "X14.0" and "X15.5" not in summary(free)
+    free.version.value = "X15.5"
+    assert "X15.5: a certificate that comes back with serverAuth only is fine" in summary(free)
+    assert free.preview.request.version == "X15.5"
+    on_a_node = csr_form(ExpresswayNode("expe.lab.example", "expressway-e", version="X15.4"))
+    assert on_a_node.version.value == "X15.4" and on_a_node.version.disabled  # the node's own release
+    assert "EnableServerEkuUpload" in summary(on_a_node)
 
 
 @effect("csr_form", "digest")
@@ -798,8 +810,21 @@ def test_revocation_cdp_downloads_fetch_the_crl_the_node_does_not_hold(rlab):
     assert "CRL downloaded from the distribution point" in seen(box.pane)
     box.cdp.value = False
     assert decision(box) == "decision: refuse (unknown, from fallback)"
-    assert "CRL: no CRL from this certificate's CA" in seen(box.pane) and "downloaded" not in seen(box.pane)
+    assert "CRL (this certificate): no CRL from this certificate's CA" in seen(box.pane)
+    assert "downloaded" not in seen(box.pane)
     assert handshake(box) == "handshake: REFUSED by the server"
+
+
+@effect("revocation_settings", "root_crl")
+def test_revocation_without_the_root_crl_the_issuing_ca_is_unknown_and_the_fallback_decides(rlab):
+    box = revocation_settings(rlab, "good")
+    box.ocsp.value, box.fallback.value = False, "revoked"
+    assert decision(box) == "decision: accept (good, from crl)" and handshake(box) == "handshake: OK"
+    box.root_crl.value = False
+    assert decision(box) == "decision: refuse (unknown, from fallback)"
+    assert "every CA in the chain" in seen(box.pane) and handshake(box) == "handshake: REFUSED by the server"
+    box.fallback.value = "not-revoked"
+    assert decision(box) == "decision: accept (unknown, from fallback)" and handshake(box) == "handshake: OK"
 
 
 @effect("revocation_settings", "fallback")
@@ -820,6 +845,9 @@ def test_failure_lab_scenario_runs_that_handshake():
     assert "outcome: OK" in seen(box.pane) and "fix:" not in seen(box.pane)
     box.scenario.value = "revoked"
     assert "verify_code: 23" in seen(box.pane) and "fix:" in seen(box.pane)
+    box.scenario.value = "client-without-clientauth"  # the alert the C receives, in plain words
+    assert "alert: unsupported_certificate" in seen(box.pane) and "the alert means:" in seen(box.pane)
+    assert "lacks clientAuth" in seen(box.pane)
 
 
 @effect("failure_lab", "version")

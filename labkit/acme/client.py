@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
-from labkit.acme.challenge import ChallengeHost
+from labkit.acme.challenge import ChallengeHost, ClusterFront
 from labkit.acme.pebble import Pebble
 from labkit.errors import InputError, LabError, PolicyError
 from labkit.x509.loading import load_all
-from labkit.x509.reasons import ACME_REASONS, CODES
+from labkit.x509.reasons import CODES
 
 __all__ = ["AcmeAccount", "order_certificate", "revoke", "is_revoked", "san_names"]
 
@@ -109,7 +110,8 @@ def _problem(error) -> tuple[str, str]:
 
 
 def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | None = None, *, serve: bool = True,
-                      timeout: float = 30, host: ChallengeHost | None = None) -> str:
+                      timeout: float = 30, host: ChallengeHost | None = None,
+                      peers: Sequence[ChallengeHost] = (), closed: Iterable[int] = ()) -> str:
     """*Sign CSR with ACME provider*: submit the Expressway-E's pending CSR (or a CSR in PEM), answer one HTTP-01
     challenge per name from a :class:`ChallengeHost` on 127.0.0.1:``http_port`` (Pebble's ``httpPort`` by
     default) that runs only while the provider validates, then finalize. Returns the full chain PEM (the
@@ -119,6 +121,11 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
     :class:`~labkit.errors.PolicyError` with the provider's words: ``acme-challenge-failed`` (a challenge file
     could not be read), ``acme-name-not-resolved`` (no DNS answer for a name), ``acme-order-refused`` (the
     provider will not issue for a name at all). Pass ``host`` to inspect the virtual host afterwards.
+
+    For an Expressway-E cluster, ``peers`` are the virtual hosts of its peers (one :class:`ChallengeHost` each, on
+    its own port): every challenge file goes on every peer, as chapter 5 has it, and a :class:`ClusterFront` on
+    the provider's HTTP port hands each validation to the next peer; the peers whose indexes are in ``closed`` keep
+    port 80 shut (their virtual host does not start), which fails any validation that reaches them.
     """
     client_mod, messages, errors, josepy = _acme()
     csr_pem, _node = _csr_pem(node_or_csr_pem)
@@ -131,9 +138,17 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
                           value=exc.typ, chapter=guide.CH5) from None
     from acme import challenges
 
-    vhost = host if host is not None else ChallengeHost(http_port or account.pebble.http_port)
-    if host is not None and http_port is not None:
-        vhost.port = http_port
+    port = http_port or account.pebble.http_port
+    closed = set(closed)
+    if peers:
+        vhost = ClusterFront(port, peers)
+        places = list(peers)  # every peer gets every file
+        serving = [peer for index, peer in enumerate(peers) if index not in closed] + [vhost]
+    else:
+        vhost = host if host is not None else ChallengeHost(port)
+        if host is not None and http_port is not None:
+            vhost.port = http_port
+        places, serving = [vhost], [vhost]
     pending = []
     for authz in order.authorizations:
         if authz.body.status == messages.STATUS_VALID:  # the provider reused an earlier validation for this name
@@ -141,7 +156,8 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
         for challenge in authz.body.challenges:
             if isinstance(challenge.chall, challenges.HTTP01):
                 response, validation = challenge.response_and_validation(account.key)
-                vhost.resources[challenge.chall.encode("token")] = validation
+                for place in places:
+                    place.resources[challenge.chall.encode("token")] = validation
                 pending.append((challenge, response))
                 break
         else:
@@ -150,7 +166,8 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
     deadline = _dt.datetime.now() + _dt.timedelta(seconds=timeout)
     try:
         if serve:
-            vhost.start()
+            for server in serving:
+                server.start()
         refused = []
         for challenge, response in pending:
             try:
@@ -172,8 +189,10 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
         raise PolicyError(f"The provider did not finish within {timeout:g} s", rule="acme-timeout",
                           value=timeout, chapter=guide.CH5) from None
     finally:
-        vhost.stop()  # chapter 5: the virtual host runs only during the challenge
-        vhost.resources.clear()
+        for server in {id(s): s for s in (*serving, *places)}.values():
+            server.stop()  # chapter 5: the virtual host runs only during the challenge
+        for place in places:
+            place.resources.clear()
     return order.fullchain_pem
 
 
@@ -185,11 +204,17 @@ def _certificates(pem) -> list[x509.Certificate]:
 def revoke(account: AcmeAccount, cert, reason: str = "unspecified", *, node=None) -> dict:
     """Revoke a certificate the provider issued (ACME ``revoke-cert``, signed by the account) and return Pebble's
     record of it. Refused for the certificate ``node`` has in service (``acme-revoke-in-use``): deploy its
-    successor first."""
+    successor first.
+
+    ``reason`` is any RFC 5280 reason name (:data:`labkit.x509.reasons.CODES`): RFC 8555 (7.6) lets the request
+    carry any of them. Which ones a provider accepts is its own choice: Let's Encrypt asks subscribers for
+    :data:`~labkit.x509.reasons.ACME_REASONS`, Pebble takes them all; a provider's refusal comes back as
+    ``acme-revoke-refused`` with its words. An Expressway-E revokes from its command line instead (chapter 5:
+    ``xcommand Acmerevoke``), without a reason code."""
     cert = cert if isinstance(cert, x509.Certificate) else _certificates(cert)[0]
-    if reason not in ACME_REASONS:
-        raise InputError(f"Revocation reasons ACME accepts: {', '.join(ACME_REASONS)}", rule="acme-revoke-reason",
-                         value=reason, chapter=guide.CH5)
+    if reason not in CODES:
+        raise InputError(f"An ACME revocation carries one of RFC 5280's reasons: {', '.join(CODES)}",
+                         rule="acme-revoke-reason", value=reason, chapter=guide.RFC8555_REVOKE)
     if node is not None and node.certificate is not None and node.certificate == cert:
         raise PolicyError(f"This is the certificate {node.name} is using: deploy a new one before revoking it",
                           rule="acme-revoke-in-use", value=cert.subject.rfc4514_string(), chapter=guide.CH5)

@@ -1,7 +1,12 @@
 """The ACME automated-renewal model of guide chapter 5, on the lab clock (no network).
 
 :func:`renewal_schedule` lists when an Expressway-E in automated mode renews (at two-thirds of the certificate's
-lifetime) and deploys (on the chosen days at the chosen time); :func:`renewal_timeline` draws it.
+lifetime) and deploys (on the chosen days at the chosen time); :func:`renewal_timeline` draws it;
+:func:`deployment_margin` says how close to its predecessor's expiry a renewed certificate goes into service.
+
+The guide's 90 days are Let's Encrypt's lifetime of 2021. Its default profile shortens them to 64 days from
+2027-02-10 and 45 days from 2028-02-16 (Let's Encrypt's announcement of 2025-12-02): :data:`LETS_ENCRYPT_LIFETIMES`
+and :func:`lets_encrypt_lifetime`. Renewing at two-thirds still leaves a third of the lifetime (15 days at 45).
 """
 
 from __future__ import annotations
@@ -15,7 +20,20 @@ from dataclasses import dataclass
 from labkit import guide, lab
 from labkit.errors import InputError
 
-__all__ = ["RenewalEvent", "renewal_schedule", "renewal_timeline"]
+__all__ = ["RenewalEvent", "renewal_schedule", "renewal_timeline", "deployment_margin", "LETS_ENCRYPT_LIFETIMES",
+           "lets_encrypt_lifetime"]
+
+#: (from date, days): the lifetime of a certificate from Let's Encrypt's default ("classic") profile, from the date
+#: each lifetime takes effect (Let's Encrypt's announcement of 2025-12-02; the opt-in tlsserver profile has issued
+#: 45-day certificates since 2026-05-13).
+LETS_ENCRYPT_LIFETIMES: tuple[tuple[_dt.date, int], ...] = (
+    (_dt.date(2015, 12, 3), 90), (_dt.date(2027, 2, 10), 64), (_dt.date(2028, 2, 16), 45))
+
+
+def lets_encrypt_lifetime(at: _dt.datetime | str | None = None) -> int:
+    """The lifetime in days of a certificate Let's Encrypt's default profile issues at ``at`` (the lab clock)."""
+    day = lab.now(at).date()
+    return [days for start, days in LETS_ENCRYPT_LIFETIMES if start <= day][-1]
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -150,3 +168,18 @@ def renewal_timeline(events: list[RenewalEvent]):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def deployment_margin(events: list[RenewalEvent]) -> tuple[_dt.timedelta, int] | None:
+    """The shortest time between a renewed certificate's deployment and its predecessor's expiry, and which
+    certificate that is (None when the schedule deploys no renewed certificate)."""
+    deployed = {e.generation: e.when for e in events if e.kind == "deployed"}
+    expires = {e.generation: e.when for e in events if e.kind == "expires"}
+    worst: tuple[_dt.timedelta, int] | None = None
+    for gen, when in deployed.items():
+        if gen == 0 or gen - 1 not in expires:
+            continue
+        left = expires[gen - 1] - when
+        if worst is None or left < worst[0]:
+            worst = (left, gen)
+    return worst

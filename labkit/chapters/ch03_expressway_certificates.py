@@ -25,7 +25,7 @@ from labkit.x509.certs import CertSpec, Issued, issue
 from labkit.x509.openssl import labkit_command
 from labkit.x509.pki import lab_chain
 
-__all__ = ["Specimen", "specimens", "certs", "check", "decode", "doctor", "labkit_command"]
+__all__ = ["Specimen", "specimens", "certs", "check", "decode", "doctor", "labkit_command", "older_edition_peer"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,10 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
         return _build(issuer, *args, serial=next(serials), at=moment, **kwargs)
 
     cluster = {"cluster_fqdn": "expe.lab.example", "peer_fqdn": "expe1.lab.example"}
-    private = x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.32473.1.7"), "Edge")  # no name in OpenSSL
+    # An attribute type no OpenSSL has a name for (RFC 5612's documentation enterprise number): it shows as a bare
+    # number, appendix A's symptom. Standard attributes OpenSSL names (title, EV's businessCategory or serialNumber)
+    # are not a problem.
+    unnamed = x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.32473.1.7"), "Edge")
     return [
         Specimen("good", "CN is the FQDN, also a SAN; serverAuth + clientAuth; RSA-2048; SHA-256",
                  build(_name(), key), None),
@@ -108,8 +111,8 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), key, sans=("expe.lab.example", "*.lab.example")), "wildcard"),
         Specimen("web-server-template", "mutual TLS needs clientAuth too (AD CS Web Server gives serverAuth only)",
                  build(_name(), key, usages=("server",)), "eku-no-client-auth"),
-        Specimen("unsupported-oid", "an attribute OpenSSL shows as numbers breaks SSH (appendix A)",
-                 build(_name("expe.lab.example", private), key), "unsupported-subject-oid"),
+        Specimen("unsupported-oid", "no subject attribute that OpenSSL (and so the Expressway) cannot name",
+                 build(_name("expe.lab.example", unnamed), key), "unsupported-subject-oid"),
         Specimen("after-2050", "expiry dates from 2050 on can cause operational issues",
                  build(_name(), key, days=9200), "expires-after-2050"),
         Specimen("ca-without-basic-constraints", "a CA certificate must carry basicConstraints",
@@ -119,15 +122,25 @@ def specimens(at: _dt.datetime | str | None = None) -> list[Specimen]:
                  build(_name(), lab.fixture_key("ec-p256")), "key-not-rsa"),
         Specimen("expired", "do not let the server certificate expire",
                  build(_name(), key, days=30, start_offset=-60), "expired"),
-        Specimen("sha1", "SHA-1 signatures are refused",
+        Specimen("sha1", "a CA's SHA-1 signature: the upload warns (security level), TLS peers refuse it",
                  build(_name(), key, sha1=True), "weak-signature"),
-        Specimen("rsa-8192", "8192-bit keys can stop SIP TLS zones from becoming active (appendix A)",
+        Specimen("rsa-8192", "8192-bit keys may stop SIP TLS zones from becoming active (appendix A)",
                  build(_name(), lab.fixture_key("rsa-8192")), "key-8192"),
         Specimen("self-signed", "self-signed certificates do not work for Unified Communications",
                  issue(CertSpec("expe.lab.example", organization="labkit"), key, serial=next(serials),
                        at=moment).certificate,
                  "self-signed"),
     ]
+
+
+def older_edition_peer(at: _dt.datetime | str | None = None) -> x509.Certificate:
+    """A cluster peer's certificate made the way the older (VCS X8) editions of the guide describe: CN = the peer's
+    own FQDN (``expe1.lab.example``), SANs = the peer and the cluster (``expe.lab.example``). The X14 edition puts
+    the cluster FQDN in the CN; doctor warns (``cluster-cn``) and finds no error."""
+    moment = lab.now(at)
+    issuer = lab_chain(at=moment).intermediate
+    return _build(issuer, _name("expe1.lab.example"), lab.fixture_key("expe-1"),
+                  sans=("expe1.lab.example", "expe.lab.example"), serial=0x2100, at=moment)
 
 
 def mystery_certificate() -> x509.Certificate:
@@ -166,5 +179,6 @@ def _peer_cn(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]:
     if given == cluster_fqdn.lower():
         return True, "every peer of the cluster carries the cluster FQDN as its CN"
     if given == peer_fqdn.lower():
-        return False, "that is right for a standalone Expressway; in a cluster the CN is shared by all peers"
+        return False, ("that is right for a standalone Expressway, and it is what the older editions of the guide put "
+                       "in a peer's CN (doctor only warns about it); the X14 guide gives every peer the same CN")
     return False, "the CN of a clustered peer is one of the two names in 03.2"

@@ -11,12 +11,12 @@ from labkit.expressway.csr import LAB_SUBJECT, CsrRequest, build_csr
 from labkit.expressway.doctor import doctor
 from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.req_config import openssl_req_config
-from labkit.expressway.requirements import requirements_table
+from labkit.expressway.requirements import reissue_table, requirements_table
 from labkit.x509 import decode
 from labkit.x509.openssl import openssl
 
 __all__ = ["build_csr", "check", "Cluster", "CsrRequest", "decode", "doctor", "ExpresswayNode", "init_ca",
-           "LAB_SUBJECT", "openssl", "openssl_req_config", "requirements_table", "self_signed"]
+           "LAB_SUBJECT", "openssl", "openssl_req_config", "reissue_table", "requirements_table", "self_signed"]
 
 
 @exercise("04.1", "An Expressway-E request for MRA with CollabEdgeDNS", guide.CH4_EXPRESSWAY)

@@ -1,4 +1,5 @@
-"""Exercises of notebook 06 (guide chapters 6 and 7: the trusted CA list and the server certificate).
+"""Notebook 06 (guide chapters 6 and 7: the trusted CA list and the server certificate): :func:`upload_by_release`
+and exercises 06.1-06.3.
 
 Importing this module registers ``06.1``-``06.3`` with :func:`labkit.exercises.check`. Each checker works the
 answer out from the store it is given (a chain is verified, the uploaded certificate compared), so no answer is
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide, lab
 from labkit.ca import init_ca
 from labkit.chapters.ch03_expressway_certificates import specimens
+from labkit.errors import LabkitError
 from labkit.exercises import check, exercise
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
 from labkit.expressway.node import ExpresswayNode
@@ -29,7 +31,28 @@ from labkit.x509.loading import load_certificate
 from labkit.x509.openssl import attime, openssl
 
 __all__ = ["Delivery", "delivery", "attime", "CertificateStore", "certs", "check", "CsrRequest", "ExpresswayNode",
-           "init_ca", "LAB_SUBJECT", "openssl", "specimens"]
+           "init_ca", "LAB_SUBJECT", "openssl", "specimens", "upload_by_release"]
+
+
+def upload_by_release(certificate, key, chain):
+    """Upload ``certificate`` with its ``key`` (PEM text, bytes or Paths) to a fresh Expressway-E with Unified
+    Communications on, whose trusted CA list holds ``chain``, on each release the kit models (X15.4 with its
+    EnableServerEkuUpload switch off and on): what the server certificate page does. A DataFrame, one row each."""
+    import pandas as pd
+
+    rows = []
+    for version, switch in (("X14.0", False), ("X15.4", False), ("X15.4", True), ("X15.5", False)):
+        node = ExpresswayNode("expe.lab.example", "expressway-e", version=version, unified_communications=True)
+        store = CertificateStore(node, server_eku_upload=switch)
+        store.trusted.append(chain)
+        try:
+            found = store.server.upload(certificate, key)
+            result = "; ".join(f"{f.severity}: {f.rule}" for f in found) or "uploaded, no finding"
+        except LabkitError as exc:
+            result = f"refused: {exc.rule}"
+        rows.append({"release": version, "EnableServerEkuUpload": ("on" if switch else "off") if version == "X15.4"
+                     else "-", "upload": result})
+    return pd.DataFrame(rows)
 
 def _trusted(answer) -> TrustedCaList | None:
     trusted = answer.trusted if isinstance(answer, CertificateStore) else answer

@@ -5,7 +5,8 @@ an Expressway-E on a mutual-TLS zone, and one call per (state, settings) that ru
 
 States: ``good``, ``revoked`` (revoked in the CA database: OCSP says so at once; the CRL once republished),
 ``ocsp-unknown`` (a certificate the CA database never saw), ``responder-down`` (the OCSP responder stopped) and
-``crl-expired`` (the node holds only a CRL whose next update has passed).
+``crl-expired`` (the node holds only a CRL whose next update has passed). The node holds the root CA's CRL too,
+because CRL checking covers every CA in the chain (chapter 8); ``run(..., root_crl=False)`` leaves it out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from labkit import guide, lab, revocation
 from labkit.ca import init_ca
 from labkit.errors import InputError
 from labkit.exercises import check, exercise
-from labkit.expressway.revocation import CrlStore, Decision, RevocationSettings, sip_tls_handshake
+from labkit.expressway.revocation import (
+    SERVICES,
+    CrlStore,
+    Decision,
+    RevocationSettings,
+    outbound_connections,
+    sip_tls_handshake,
+)
 from labkit.httpd import lab_port
 from labkit.revocation import CrlServer, OcspServer
 from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
@@ -30,7 +38,7 @@ from labkit.x509.certs import CertSpec, Issued, issue, request
 from labkit.x509.openssl import labkit_command, openssl
 
 __all__ = ["STATES", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl", "is_revoked",
-           "labkit_command", "openssl", "revocation", "RevocationSettings"]
+           "labkit_command", "openssl", "outbound_connections", "revocation", "RevocationSettings", "SERVICES"]
 
 STATES = ("good", "revoked", "ocsp-unknown", "responder-down", "crl-expired")
 LONG = lab.LONG  # days: until lab.LONG_END (2049), because OpenSSL checks validity against the real clock
@@ -62,6 +70,7 @@ class RevocationLab:
         self.expe = self.issuing.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")),
                                       "client-server", days=LONG)
         self.issuing.crl(days=LONG)  # a first CRL, fresh until 2049
+        self.root_crl = self.root.crl(days=LONG)  # the root's CRL (it lists the issuing CA if that is ever revoked)
         self.ocsp = OcspServer(self.issuing, port=self.ocsp_port)
         self.crl_server = CrlServer(self.issuing, port=self.crl_port)
 
@@ -95,17 +104,21 @@ class RevocationLab:
             self.issuing.crl(days=LONG)  # republish, so CRL users see it too
         return Issued(cert, key)
 
-    def run(self, state: str, settings: RevocationSettings | None = None) -> Result:
-        """The real mutual-TLS handshake, the Expressway-E applying ``settings`` to the C's certificate."""
+    def run(self, state: str, settings: RevocationSettings | None = None, *, root_crl: bool = True) -> Result:
+        """The real mutual-TLS handshake, the Expressway-E applying ``settings`` to the C's certificate. The node's
+        manually uploaded CRL file holds the root's CRL (unless ``root_crl`` is false) and, for ``crl-expired``, the
+        issuing CA's stale one."""
         settings = settings or RevocationSettings()
         client = self.client_certificate(state)
         store = CrlStore()
+        uploaded = [self.root_crl] if root_crl else []
         if state == "crl-expired":
-            stale = self.issuing.crl(at=lab.now() - _dt.timedelta(days=30), days=7)
-            store.upload(stale.public_bytes(serialization.Encoding.PEM))
+            uploaded.append(self.issuing.crl(at=lab.now() - _dt.timedelta(days=30), days=7))
             self.issuing.crl(days=LONG)  # the server keeps a fresh one; this node holds only the stale file
             settings = RevocationSettings(settings.checking, settings.use_ocsp, settings.use_crls, False,
                                           settings.fallback)
+        if uploaded:
+            store.upload(b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in uploaded))
         responder_was_running = self.ocsp.running
         if state == "responder-down":
             self.ocsp.stop()

@@ -158,6 +158,8 @@ def verdict(trace: Handshake, *, short: bool = False) -> str:
     else:
         what = outcome.reason or outcome.detail
     alert = f"; alert {outcome.alert}" if outcome.alert else ""
+    if outcome.verify_code is None and outcome.alert_explanation:  # only the alert reached this side
+        alert += f" ({outcome.alert_explanation})"
     return f"refused by {who}: {what}{alert}"
 
 
@@ -527,8 +529,8 @@ def _unsupported_oid(answer) -> tuple[bool, str]:
         return True, (f"doctor agrees: {given} is not supported; re-request the certificate without it (the "
                       "EV jurisdiction OIDs may stay)")
     if given in in_subject:
-        return False, (f"{given} is in the subject, but doctor has no finding for it: it is on the Expressway's "
-                       "allow-list (C, ST, L, O, OU, CN, emailAddress, DC and the three EV jurisdiction OIDs). "
-                       "Look for the attribute that is not")
+        return False, (f"{given} is in the subject, but doctor has no finding for it: OpenSSL names it and prints "
+                       "its value (as it does the EV jurisdiction attributes). Look for the one it prints as a bare "
+                       "number")
     return False, ("give the dotted OID (like 1.2.3.4) of an attribute in the Subject line of "
                    "openssl x509 -text -noout -in mystery.pem")

@@ -108,7 +108,7 @@ class Site:
 
         rows = [
             ("Expressway-C cluster name", "cluster_fqdn", self.cluster_fqdn,
-             "clustered Expressway-C (B2B calls, Jabber Guest, MRA)"),
+             "clustered Expressway-C (MRA, Jabber Guest, XMPP federation): the E's UC traversal zone checks it"),
             ("Expressway-C peers", "peers", ", ".join(self.peers), "the cluster's members, one CSR and one key each"),
             ("Expressway-E FQDN", "expe_fqdn", self.expe_fqdn, "the traversal zone's peer address on the Expressway-C"),
             ("Unified CM registration domains", "ucm_domains", ", ".join(self.ucm_domains),
@@ -351,6 +351,10 @@ def _requests(csrs, *, cluster, expe, site: Site = SITE) -> tuple[bool, str]:
             first = report.errors[0]
             return False, (f"doctor finds {len(report.errors)} error(s) in {name}'s CSR, first {first.rule}: "
                            f"{first.message} (fix the request, then discard_csr() on the node and generate again)")
+        edition = next((f for f in report.findings if f.rule == "cluster-cn"), None)
+        if edition is not None:  # a warning for doctor; the capstone holds to the X14 edition the kit follows
+            return False, (f"doctor warns (cluster-cn) about {name}'s CSR: {edition.message}. The capstone follows "
+                           "the X14 guide: Common name: FQDN of Expressway cluster on every peer")
         sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         counts[name] = len(sans.get_values_for_type(x509.DNSName))
     return True, ("doctor finds no error in any request: " + ", ".join(f"{name} asks for {count} names"

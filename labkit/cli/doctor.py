@@ -1,5 +1,6 @@
 """``labkit doctor``: will this certificate or CSR work on an Expressway, and if not, why (guide chapters 2-4,
-appendix A). Exit 0: no error; 1: at least one error; 2: the file cannot be read.
+appendix A; ``--expressway-version`` X14.0, X15.4 or X15.5 for the clientAuth rule). Every finding names its rule,
+severity, chapter and source. Exit 0: no error; 1: at least one error; 2: the file cannot be read.
 
 A bundle (a chain, PKCS#7, PKCS#12 with ``--password-file`` or a prompt) has its end-entity certificate examined and
 the other objects named."""
@@ -10,6 +11,7 @@ from labkit import lab
 from labkit.cli import HELP, add_password_file, read_input
 from labkit.expressway.doctor import doctor
 from labkit.expressway.roles import ROLES
+from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
 from labkit.x509.loading import read_file
 
 __all__ = ["COMMANDS"]
@@ -29,13 +31,15 @@ def add_doctor(sub) -> None:
     doc.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
     doc.add_argument("--phone-profile", action="append", default=[], metavar="P",
                      help="Unified CM phone security profile name")
+    doc.add_argument("--expressway-version", default=DEFAULT_VERSION, choices=VERSIONS,
+                     help="the Expressway software release; it decides the clientAuth rule (default: "
+                          f"{DEFAULT_VERSION}, the guide's)")
     doc.add_argument("--at", metavar="ISO8601", help='"now" for the validity checks (default: real time)')
     doc.add_argument("--csr", metavar="REQUEST", help="the CSR the certificate was issued for: what the CA changed")
     doc.add_argument("--json", action="store_true",
                      help='print {"findings": [...]} (with "examined" and "others" for a bundle)')
     add_password_file(doc)
     doc.set_defaults(func=_doctor)
-
 
 
 def _doctor(args) -> int:
@@ -45,7 +49,7 @@ def _doctor(args) -> int:
     report = doctor(raw, password=password, role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
                     peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
                     chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
-                    at=lab.parse_instant(args.at) if args.at else lab.now_real(),
+                    at=lab.parse_instant(args.at) if args.at else lab.now_real(), version=args.expressway_version,
                     csr=read_file(args.csr) if args.csr else None)
     print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1

@@ -5,7 +5,8 @@
 * :mod:`.req_config` -- the OpenSSL twin: an ``openssl req`` config that asks for the same CSR;
 * :mod:`.csr_page` -- what the Generate CSR widget calls on each change or click;
 * :mod:`.node` -- one peer that keeps its key (:class:`ExpresswayNode`) and a cluster of peers (:class:`Cluster`);
-* :mod:`.requirements` -- chapter 4's table of names per Unified Communications feature;
+* :mod:`.requirements` -- chapter 4's table of names per Unified Communications feature, and its re-issue rules;
+* :mod:`.versions` -- the software releases the kit models (X14.0, X15.4, X15.5) and their clientAuth rules;
 * :mod:`.findings` -- one finding (rule, severity, message, source), what every check reports;
 * :mod:`.doctor` -- will this certificate work on an Expressway, and if not, why;
 * :mod:`.csr_compare` -- what the CA changed between a CSR and its certificate (``doctor --csr``);
@@ -33,9 +34,11 @@ from labkit.expressway.csr import (
 from labkit.expressway.csr_page import CsrPreview, generate_from_form, preview_csr
 from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.req_config import openssl_req_config
-from labkit.expressway.requirements import FEATURES, requirements_table
+from labkit.expressway.requirements import FEATURES, REISSUE, reissue_table, requirements_table
 from labkit.expressway.roles import NODE_ROLES, ROLES
+from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
 
 __all__ = ["ROLES", "NODE_ROLES", "FIELD_LABELS", "LAB_SUBJECT", "COMMON_NAME_CHOICES", "ALTERNATIVE_NAME_CHOICES",
            "DOMAIN_FORMATS", "KEY_LENGTHS", "DIGESTS", "CsrRequest", "build_csr", "ExpresswayNode", "Cluster",
-           "FEATURES", "requirements_table", "openssl_req_config", "CsrPreview", "preview_csr", "generate_from_form"]
+           "FEATURES", "REISSUE", "requirements_table", "reissue_table", "VERSIONS", "DEFAULT_VERSION",
+           "openssl_req_config", "CsrPreview", "preview_csr", "generate_from_form"]

@@ -2,22 +2,30 @@
 
 :class:`AcmePage` is one node's page: provider and account, *Sign CSR with ACME provider* (the certificate is
 staged), *Deploy pending certificate* (:func:`deploy`: in service at once, no restart, the provider's CAs appended
-to the trusted CA list) and automated mode. It drives :mod:`labkit.acme` for the node.
+to the trusted CA list), automated mode, and the command line's ``xcommand Acmerevoke`` (:meth:`AcmePage.xcommand`).
+It drives :mod:`labkit.acme` for the node.
+
+What labkit assumes where the guide is silent: a deployment follows the server certificate page's clientAuth rule
+(:mod:`labkit.expressway.versions`), so an X14 Expressway-E with Unified Communications on cannot deploy a
+certificate without clientAuth, such as Let's Encrypt's default profile issues since 2026-02-11.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
-from labkit.acme.client import AcmeAccount, _certificates, order_certificate, san_names
+from labkit.acme.client import AcmeAccount, _certificates, order_certificate, revoke, san_names
 from labkit.acme.pebble import Pebble
 from labkit.acme.renewal import _weekday_name, renewal_schedule
-from labkit.errors import LabError, PolicyError
+from labkit.errors import InputError, LabError, PolicyError
 from labkit.expressway.node import ExpresswayNode
 from labkit.expressway.store import CertificateStore
 
@@ -53,6 +61,7 @@ def deploy(store: CertificateStore, fullchain_pem, roots_pem) -> Deployment:
     for cert in cas:
         if cert not in unique:
             unique.append(cert)
+    store.server._client_auth_rule(leaf)  # the upload's clientAuth rule of this release (labkit's assumption)
     node.install_certificate(leaf)  # refuses a certificate for another key
     findings = store.trusted.append("".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in unique))
     # ServerCertificateSlot models a manual upload (restart needed); an ACME deployment is live at once, which
@@ -111,6 +120,41 @@ class AcmePage:
         renewal_schedule(lab.now(), days_of_week=days, time_of_day=time_of_day, horizon_days=1)  # validates
         self.schedule = (tuple(_weekday_name(d) for d in days), time_of_day)
         return f"Automated mode on: deployment on {', '.join(self.schedule[0])} at {time_of_day}"
+
+    def xcommand(self, line: str) -> str:
+        """The Expressway-E's command line, for revocation (chapter 5): ``xcommand Acmerevoke "/path/cert.pem"`` (the
+        default provider) or ``xcommand Acmerevoke CertPath:"/path/cert.pem" Provider:"name"``. Answers ``200 OK``.
+
+        As the guide asks: never the certificate in service (``acme-revoke-in-use``), and only after a new CSR with
+        all the same names was signed by the same provider, which proves the names are still this Expressway-E's;
+        that certificate need not be deployed (``acme-revoke-proof``). No reason code is given: the provider
+        records the ACME default, unspecified."""
+        words = shlex.split(line.strip())
+        if len(words) < 3 or [w.lower() for w in words[:2]] != ["xcommand", "acmerevoke"]:
+            raise InputError('The command is xcommand Acmerevoke "/path/cert.pem" (or CertPath:"..." '
+                             'Provider:"...")', rule="acme-xcommand", value=line, chapter=guide.CH5_REVOKE)
+        fields = dict(re.match(r"(\w+):(.*)", w).groups() for w in words[2:] if re.match(r"\w+:", w))
+        path = fields.get("CertPath", words[2] if ":" not in words[2].split("/")[0] else "")
+        if self.account is None:
+            raise PolicyError("No ACME account on this Expressway-E", rule="acme-account", value=self.node.name,
+                              chapter=guide.CH5_REVOKE)
+        try:
+            cert = _certificates(Path(path).read_bytes())[0]
+        except (OSError, IndexError):
+            raise InputError("No certificate at that path on the Expressway-E: copy it there first (crt.sh has it "
+                             "if you lost it)", rule="acme-revoke-path", value=path, chapter=guide.CH5_REVOKE) from None
+        if self.node.certificate is not None and self.node.certificate == cert:
+            raise PolicyError(f"This is the certificate {self.node.name} is using: deploy a new one before revoking "
+                              "it", rule="acme-revoke-in-use", value=cert.subject.rfc4514_string(),
+                              chapter=guide.CH5_REVOKE)
+        names = {n.lower() for n in san_names(cert)}
+        proof = [c for c in (self.pending, self.node.certificate) if c is not None and c != cert]
+        if not any({n.lower() for n in san_names(p)} == names for p in proof):
+            raise PolicyError("First get a new CSR with all the same names signed by the same provider (Sign CSR with "
+                              "ACME provider; it need not be deployed): it proves the names are still yours",
+                              rule="acme-revoke-proof", value=", ".join(sorted(names)), chapter=guide.CH5_REVOKE)
+        revoke(self.account, cert, node=self.node)
+        return "200 OK"
 
     def status(self) -> str:
         cert = self.node.certificate

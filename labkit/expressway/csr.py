@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from labkit import guide
 from labkit.errors import PolicyError
 from labkit.expressway.roles import NODE_ROLES, ROLES
+from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
 from labkit.x509.names import fqdn_problem
 
 __all__ = ["FIELD_LABELS", "LAB_SUBJECT", "COMMON_NAME_CHOICES", "ALTERNATIVE_NAME_CHOICES", "DOMAIN_FORMATS",
@@ -50,6 +51,7 @@ FIELD_LABELS: dict[str, str] = {
     "locality": "Locality (town name)",
     "organization": "Organization (company name)",
     "unit": "Organizational unit",
+    "version": "Expressway software version",
 }
 
 
@@ -167,12 +169,18 @@ class CsrRequest:
     XMPP federation domains only on the Expressway-E; Unified CM phone security profile names only on the
     Expressway-C (they must be FQDNs since X12.6); IM and Presence chat node aliases on both.
 
-    ``key_length`` is 2048, 4096 or 8192 bits (8192 is accepted, with a warning from :meth:`guidance`);
+    ``key_length`` is 2048, 4096 or 8192 bits (8192 is accepted, with doctor's ``key-8192`` warning from
+    :meth:`guidance`). The model's default is 2048, the size of the lab's fixture keys; the widget's form starts at
+    4096, the size appendices A and B advise.
     ``digest`` is ``"sha256"`` (the page's default), ``"sha384"`` or ``"sha512"``: SHA-1 left the page in X8.10.
 
     ``country``, ``state``, ``locality``, ``organization`` and ``unit`` are all required, because the page will
     not make a CSR without them. A CA may still leave them out of the certificate: Let's Encrypt, for one, issues
     certificates whose subject carries none of them (chapter 3); the page asks regardless.
+
+    ``version`` is the Expressway's software release (``X14.0``, the guide's, ``X15.4`` or ``X15.5``: see
+    :mod:`labkit.expressway.versions`); the request is the same on each, the guidance says what each does with a
+    certificate that comes back without clientAuth.
 
     Lists may be given as lists or tuples; a single string counts as one entry. Text is stripped of surrounding
     spaces, FQDNs of the root's trailing dot, IP addresses are written in their short form, and the country code
@@ -199,6 +207,7 @@ class CsrRequest:
     locality: str = ""
     organization: str = ""
     unit: str = ""
+    version: str = DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         def put(name: str, value) -> None:
@@ -219,6 +228,9 @@ class CsrRequest:
         self._check_names(put)
         self._check_key_and_digest(put)
         self._check_subject(put)
+        if not _one_of(self.version, VERSIONS):
+            raise _refuse("version", f"choose one of {', '.join(VERSIONS)}", "expressway-version", self.version,
+                          guide.CISCO_X15_5_EKU)
 
     # -- checks, in the page's order ----------------------------------------------------------------------------
 
@@ -390,9 +402,9 @@ class CsrRequest:
     def guidance(self) -> list[str]:
         """Advice that does not block the request: what the guide warns about for these values."""
         notes = []
-        if self.key_length == 8192:
-            notes.append("Key length 8192: SIP TLS zones may fail to become active with an 8192-bit key; use 4096 "
-                         f"bits ({guide.APPX_A_8192}).")
+        if self.key_length == 8192:  # the same severity and words as doctor's key-8192 rule
+            notes.append("Warning (key-8192): appendix A reports that SIP TLS zones may fail to become active with "
+                         f"an 8192-bit key and advises 4096 bits ({guide.APPX_A_8192}).")
         if self.clustered and self.common_name == "fqdn":
             notes.append(f"This peer is in cluster {self.cluster_fqdn}: chapter 2 puts the cluster FQDN in the "
                          "common name of each peer's certificate (Common name: FQDN of Expressway cluster).")
@@ -401,7 +413,8 @@ class CsrRequest:
                          f"cluster, so {self.fqdn} and {self.cluster_fqdn} were added ({guide.CH2}).")
         if len(self.peers) > 1 and not self.clustered:
             notes.append("Several peers but no Cluster name: the cluster FQDN is needed in the Expressway-C "
-                         f"certificate for business-to-business calls, Jabber Guest and MRA ({guide.CH4}).")
+                         "certificate for MRA, Jabber Guest and XMPP federation, where the Expressway-E's traversal "
+                         f"zone checks it as its TLS verify subject name ({guide.CH4_TABLE}).")
         if self.ucm_domain_format == "collab-edge":
             doubled = [d for d in self.ucm_registration_domains if d.lower().startswith("collab-edge.")]
             if doubled:
@@ -413,6 +426,14 @@ class CsrRequest:
         if any(isinstance(n, x509.IPAddress) for n in self.general_names()):
             notes.append(f"An IP address is among the names: zones should point at FQDNs, not IP addresses, when "
                          f"certificates carry peer or cluster FQDNs ({guide.APPX_A_ZONES}).")
+        if self.version == "X15.4" and self.role == "expressway-e":
+            notes.append("X15.4: if the CA returns the certificate without clientAuth, this Expressway-E takes it only "
+                         "with xConfiguration XCP TLS Certificate CVS EnableServerEkuUpload: On "
+                         f"({guide.CISCO_X15_5_EKU}).")
+        elif self.version == "X15.5":
+            notes.append("X15.5: a certificate that comes back with serverAuth only is fine as the server "
+                         "certificate; mutual TLS as a client uses the separate client certificate store "
+                         f"({guide.CISCO_X15_5_EKU}).")
         if len(self.dns_names()) > 1:
             notes.append(f"{len(self.dns_names())} alternative names: ask the CA for a multi-domain (multi-SAN) "
                          f"certificate, not a single-name one ({guide.CH3}).")

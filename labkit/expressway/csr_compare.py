@@ -93,8 +93,11 @@ def _eku_name(oid: x509.ObjectIdentifier) -> str:
     return _EKU_NAMES.get(oid, oid_short_name(oid.dotted_string))
 
 
-def compare(cert, csr) -> list[Finding]:
+def compare(cert, csr, *, accepted_drops: tuple[x509.ObjectIdentifier, ...] = ()) -> list[Finding]:
     """The changes between ``csr`` (what was asked) and ``cert`` (what the CA issued), each an object, PEM or DER.
+
+    ``accepted_drops``: purposes (EKU OIDs) whose loss the caller has already judged, as the server certificate page
+    of X15.5 does for clientAuth (it takes a serverAuth-only certificate and says so): no ``csr-eku-dropped`` for them.
 
     Rules: see the module's table. Raises :class:`~labkit.errors.InputError` when ``cert`` is not a certificate or
     ``csr`` not a CSR.
@@ -119,7 +122,7 @@ def compare(cert, csr) -> list[Finding]:
     wanted, issued = _extension(csr, x509.ExtendedKeyUsage), _extension(cert, x509.ExtendedKeyUsage)
     if wanted is not None and issued is not None:
         for oid in wanted:
-            if oid not in issued:
+            if oid not in issued and oid not in accepted_drops:
                 source = _CLIENT_AUTH_SUNSET if oid == ExtendedKeyUsageOID.CLIENT_AUTH else guide.CH3
                 extra = (": public CAs stopped issuing clientAuth in server certificates (2025-2026); mutual-TLS "
                          "zones need a certificate with it (a private CA, or X15.5's separate client certificate)"

@@ -62,7 +62,7 @@ class CsrPreview:
                       "Extended key usage (always): TLS Web Server Authentication, TLS Web Client Authentication"]
         if self.note:
             lines.append(self.note)
-        lines += [f"Note: {item}" for item in self.guidance]
+        lines += [item if item.startswith("Warning (") else f"Note: {item}" for item in self.guidance]
         return "\n".join(lines)
 
 

@@ -1,59 +1,72 @@
 """``doctor``: will this certificate (or CSR) work on an Expressway, and if not, why?
 
 Each check is a small function that returns findings; a finding names its rule id, its severity (``error``,
-``warning`` or ``info``), what is wrong in a trainee's words, and the guide chapter that explains it. The rule ids
-are a contract (the command line's ``--json`` output carries them):
+``warning`` or ``info``), what is wrong in a trainee's words, the guide chapter that explains the topic and the
+``source`` the rule rests on: the guide, a later admin guide or Cisco document, an RFC section, or
+``labkit's advice`` where the rule is the kit's own. The rule ids are a contract (the command line's ``--json``
+output carries them):
 
-==========================  ========  =============================================================================
-rule                        severity  fires when
-==========================  ========  =============================================================================
-cn-not-fqdn                 error     the CN is missing or not an FQDN (or, with ``fqdn=``, not this Expressway's)
-fqdn-not-in-san             warning   the CN's FQDN is not also a DNS subject alternative name
-wildcard                    error     ``*`` in the CN or a DNS SAN
-eku-no-server-auth          error     an EKU extension without serverAuth
-eku-no-client-auth          error     an EKU extension without clientAuth (zones use mutual TLS)
-eku-absent                  warning   no EKU extension at all
-key-too-small               error     RSA under 2048 bits
-key-8192                    error     RSA 8192: SIP TLS zones may fail to become active; use 4096
-key-not-rsa                 warning   not an RSA key
-weak-signature              error     signed with SHA-1 or MD5
-expired / not-yet-valid     error     outside the validity period at "now"
-expires-soon                warning   expires within 30 days
-expires-after-2050          warning   expires in 2050 or later
-unsupported-subject-oid     error     a subject attribute OpenSSL has no name for (shown as numbers: appendix A)
-subject-attribute-named     info      a standard attribute OpenSSL names (street, serialNumber ...) outside the
-                                      guide's list of C, ST, L, O, OU, CN, emailAddress, DC and the EV OIDs
-self-signed                 warning   issuer and subject are the same (not for Unified Communications)
-cluster-cn                  error     with ``cluster_fqdn``: the CN is not the cluster FQDN
-cluster-san-peer            error     with ``peer_fqdn``: this peer's FQDN is not a DNS SAN
-cluster-san-cluster         error     with ``cluster_fqdn``: the cluster FQDN is not a DNS SAN
-uc-registration-domain      error     (E) a registration domain D is a DNS SAN neither as D nor as collab-edge.D
-uc-xmpp-domain              error     (E) an XMPP federation domain is not a DNS SAN
-xmpp-address-san            warning   (E) an XMPPAddress otherName SAN is used instead of DNS
-uc-chat-alias               error     (C, E) a chat node alias is not a DNS SAN
-uc-phone-profile            error     (C) a phone security profile name is not a DNS SAN
-uc-phone-profile-not-fqdn   error     (C) a phone security profile name is not an FQDN
-uc-not-for-role             info      a UC name was given for a role that does not carry it
-ca-no-basic-constraints     error     (role ca) basicConstraints missing, or CA:FALSE
-csr-key-mismatch            error     with ``csr``: the certificate is for another key than the CSR's
-csr-san-dropped             error     with ``csr``: a SAN the CSR asked for is missing
-csr-san-added               info      with ``csr``: a SAN the CSR did not ask for was added
-csr-eku-dropped             error     with ``csr``: a purpose the CSR asked for is missing (clientAuth, typically)
-csr-subject-rewritten       warning   with ``csr``: the CA changed the CN (info: only other subject attributes)
-==========================  ========  =============================================================================
+==========================  ========  ==================  ==========================================================
+rule                        severity  source              fires when
+==========================  ========  ==================  ==========================================================
+cn-not-fqdn                 error     guide ch. 2         the CN is missing or not an FQDN (or, with ``fqdn=``, not
+                                                          this Expressway's)
+fqdn-not-in-san             warning   labkit, RFC 6125    the CN's FQDN is not also a DNS SAN (the guide lets a
+                                                          standalone Expressway leave SANs blank)
+wildcard                    error     guide ch. 2         ``*`` in the CN or a DNS SAN
+eku-no-server-auth          error     guide ch. 3         an EKU extension without serverAuth
+eku-no-client-auth          error     admin guide X14     an EKU extension without clientAuth (X14.0; a warning on an
+                                                          X15.4 Expressway-E, which has the serverAuth-only switch;
+                                                          not reported for X15.5)
+client-certificate-store    info      Cisco 225693        (X15.5) a serverAuth-only server certificate: mutual TLS
+                                                          needs the separate client certificate
+eku-absent                  warning   guide ch. 3         no EKU extension at all
+key-too-small               error     guide ch. 3         RSA under 2048 bits
+key-8192                    warning   guide app. A        RSA 8192: SIP TLS zones may fail to become active; use 4096
+key-not-rsa                 warning   guide ch. 2         not an RSA key
+weak-signature              error     guide ch. 7         the CA signed it with SHA-1 or MD5 (a CSR: signed so); not
+                                                          a root's own signature with role ``ca``
+expired / not-yet-valid     error     guide ch. 2         outside the validity period at "now"
+expires-soon                warning   labkit              expires within 30 days
+expires-after-2050          warning   guide ch. 2         expires in 2050 or later
+validity-time-encoding      warning   RFC 5280 4.1.2.5    a date before 2050 encoded as GeneralizedTime
+unsupported-subject-oid     error     guide app. A        a subject attribute OpenSSL cannot name, or whose value is
+                                                          not a string (prints as a number or as #hex)
+unsupported-issuer-oid      error     guide app. A        the same in the issuer's name
+self-signed                 warning   guide app. B        issuer and subject are the same (not for Unified
+                                                          Communications)
+cluster-cn                  warning   guide ch. 2         with ``cluster_fqdn``: the CN is not the cluster FQDN (the
+                                                          X14 edition; older editions put the peer's FQDN there)
+cluster-san-peer            error     guide ch. 2         with ``peer_fqdn``: this peer's FQDN is not a DNS SAN
+cluster-san-cluster         error     guide ch. 2         with ``cluster_fqdn``: the cluster FQDN is not a DNS SAN
+uc-registration-domain      error     guide ch. 4         (E) a registration domain D is a DNS SAN neither as D nor
+                                                          as collab-edge.D
+uc-xmpp-domain              error     guide ch. 4         (E) an XMPP federation domain is not a DNS SAN
+xmpp-address-san            warning   guide ch. 4         (E) an XMPPAddress otherName SAN is used instead of DNS
+uc-chat-alias               error     guide ch. 4         (C, E) a chat node alias is not a DNS SAN
+uc-phone-profile            error     guide ch. 4         (C) a phone security profile name is not a DNS SAN
+uc-phone-profile-not-fqdn   error     guide ch. 4         (C) a phone security profile name is not an FQDN
+uc-not-for-role             info      guide ch. 4         a UC name was given for a role that does not carry it
+ca-no-basic-constraints     error     guide ch. 2         (role ca) basicConstraints missing, or CA:FALSE
+der-file                    info      guide ch. 7, app. C the file was DER: the Expressway's pages take PEM only
+csr-key-mismatch            error     RFC 2986            with ``csr``: the certificate is for another key than the
+                                                          CSR's
+csr-san-dropped             error     guide ch. 4         with ``csr``: a SAN the CSR asked for is missing
+csr-san-added               info      labkit              with ``csr``: a SAN the CSR did not ask for was added
+csr-eku-dropped             error     admin guide X14     with ``csr``: a purpose the CSR asked for is missing
+                                                          (clientAuth, typically)
+csr-subject-rewritten       warning   labkit              with ``csr``: the CA changed the CN (info: only other
+                                                          subject attributes)
+==========================  ========  ==================  ==========================================================
 
-Role ``ca`` applies only the key, signature, validity, subject-OID and basicConstraints rules. The ``csr-*`` rules
-(``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
+Role ``ca`` applies only the key, signature, validity, subject- and issuer-OID and basicConstraints rules.
+``version`` is the Expressway software release (:mod:`labkit.expressway.versions`; X14.0, the guide's, by default).
+The ``csr-*`` rules (``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
 
 Given a file (PEM, DER, a bundle, PKCS#7 or PKCS#12 with ``password=``), doctor examines its end-entity certificate
 (the one that issued none of the others; :func:`labkit.x509.loading.chain_order`) and names the other objects in
 :attr:`Report.others`; a certificate whose subject holds a value that is not a string (which OpenSSL 3 refuses to
 read) is still examined, from its DER.
-
-Subject attributes: chapter 2 lists the only EV OIDs the Expressway supports (the three jurisdiction OIDs), and
-appendix A traces SSH failures to subject entries that show as numbers. labkit's reading: an attribute that OpenSSL
-shows as numbers is an error; a standard X.520 attribute that OpenSSL names (street, postalCode, businessCategory,
-serialNumber, title ...), as public CAs put in EV certificates, is only noted.
 """
 
 from __future__ import annotations
@@ -72,25 +85,20 @@ from labkit import guide, lab
 from labkit.errors import InputError
 from labkit.expressway.findings import Finding
 from labkit.expressway.roles import ROLES
+from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_client_store, server_eku_switch
 from labkit.x509.names import fqdn_problem, is_fqdn
-from labkit.x509.text import name_entries, name_line, oid_short_name
+from labkit.x509.text import is_named_oid, name_entries, name_line, oid_short_name, validity_encodings
 
 __all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
 
 
 _XMPP_ADDRESS = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
-_ALLOWED_SUBJECT = {oid.dotted_string for oid in (
-    NameOID.COUNTRY_NAME, NameOID.STATE_OR_PROVINCE_NAME, NameOID.LOCALITY_NAME, NameOID.ORGANIZATION_NAME,
-    NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.COMMON_NAME, NameOID.EMAIL_ADDRESS, NameOID.DOMAIN_COMPONENT,
-    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.1"),  # jurisdictionOfIncorporationLocalityName
-    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.2"),  # jurisdictionOfIncorporationStateOrProvinceName
-    x509.ObjectIdentifier("1.3.6.1.4.1.311.60.2.1.3"),  # jurisdictionOfIncorporationCountryName
-)}
 
 
 @dataclass(frozen=True)
 class Expectations:
-    """What the certificate is for: the role and the names the Expressway's configuration will look for."""
+    """What the certificate is for: the role, the names the Expressway's configuration will look for, and the
+    Expressway's software version."""
 
     role: str = "expressway"
     fqdn: str | None = None
@@ -100,15 +108,20 @@ class Expectations:
     xmpp_domains: tuple[str, ...] = ()
     chat_aliases: tuple[str, ...] = ()
     phone_profiles: tuple[str, ...] = ()
+    version: str = DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise InputError(f"Unknown role; choose one of {', '.join(ROLES)}", rule="doctor-role", value=self.role,
                              chapter=guide.CH4)
+        check_version(self.version)
         for name in ("ucm_domains", "xmpp_domains", "chat_aliases", "phone_profiles"):
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, (value,))
+
+
+_COLUMNS = ["rule", "severity", "message", "chapter", "source"]
 
 
 @dataclass(frozen=True)
@@ -143,11 +156,11 @@ class Report:
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([f.as_dict() for f in self.findings], columns=["rule", "severity", "message", "chapter"])
+        return pd.DataFrame([f.as_dict() for f in self.findings], columns=_COLUMNS)
 
     def text(self) -> str:
         lines = [f"examined {self.subject}; also in the file: {', '.join(self.others)}"] if self.others else []
-        lines += [f"{f.severity.upper():<8} {f.rule:<26} {f.message} [{f.chapter}]" for f in self.findings]
+        lines += [f"{f.severity.upper():<8} {f.rule:<26} {f.message} [{f.reference()}]" for f in self.findings]
         counts = {s: sum(f.severity == s for f in self.findings) for s in ("error", "warning", "info")}
         summary = ", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
         lines.append(f"{self.subject}: {summary}" if self.findings else f"{self.subject}: no findings")
@@ -162,33 +175,37 @@ class Report:
     def _repr_html_(self) -> str:
         colours = {"error": "#a4262c", "warning": "#8a6d00", "info": "#1f4e79"}
         rows = "".join(f'<tr><td style="color:{colours[f.severity]}"><b>{f.severity}</b></td><td><code>{f.rule}'
-                       f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td></tr>"
-                       for f in self.findings)
+                       f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td>"
+                       f"<td>{html.escape(f.source)}</td></tr>" for f in self.findings)
         verdict = "no errors" if self.ok else f"{len(self.errors)} error(s)"
         return (f"<p><b>{html.escape(self.subject)}</b>: {verdict}</p>"
-                f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>guide</th></tr>{rows}</table>")
+                f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>guide</th><th>source</th></tr>{rows}"
+                "</table>")
 
 
 class _Subject:
     """What every check needs, read once from a certificate or a CSR."""
 
-    def __init__(self, obj):
+    def __init__(self, obj, encoding: str | None = None):
         self.obj = obj
+        self.encoding = encoding  # "PEM" or "DER" when doctor read a file, else None
         self.is_cert = isinstance(obj, x509.Certificate)
         # Read from the DER: cryptography refuses a subject whose value is not a string (appendix A's example).
         self.attributes = name_entries(obj)
+        self.issuer_attributes = name_entries(obj, "issuer") if self.is_cert else []
         self.label = name_line(obj) or "(empty subject)"  # as openssl prints it: C first, EV OIDs by name
         try:
             cns = obj.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             self.cn = str(cns[0].value) if cns else None
             self.self_issued = self.is_cert and obj.issuer == obj.subject
-        except ValueError:
+        except ValueError:  # a name value that is not a string: read the DER's entries instead
             self.cn = next((value for dotted, value in self.attributes if dotted == NameOID.COMMON_NAME.dotted_string),
                            None)
-            self.self_issued = self.is_cert and name_entries(obj, "issuer") == self.attributes
+            self.self_issued = self.is_cert and self.issuer_attributes == self.attributes
         self.extensions = obj.extensions
         sans = self._ext(x509.SubjectAlternativeName)
         self.dns = [n.lower() for n in sans.get_values_for_type(x509.DNSName)] if sans else []
+        self.has_sans = sans is not None
         self.other_names = [n.type_id for n in sans if isinstance(n, x509.OtherName)] if sans else []
         self.eku = self._ext(x509.ExtendedKeyUsage)
 
@@ -204,25 +221,30 @@ class _Subject:
 
 def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fqdn: str | None = None,
            peer_fqdn: str | None = None, ucm_domains=(), xmpp_domains=(), chat_aliases=(), phone_profiles=(),
-           at: _dt.datetime | str | None = None, password: bytes | str | None = None, csr=None) -> Report:
+           at: _dt.datetime | str | None = None, version: str = DEFAULT_VERSION, password: bytes | str | None = None,
+           csr=None) -> Report:
     """Check a certificate or CSR (an object, or a file's PEM text or bytes) against the guide for ``role``.
 
     A file with several objects (a chain, PKCS#7, PKCS#12 opened with ``password``) has its end-entity certificate
     examined and the others named in :attr:`Report.others`. ``at`` is "now" (the lab clock unless given; the command
-    line uses real time unless ``--at``). ``csr``: the request the certificate was issued for; what the CA changed
-    is added (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``). Unreadable input raises the
-    :class:`~labkit.errors.InputError` of :mod:`labkit.x509.loading`; a file without a certificate or CSR raises
-    rule ``doctor-input``.
+    line uses real time unless ``--at``); ``version`` is the Expressway software release (``X14.0``, ``X15.4`` or
+    ``X15.5``), which decides the clientAuth rule. ``csr``: the request the certificate was issued for; what the CA
+    changed is added (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``). A name whose value is not a
+    string is reported (``unsupported-subject-oid``), not refused. Raises :class:`~labkit.errors.InputError` for
+    unreadable input (the rules of :mod:`labkit.x509.loading`), a file without a certificate or CSR
+    (``doctor-input``), an unknown role (``doctor-role``) or version (``expressway-version``).
     """
     others: tuple[str, ...] = ()
+    encoding = None
     if isinstance(obj, bytes | bytearray | str):
-        obj, others = _examined(obj, password)
+        obj, others, encoding = _examined(obj, password)
     expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
-                          tuple(chat_aliases), tuple(phone_profiles))
-    subject = _Subject(obj)
+                          tuple(chat_aliases), tuple(phone_profiles), version)
+    subject = _Subject(obj, encoding)
     moment = lab.now(at)
-    checks = [_key, _signature, _validity, _subject_oids]
+    checks = [_key, _signature, _validity, _name_oids]
     checks += [_ca] if role == "ca" else [_common_name, _wildcard, _eku, _self_signed, _cluster, _uc_names]
+    checks += [_file_format]
     findings = [finding for check in checks for finding in check(subject, expect, moment)]
     if csr is not None:
         from labkit.expressway.csr_compare import compare
@@ -231,8 +253,9 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings), others)
 
 
-def _examined(data, password) -> tuple[object, tuple[str, ...]]:
-    """The object doctor examines in a file, and how the other objects of the file are named."""
+def _examined(data, password) -> tuple[object, tuple[str, ...], str]:
+    """The object doctor examines in a file, how the other objects of the file are named, and the file's encoding
+    ("PEM" or "DER")."""
     from labkit.x509.loading import chain_order, load_all
 
     items = load_all(data, password=password, check_names=False)
@@ -248,7 +271,8 @@ def _examined(data, password) -> tuple[object, tuple[str, ...]]:
         chosen, rest = csrs[0], csrs[1:]
     others = [f"{'certificate' if isinstance(o, x509.Certificate) else 'CSR'} {name_line(o)}" for o in rest]
     others += [item.description for item in items if item.kind not in ("certificate", "csr")]
-    return chosen, tuple(others)
+    encoding = next(item.encoding for item in items if item.obj is chosen)
+    return chosen, tuple(others), encoding
 
 
 # -- the checks (each yields findings) --------------------------------------------------------------------------
@@ -261,15 +285,29 @@ def _key(s: _Subject, _e, _at) -> Iterator[Finding]:
     elif key.key_size < 2048:
         yield Finding("key-too-small", "error", f"RSA-{key.key_size} is too short; use 2048 or 4096 bits", guide.CH3)
     elif key.key_size >= 8192:
-        yield Finding("key-8192", "error", f"RSA-{key.key_size}: SIP TLS zones may fail to become active with "
-                      "8192-bit keys; use 4096", guide.APPX_A)
+        # A warning, as on the Generate CSR form: appendix A says such zones *may* fail, and advises 4096 bits.
+        yield Finding("key-8192", "warning", f"RSA-{key.key_size}: appendix A reports that SIP TLS zones may fail to "
+                      "become active with 8192-bit keys and advises 4096 bits", guide.APPX_A_8192)
 
 
-def _signature(s: _Subject, _e, _at) -> Iterator[Finding]:
+def _signature(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
     algorithm = s.obj.signature_hash_algorithm
-    if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
-        yield Finding("weak-signature", "error", f"signed with {algorithm.name.upper()}, which is broken; the "
-                      "Expressway has not offered SHA-1 since X8.10: use SHA-256 or better", guide.CH3)
+    if not isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        return
+    name = algorithm.name.upper().replace("SHA1", "SHA-1")
+    if e.role == "ca" and s.self_issued:
+        # A root is a trust anchor: path validation takes its name and key as inputs and never checks its own
+        # signature (RFC 5280 6.1.1; OpenSSL does not either unless asked to), so a SHA-1 self-signature is harmless.
+        return
+    if not s.is_cert:
+        yield Finding("weak-signature", "error", f"the CSR is signed with {name}: the Expressway's Generate CSR page "
+                      "has not offered SHA-1 since X8.10; make the request with SHA-256", guide.CH3)
+        return
+    yield Finding("weak-signature", "error", f"the CA signed this certificate with {name}, which is broken: that was "
+                  "the CA's choice, not the CSR's digest (the X8.10 change concerns the Generate CSR page); the "
+                  "Expressway's upload warns that the security level is not acceptable, and OpenSSL 3 refuses such a "
+                  "chain in TLS (security level 1 and up: verify error 68): ask the CA to sign with SHA-256", guide.CH7,
+                  guide.ref("chapter 7", "Loading Certificates and Keys Onto Expressway: upload warnings"))
 
 
 def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:
@@ -284,24 +322,39 @@ def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:
                       guide.CH2_AWARE)
     elif end - at <= _dt.timedelta(days=30):
         yield Finding("expires-soon", "warning", f"expires in {(end - at).days} days ({end:%Y-%m-%d}): renew it "
-                      "before it lapses", guide.CH2_AWARE)
+                      "before it lapses (the 30-day threshold is labkit's)", guide.CH2_AWARE, guide.LABKIT_ADVICE)
     if end.year >= 2050:
         yield Finding("expires-after-2050", "warning", f"expires in {end.year}: dates from 2050 on are encoded "
                       "differently and can cause operational issues", guide.CH2_AWARE)
+    early = [f"{label} ({moment:%Y-%m-%d})" for label, moment, encoding in
+             zip(("notBefore", "notAfter"), (start, end), validity_encodings(s.obj), strict=True)
+             if moment.year < 2050 and encoding == "GeneralizedTime"]
+    if early:
+        yield Finding("validity-time-encoding", "warning", f"{' and '.join(early)} encoded as GeneralizedTime: dates "
+                      "before 2050 must be UTCTime, so a strict parser may refuse the certificate (OpenSSL reads "
+                      "it); the CA's software wrote it so", guide.CH2_AWARE, guide.RFC5280_TIME)
 
 
-def _subject_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
-    for dotted, value in s.attributes:
-        if dotted in _ALLOWED_SUBJECT:
-            continue
-        name = oid_short_name(dotted)
-        if name == dotted:  # OpenSSL has no name for it: the Expressway shows it as numbers (appendix A)
-            yield Finding("unsupported-subject-oid", "error", f"the subject has an attribute the Expressway does "
-                          f"not support: {dotted} = {value}; this breaks SSH and other services", guide.APPX_A)
-        else:
-            yield Finding("subject-attribute-named", "info", f"{name} ({dotted}) = {value}: a standard attribute "
-                          "that OpenSSL shows by name; not in the guide's short list, but appendix A's SSH failures "
-                          "come from entries shown as numbers (labkit's reading)", guide.CH2_AWARE)
+def _name_oids(s: _Subject, _e, _at) -> Iterator[Finding]:
+    # Appendix A's symptom is an attribute shown undecoded: a number where OpenSSL prints a name, or #hex where it
+    # prints a value. Standard attributes that OpenSSL names (EV's businessCategory, serialNumber, street,
+    # postalCode, the jurisdiction attributes, organizationIdentifier) decode normally and are not reported.
+    names = [("subject", s.attributes)] + ([("issuer", s.issuer_attributes)] if not s.self_issued else [])
+    for which, attributes in names:
+        for dotted, value in attributes:
+            unnamed, undecoded = not is_named_oid(dotted), value.startswith("#")
+            if not (unnamed or undecoded):
+                continue
+            known = "" if unnamed else f" ({oid_short_name(dotted)})"
+            what = ("OpenSSL has no name for it and prints the number" if unnamed else
+                    "its value is not text, so it prints as hex")
+            if unnamed and undecoded:
+                what = "OpenSSL has no name for it, and its value is not text either"
+            whose = "the subject" if which == "subject" else "the issuer (the CA that signed it)"
+            yield Finding(f"unsupported-{which}-oid", "error", f"{whose} has an attribute the Expressway cannot "
+                          f"decode: {dotted}{known} = {value}; {what}. Appendix A links such attributes to SSH "
+                          "failures; request the certificate again without it", guide.APPX_A_OID,
+                          guide.APPX_A_OID + "; " + guide.OPENSSL_OBJECTS)
 
 
 def _common_name(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
@@ -317,8 +370,15 @@ def _common_name(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
         yield Finding("cn-not-fqdn", "error", f"the CN is '{s.cn}' but this Expressway's FQDN is '{e.fqdn}'",
                       guide.CH2_AWARE)
     if not problem and not s.has_dns(s.cn):
-        yield Finding("fqdn-not-in-san", "warning", f"the CN '{s.cn}' is not also a DNS subject alternative name; "
-                      "modern clients look only at the SANs", guide.CH2_AWARE)
+        if s.has_sans:
+            why = ("the certificate has SANs, and a client that finds DNS names there does not look at the CN "
+                   "at all")
+        else:
+            why = ("the guide lets a standalone Expressway leave the SANs blank, and the Expressway accepts that; "
+                   "labkit advises the SAN all the same, because modern clients (browsers, cryptography's "
+                   "verifier) read only the SANs")
+        yield Finding("fqdn-not-in-san", "warning", f"the CN '{s.cn}' is not also a DNS subject alternative name: "
+                      f"{why}", guide.CH2_USE, f"{guide.LABKIT_ADVICE}; {guide.RFC6125_SAN}")
 
 
 def _wildcard(s: _Subject, _e, _at) -> Iterator[Finding]:
@@ -329,7 +389,7 @@ def _wildcard(s: _Subject, _e, _at) -> Iterator[Finding]:
                       "does not support wildcard certificates; list every name as a SAN", guide.CH2_AWARE)
 
 
-def _eku(s: _Subject, _e, _at) -> Iterator[Finding]:
+def _eku(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
     if s.eku is None:
         yield Finding("eku-absent", "warning", "no Extended Key Usage extension: the certificate is not limited to "
                       "TLS, and some peers expect serverAuth and clientAuth to be listed", guide.CH3)
@@ -337,23 +397,41 @@ def _eku(s: _Subject, _e, _at) -> Iterator[Finding]:
     if ExtendedKeyUsageOID.SERVER_AUTH not in s.eku:
         yield Finding("eku-no-server-auth", "error", "the Extended Key Usage lacks TLS Web Server Authentication: "
                       "the Expressway cannot present it as a server (HTTPS, SIP TLS)", guide.CH3)
-    if ExtendedKeyUsageOID.CLIENT_AUTH not in s.eku:
+    if ExtendedKeyUsageOID.CLIENT_AUTH in s.eku:
+        return
+    if separate_client_store(e.version):
+        yield Finding("client-certificate-store", "info", f"serverAuth only: fine for the server certificate on "
+                      f"{e.version}, which keeps a separate client certificate; load one with clientAuth into the "
+                      "client certificate store for the zones where this Expressway is the TLS client",
+                      guide.APPX_E, guide.CISCO_X15_5_EKU)
+    elif server_eku_switch(e.version, e.role):
+        yield Finding("eku-no-client-auth", "warning", "the Extended Key Usage lacks TLS Web Client Authentication: "
+                      f"an {e.version} Expressway-E takes it only with xConfiguration XCP TLS Certificate CVS "
+                      "EnableServerEkuUpload: On, and its outbound mutual-TLS links (B2B SIP, XMPP federation) still "
+                      "need a clientAuth certificate", guide.APPX_E, guide.CISCO_X15_5_EKU)
+    else:
         yield Finding("eku-no-client-auth", "error", "the Extended Key Usage lacks TLS Web Client Authentication: "
-                      "zones with TLS verify (mutual TLS) need the Expressway to act as a client too; ask for the "
-                      "'client and server' template", guide.APPX_E)
+                      f"on {e.version} the server certificate is also the Expressway's TLS client certificate, "
+                      "mutual-TLS zones need it, and the upload is refused while Unified Communications is on; ask "
+                      "for the 'client and server' template (or use X15.5's separate client certificate)",
+                      guide.APPX_E, guide.ADMIN_X14_UC_CERTS)
 
 
 def _self_signed(s: _Subject, _e, _at) -> Iterator[Finding]:
     if s.self_issued:
         yield Finding("self-signed", "warning", "self-signed: every peer must trust this exact certificate, and "
-                      "Unified Communications does not work with self-signed Expressway certificates", guide.CH2_AWARE)
+                      "Unified Communications does not work with self-signed Expressway certificates", guide.CH2_AWARE,
+                      guide.ref("appendix B", "Create Self-Signed Certificates Using OpenSSL"))
 
 
 def _cluster(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
     if e.cluster_fqdn:
         if (s.cn or "").lower().rstrip(".") != e.cluster_fqdn.lower().rstrip("."):
-            yield Finding("cluster-cn", "error", f"in a cluster the CN should be the cluster FQDN '{e.cluster_fqdn}', "
-                          f"not '{s.cn}'", guide.CH2_AWARE)
+            yield Finding("cluster-cn", "warning", f"the CN is '{s.cn}', not the cluster FQDN '{e.cluster_fqdn}': the "
+                          "X14 guide puts the cluster FQDN in each peer's CN, while older editions put the peer's "
+                          "own FQDN there. Names are matched on the SANs, so what matters is that both the peer and "
+                          "the cluster are SANs (checked separately)", guide.CH2_USE,
+                          f"{guide.CH2_USE}; {guide.VCS_GUIDE_CLUSTER}")
         if not s.has_dns(e.cluster_fqdn):
             yield Finding("cluster-san-cluster", "error", f"the cluster FQDN '{e.cluster_fqdn}' is not a DNS SAN",
                           guide.CH2_AWARE)
@@ -403,3 +481,11 @@ def _ca(s: _Subject, _e, _at) -> Iterator[Finding]:
         state = "missing" if constraints is None else "CA:FALSE"
         yield Finding("ca-no-basic-constraints", "error", f"basicConstraints is {state}: the Expressway only "
                       "accepts CA certificates that carry basicConstraints with CA:TRUE", guide.CH2_AWARE)
+
+
+def _file_format(s: _Subject, _e, _at) -> Iterator[Finding]:
+    if s.encoding == "DER":
+        what = "certificate" if s.is_cert else "CSR"
+        tool = "x509" if s.is_cert else "req"
+        yield Finding("der-file", "info", f"this file is a DER (binary) {what}: the Expressway's pages take PEM only; "
+                      f"convert it first: openssl {tool} -inform DER -in FILE -out FILE.pem", guide.CH7_PEM)

@@ -16,14 +16,26 @@ __all__ = ["Finding"]
 
 @dataclass(frozen=True)
 class Finding:
-    """One rule's verdict: ``rule`` (its id), ``severity`` ("error" | "warning" | "info"), ``message``, and
-    ``chapter`` (the source that explains the rule)."""
+    """One finding: ``rule`` id, ``severity`` ("error" | "warning" | "info"), ``message``, the guide ``chapter`` that
+    explains the topic, and the ``source`` the rule rests on (the guide chapter, a release's admin guide, an RFC
+    section, or "labkit's advice"; the chapter itself unless given)."""
 
     rule: str
     severity: str  # "error" | "warning" | "info"
     message: str
     chapter: str
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            object.__setattr__(self, "source", self.chapter)
 
     def as_dict(self) -> dict[str, str]:
-        """The finding as a JSON-ready dict: rule, severity, message, chapter."""
+        """The finding as a JSON-ready dict: rule, severity, message, chapter, source."""
         return asdict(self)
+
+    def reference(self) -> str:
+        """``source: ...`` and, when the chapter is another document, ``see ...``: how the text output cites it."""
+        if self.chapter in self.source:
+            return f"source: {self.source}"
+        return f"source: {self.source}; see {self.chapter}"

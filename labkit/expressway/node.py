@@ -1,7 +1,9 @@
-"""One Expressway peer and a cluster of peers (guide chapter 3).
+"""One Expressway peer and a cluster of peers (guide chapters 3 and 4).
 
 * :class:`ExpresswayNode` -- makes the private key with the CSR, keeps it (never shown), and accepts only the
-  certificate issued for that key (one CSR in progress at a time);
+  certificate issued for that key (one CSR in progress at a time); it knows its software version and whether
+  Unified Communications is on, and an Expressway-C that has discovered IM and Presence servers puts their chat node
+  aliases into its CSR by itself (chapter 4);
 * :class:`Cluster` -- several peers, one CSR and one key each; it says which peer a certificate belongs to when it
   is uploaded to the wrong one.
 """
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +21,7 @@ from labkit import guide, lab
 from labkit.errors import PolicyError
 from labkit.expressway.csr import CsrRequest, _as_tuple, _check_role, _clean_fqdn, _fqdn, _refuse, build_csr
 from labkit.expressway.roles import ROLES
+from labkit.expressway.versions import DEFAULT_VERSION, check_version
 from labkit.x509.loading import load
 
 __all__ = ["ExpresswayNode", "Cluster"]
@@ -30,13 +34,23 @@ class ExpresswayNode:
     downloaded): :meth:`generate_csr` makes or takes it, the node keeps it with the pending CSR and then with the
     installed certificate, and no attribute, method or ``repr`` gives it back. :meth:`key_matches` answers the one
     question the key is needed for: was this certificate issued for it?
+
+    ``version`` is the software release (``X14.0``, the guide's, ``X15.4`` or ``X15.5``), which decides what the
+    server certificate page does with a certificate that lacks clientAuth; ``unified_communications`` says whether
+    Unified Communications features are on (off by default, as on a new Expressway: *Configuration > Unified
+    Communications*, mode Off).
     """
 
-    __slots__ = ("_name", "_role", "_certificate", "_pending", "_pending_key", "_key", "_cluster")
+    __slots__ = ("_name", "_role", "_certificate", "_pending", "_pending_key", "_key", "_cluster", "_version",
+                 "_uc", "_chat_aliases")
 
-    def __init__(self, name: str, role: str, *, _cluster: Cluster | None = None):
+    def __init__(self, name: str, role: str, *, version: str = DEFAULT_VERSION, unified_communications: bool = False,
+                 _cluster: Cluster | None = None):
         self._name = _fqdn("fqdn", name)
         self._role = _check_role(role)
+        self._version = check_version(version)
+        self._uc = bool(unified_communications)
+        self._chat_aliases: tuple[str, ...] = ()
         self._certificate: x509.Certificate | None = None
         self._pending: x509.CertificateSigningRequest | None = None
         self._pending_key = None
@@ -56,6 +70,39 @@ class ExpresswayNode:
         return self._cluster
 
     @property
+    def version(self) -> str:
+        """The Expressway software release (``X14.0``, ``X15.4`` or ``X15.5``)."""
+        return self._version
+
+    @property
+    def unified_communications(self) -> bool:
+        """Whether Unified Communications features (MRA, Jabber Guest, XMPP federation) are on."""
+        return self._uc
+
+    @unified_communications.setter
+    def unified_communications(self, on: bool) -> None:
+        self._uc = bool(on)
+
+    @property
+    def chat_node_aliases(self) -> tuple[str, ...]:
+        """The chat node aliases of the IM and Presence servers this Expressway-C has discovered."""
+        return self._chat_aliases
+
+    def discover_im_and_presence(self, chat_node_aliases: Iterable[str]) -> tuple[str, ...]:
+        """*Configuration > Unified Communications > IM and Presence Service nodes*: discover the IM and Presence
+        servers, which tell the Expressway-C their chat node aliases. From then on :meth:`generate_csr` puts them
+        into every request by itself (chapter 4). Only an Expressway-C discovers IM and Presence; returns the
+        aliases now known."""
+        if self._role != "expressway-c":
+            raise _refuse("chat_node_aliases", "IM and Presence servers are discovered on the Expressway-C; on the "
+                          "Expressway-E, copy the same aliases into its Generate CSR page", "discovery-on-c",
+                          self._name, guide.CH4_EXPRESSWAY)
+        aliases = tuple(_fqdn("chat_node_aliases", alias) for alias in _as_tuple(chat_node_aliases))
+        known = {alias.lower(): alias for alias in reversed((*self._chat_aliases, *aliases))}  # DNS: any case
+        self._chat_aliases = tuple(dict.fromkeys(known[alias.lower()] for alias in (*self._chat_aliases, *aliases)))
+        return self._chat_aliases
+
+    @property
     def certificate(self) -> x509.Certificate | None:
         """The installed server certificate (None until one is installed)."""
         return self._certificate
@@ -69,6 +116,9 @@ class ExpresswayNode:
         """Press *Generate CSR*: make the key (a fresh ``request.key_length``-bit RSA key unless ``key`` is given;
         notebooks pass a fixture key so that every run prints the same CSR) and the request, and keep both.
 
+        On an Expressway-C that has discovered IM and Presence servers, their chat node aliases join the request's
+        alternative names if they are not there yet (chapter 4: the C adds them by itself).
+
         Refused while another CSR is pending: the page keeps one key for one request (Discard CSR first).
         """
         if not isinstance(request, CsrRequest):
@@ -76,6 +126,9 @@ class ExpresswayNode:
         if request.role != self._role:
             raise _refuse("role", f"{self._name} is an {ROLES[self._role]}; this request is for an "
                           f"{ROLES[request.role]}", "role", request.role, guide.CH4)
+        if request.version != self._version:
+            raise _refuse("version", f"{self._name} runs {self._version}; this request says {request.version}",
+                          "expressway-version", request.version, guide.CISCO_X15_5_EKU)
         if request.fqdn.lower() != self._name.lower():
             raise _refuse("fqdn", f"a CSR is made on the peer it is for: this is {self._name}, the request is for "
                           f"{request.fqdn}", "csr-fqdn", request.fqdn, guide.CH3_CLUSTER)
@@ -85,6 +138,9 @@ class ExpresswayNode:
             raise PolicyError(f"{self._name} already has a CSR in progress, and the Expressway keeps one private "
                               "key for one request at a time: Discard CSR first", rule="one-pending-csr",
                               value=self._pending.subject.rfc4514_string(), chapter=guide.CH3)
+        missing = [a for a in self._chat_aliases if a.lower() not in {c.lower() for c in request.chat_node_aliases}]
+        if missing:
+            request = replace(request, chat_node_aliases=(*request.chat_node_aliases, *missing))
         key = lab.new_key("rsa", request.key_length) if key is None else key
         csr = build_csr(request, key)
         self._pending, self._pending_key = csr, key
@@ -137,7 +193,8 @@ class ExpresswayNode:
         cert = "no certificate"
         if self._certificate is not None:
             cert = f"certificate serial {self._certificate.serial_number:X}"
-        return f"ExpresswayNode({self._name!r}, {ROLES[self._role]}, {state}, {cert})"
+        version = f", {self._version}" if self._version != DEFAULT_VERSION else ""
+        return f"ExpresswayNode({self._name!r}, {ROLES[self._role]}{version}, {state}, {cert})"
 
 
 class Cluster:
@@ -146,15 +203,19 @@ class Cluster:
     ``Cluster("expc.lab.example", "expressway-c", ["expc1.lab.example", "expc2.lab.example"])``
     """
 
-    def __init__(self, cluster_fqdn: str, role: str, peer_fqdns: Iterable[str]):
+    def __init__(self, cluster_fqdn: str, role: str, peer_fqdns: Iterable[str], *, version: str = DEFAULT_VERSION,
+                 unified_communications: bool = False):
         self.cluster_fqdn = _fqdn("cluster_fqdn", cluster_fqdn)
         self.role = _check_role(role)
+        self.version = check_version(version)
         peers = tuple(_fqdn("peers", peer) for peer in _as_tuple(peer_fqdns))
         if not peers:
             raise _refuse("peers", "a cluster has at least one peer", "field-required", peer_fqdns, guide.CH3_CLUSTER)
         if len({peer.lower() for peer in peers}) != len(peers):
             raise _refuse("peers", "each peer is listed once", "duplicate-peer", ", ".join(peers), guide.CH3_CLUSTER)
-        self.nodes: tuple[ExpresswayNode, ...] = tuple(ExpresswayNode(p, role, _cluster=self) for p in peers)
+        self.nodes: tuple[ExpresswayNode, ...] = tuple(
+            ExpresswayNode(p, role, version=version, unified_communications=unified_communications, _cluster=self)
+            for p in peers)
 
     @property
     def peers(self) -> tuple[str, ...]:
@@ -175,11 +236,19 @@ class Cluster:
         :class:`CsrRequest`.
         """
         fixed = {"role": self.role, "fqdn": self.node(peer).name, "cluster_fqdn": self.cluster_fqdn,
-                 "peers": self.peers}
+                 "peers": self.peers, "version": self.version}
         clash = sorted(set(fixed) & set(form_fields))
         if clash:
             raise TypeError(f"request_for fills {', '.join(clash)} from the cluster; do not pass them")
         return CsrRequest(**{"common_name": "cluster", "alternative_name": "peers", **form_fields, **fixed})
+
+    def discover_im_and_presence(self, chat_node_aliases: Iterable[str]) -> tuple[str, ...]:
+        """Discover the IM and Presence servers on every peer of this Expressway-C cluster (see
+        :meth:`ExpresswayNode.discover_im_and_presence`)."""
+        known: tuple[str, ...] = ()
+        for node in self.nodes:
+            known = node.discover_im_and_presence(chat_node_aliases)
+        return known
 
     def owner_of(self, cert: x509.Certificate) -> ExpresswayNode | None:
         """The peer whose pending CSR (or installed certificate) has ``cert``'s key, if any."""

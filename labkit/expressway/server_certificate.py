@@ -1,9 +1,11 @@
 """The Expressway's server certificate page (guide chapters 6 and 7): upload a certificate, with its key when the
-key was made outside the Expressway, view the one uploaded, and restart.
+key was made outside the Expressway, view the one uploaded, and restart; and X15.5's client certificate page.
 
 :class:`ServerCertificateSlot` refuses what the page refuses (a key with a passphrase, a certificate that does not
-match the key, several certificates in one file) with a LabkitError naming the rule, and returns the page's
-warnings as :class:`~labkit.expressway.upload.Findings`. See :mod:`labkit.expressway.store` for the rule table.
+match the key, several certificates in one file, and, while Unified Communications is on, a certificate without
+clientAuth on releases before X15.5) with a LabkitError naming the rule, and returns the page's warnings as
+:class:`~labkit.expressway.upload.Findings`. :class:`ClientCertificateSlot` is X15.5's separate client certificate.
+See :mod:`labkit.expressway.store` for the rule table and :mod:`labkit.expressway.versions` for the releases.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide
 from labkit.errors import InputError, LabError, PasswordError, PolicyError
@@ -28,10 +31,46 @@ from labkit.expressway.upload import (
     _labels,
     _pem,
 )
+from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_client_store, server_eku_switch
 from labkit.x509 import decode
 from labkit.x509.loading import load
 
-__all__ = ["ServerCertificateSlot"]
+__all__ = ["ServerCertificateSlot", "ClientCertificateSlot", "Settings"]
+
+
+class Settings:
+    """The settings of one Expressway that its certificate pages depend on: the software ``version``, whether
+    ``unified_communications`` is on, and X15.4's Expressway-E switch ``server_eku_upload`` (``xConfiguration XCP
+    TLS Certificate CVS EnableServerEkuUpload``). With a node, its version, role and Unified Communications mode
+    are the node's."""
+
+    def __init__(self, node=None, *, version: str = DEFAULT_VERSION, unified_communications: bool = False,
+                 role: str = "expressway", server_eku_upload: bool = False):
+        self._node = node
+        self._version = check_version(version)
+        self._uc = unified_communications
+        self._role = role
+        self.server_eku_upload = server_eku_upload
+
+    @property
+    def version(self) -> str:
+        return self._node.version if self._node is not None else self._version
+
+    @property
+    def unified_communications(self) -> bool:
+        return self._node.unified_communications if self._node is not None else self._uc
+
+    @property
+    def role(self) -> str:
+        return self._node.role if self._node is not None else self._role
+
+
+def _client_auth(cert: x509.Certificate) -> bool | None:
+    """True or False for the clientAuth purpose in the EKU; None when there is no EKU (then nothing limits it)."""
+    try:
+        return ExtendedKeyUsageOID.CLIENT_AUTH in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
 
 
 class ServerCertificateSlot:
@@ -43,11 +82,12 @@ class ServerCertificateSlot:
     Expressway stays in the node).
     """
 
-    __slots__ = ("_trusted", "_node", "_certificate", "_key", "_active", "_restart", "_alarms", "_last")
+    __slots__ = ("_trusted", "_node", "_certificate", "_key", "_active", "_restart", "_alarms", "_last", "settings")
 
-    def __init__(self, trusted: TrustedCaList, node=None):
+    def __init__(self, trusted: TrustedCaList, node=None, settings: Settings | None = None):
         self._trusted = trusted
         self._node = node
+        self.settings = settings if settings is not None else Settings(node)
         self._certificate: x509.Certificate | None = None
         self._key = None  # only for a key uploaded with a certificate; never returned
         self._active = node.certificate if node is not None else None
@@ -97,12 +137,13 @@ class ServerCertificateSlot:
         """
         node = node if node is not None else self._node
         cert, extra = self._read_certificate(certificate)
+        release = self._client_auth_rule(cert)  # refused here, before anything changes
+        findings = Findings([*extra, *release])
         pending = node is not None and node.pending_csr is not None
         if pending and key is not None:
             raise PolicyError(f"{node.name} has a CSR in progress, so the key for this certificate is the one "
                               "generated with it: upload the certificate alone, or Discard CSR first if the key "
                               "was made elsewhere", rule="key-while-csr-pending", value=node.name, chapter=guide.CH7)
-        findings = Findings(extra)
         new_key = None
         if key is not None:
             raw = _file_bytes(key, "private key file")
@@ -115,7 +156,8 @@ class ServerCertificateSlot:
             asked = node.pending_csr
             node.install_certificate(cert)  # refuses a certificate for another key
             self._key = None  # the key is the node's
-            findings += compare(cert, asked)  # what the CA changed (SANs, purposes, subject)
+            # what the CA changed (SANs, purposes, subject); a clientAuth the release accepted losing is said above
+            findings += compare(cert, asked, accepted_drops=(ExtendedKeyUsageOID.CLIENT_AUTH,) if release else ())
         elif new_key is not None:
             if new_key.public_key() != cert.public_key():
                 raise PolicyError("The private key file does not belong to this certificate: the certificate "
@@ -132,6 +174,30 @@ class ServerCertificateSlot:
         self._last = findings
         return findings
 
+    def _client_auth_rule(self, cert: x509.Certificate) -> list[Finding]:
+        """The clientAuth rule of this release (see :mod:`labkit.expressway.versions`): refused, or the findings."""
+        settings = self.settings
+        if _client_auth(cert) is not False or not settings.unified_communications:
+            return []
+        version = settings.version
+        if separate_client_store(version):
+            return [Finding("server-certificate-client-auth", "info", f"serverAuth only: {version} takes it as the "
+                            "server certificate; for mutual TLS as a client, load a clientAuth certificate into the "
+                            "client certificate store", guide.APPX_E, guide.CISCO_X15_5_EKU)]
+        switch = server_eku_switch(version, settings.role)
+        if switch and settings.server_eku_upload:
+            return [Finding("server-certificate-client-auth", "warning", "serverAuth only, accepted through "
+                            "EnableServerEkuUpload: this Expressway-E can no longer be the TLS client on mutual-TLS "
+                            "links (B2B SIP, XMPP federation) with it", guide.APPX_E, guide.CISCO_X15_5_EKU)]
+        hint = (" (X15.4 on an Expressway-E: xConfiguration XCP TLS Certificate CVS EnableServerEkuUpload: On "
+                "accepts it)" if switch else "")
+        raise PolicyError(f"This certificate's Extended Key Usage lacks TLS Web Client Authentication, and on "
+                          f"{version} the server certificate is also the Expressway's client certificate: while "
+                          f"Unified Communications is on, it cannot be uploaded{hint}. Ask the CA for serverAuth and "
+                          "clientAuth (appendix E), or move to X15.5, which keeps a separate client certificate",
+                          rule="server-certificate-client-auth", value=_label(cert.subject),
+                          chapter=guide.ADMIN_X14_UC_CERTS)
+
     @staticmethod
     def _read_certificate(certificate) -> tuple[x509.Certificate, list[Finding]]:
         raw = _file_bytes(certificate, "server certificate file")
@@ -141,9 +207,10 @@ class ServerCertificateSlot:
                              "the key as the private key file", rule="server-certificate-single",
                              value=", ".join(labels), chapter=guide.CH7)
         certificates = [label for label in labels if label in ("CERTIFICATE", "X509 CERTIFICATE")]
-        if len(certificates) > 1:
-            raise InputError(f"The certificate file holds {len(certificates)} certificates: upload the server "
-                             "certificate alone and append its CA chain to the trusted CA list",
+        if len(certificates) > 1:  # labkit's assumption: the guide does not say whether a chain is taken here
+            raise InputError(f"The certificate file holds {len(certificates)} certificates: labkit's model takes "
+                             "the server certificate alone (the guide does not say more); append its CA chain to the "
+                             "trusted CA list",
                              rule="server-certificate-single", value=f"{len(certificates)} certificates",
                              chapter=guide.CH7)
         return load(raw, expect="certificate").obj, _extra_text(raw, "server certificate file")
@@ -212,6 +279,55 @@ class ServerCertificateSlot:
         where = f"{self._node.name}: " if self._node is not None else ""
         what = f"'{_label(cert.subject)}' serial {cert.serial_number:X}" if cert is not None else "no certificate"
         return f"ServerCertificateSlot({where}{what}{', restart required' if self._restart else ''})"
+
+
+class ClientCertificateSlot:
+    """X15.5's client certificate store: the certificate (with clientAuth) and key the Expressway presents when it
+    is the TLS client on a mutual-TLS link, kept apart from the server certificate (Cisco document 225693).
+
+    What labkit assumes where Cisco's documents are silent: the certificate and its key are uploaded together (PEM,
+    no passphrase), and without a client certificate the server certificate is presented, as before X15.5.
+    """
+
+    __slots__ = ("_trusted", "_settings", "_certificate", "_key")
+
+    def __init__(self, trusted: TrustedCaList, settings: Settings):
+        self._trusted = trusted
+        self._settings = settings
+        self._certificate: x509.Certificate | None = None
+        self._key = None
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        """The client certificate loaded, or None."""
+        return self._certificate
+
+    def upload(self, certificate, key) -> Findings:
+        """Upload the client certificate and its private key file (PEM text, bytes or Paths). Refused before X15.5
+        (``client-certificate-store``), without clientAuth in the EKU (``client-certificate-client-auth``), and for
+        the server page's reasons (passphrase, key mismatch)."""
+        version = self._settings.version
+        if not separate_client_store(version):
+            raise PolicyError(f"{version} has no client certificate store: the server certificate is also the client "
+                              "certificate (X15.5 separates them)", rule="client-certificate-store", value=version,
+                              chapter=guide.CISCO_X15_5_EKU)
+        cert, extra = ServerCertificateSlot._read_certificate(certificate)
+        if _client_auth(cert) is False:
+            raise PolicyError("A client certificate needs TLS Web Client Authentication in its Extended Key Usage",
+                              rule="client-certificate-client-auth", value=_label(cert.subject),
+                              chapter=guide.APPX_E)
+        new_key = _unencrypted_key(_file_bytes(key, "private key file"))
+        if new_key.public_key() != cert.public_key():
+            raise PolicyError("The private key file does not belong to this client certificate",
+                              rule="key-mismatch", value=_label(cert.subject), chapter=guide.CH7)
+        self._certificate, self._key = cert, new_key
+        verdict = self._trusted.chain_check(cert)
+        return Findings([*extra, *([] if verdict else [Finding("ca-not-recognised", "warning", "the CA is not "
+                                                               f"recognised: {verdict.reason}", guide.CH7)])])
+
+    def __repr__(self) -> str:
+        what = f"'{_label(self._certificate.subject)}'" if self._certificate is not None else "no certificate"
+        return f"ClientCertificateSlot({what})"
 
 
 def _unencrypted_key(raw: bytes):

@@ -152,7 +152,8 @@ class TrustedCaList:
 
     @staticmethod
     def _ca_findings(cert: x509.Certificate) -> list[Finding]:
-        findings = [f for f in doctor(cert, role="ca").findings if f.rule in ("expired", "not-yet-valid")]
+        findings = [f for f in doctor(cert, role="ca").findings
+                    if f.rule in ("expired", "not-yet-valid", "expires-after-2050", "validity-time-encoding")]
         constraints = _basic_constraints(cert)
         if constraints is not None and constraints.ca:
             return findings

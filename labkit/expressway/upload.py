@@ -53,7 +53,7 @@ class Findings(list):
     def text(self) -> str:
         if not self:
             return "no warnings"
-        return "\n".join(f"{f.severity.upper():<8} {f.rule:<24} {f.message} [{f.chapter}]" for f in self)
+        return "\n".join(f"{f.severity.upper():<8} {f.rule:<24} {f.message} [{f.reference()}]" for f in self)
 
     def __str__(self) -> str:
         return self.text()

@@ -27,7 +27,9 @@ What labkit had to decide here:
   PKCS#7 file); the others are offered as intermediates, as a TLS peer sends them (``openssl verify -untrusted``);
 * ``openssl verify`` runs with ``-no-CApath -no-CAstore`` (only the chosen list, never the machine's own trust store)
   and ``-auth_level 2`` (at least 112-bit security: RSA of 2048 bits or more, no SHA-1), which is what labkit's
-  verifier enforces too; at its default level ``openssl verify`` accepts SHA-1 signatures.
+  verifier enforces too; at its default level ``openssl verify`` accepts SHA-1 signatures. The Expressway's upload
+  only warns about such a certificate (chapter 7: the security level is not acceptable); it fails later, when a peer
+  checks it.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def request(cert: x509.Certificate, issuer: x509.Certificate, *, digest: str = "
 # -- the response --------------------------------------------------------------------------------------------------
 
 def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object] | None = None,
-            at: _dt.datetime | None = None, validity_hours: int = 24) -> bytes:
+            at: _dt.datetime | None = None, validity_hours: int | None = 24) -> bytes:
     """The DER OCSP response of ``ca`` (a :class:`~labkit.ca.CertificateAuthority`) to ``request_der``.
 
     The status comes from the CA's ``index.txt`` as it is now: ``V``/``E`` lines are *good*, ``R`` lines *revoked*
@@ -97,6 +97,9 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
     for several certificates (``openssl ocsp -cert A -cert B``) is answered for every one, in the order asked, as
     OpenSSL's responder does; SHA-1 and SHA-256 CertIDs are answered in the hash they were asked in. A request
     that cannot be parsed gets a ``malformedRequest`` response (no exception: a responder answers every request).
+
+    ``validity_hours`` sets nextUpdate that many hours after thisUpdate; None leaves nextUpdate out, which RFC 6960
+    (4.2.2.1) allows: the responder then always has newer information, and a client must not cache the answer.
 
     ``responder`` is ``(certificate, key)`` of a delegated responder, or None to sign with the CA's own key. This
     function does not judge the responder (as ``openssl ocsp -rsigner`` does not): :func:`check_responder` does, and
@@ -128,7 +131,8 @@ def respond(ca, request_der: bytes, *, responder: tuple[x509.Certificate, object
                 status = ocsp.OCSPCertStatus.GOOD
         builder = (ocsp.OCSPResponseBuilder()
                    .add_response_by_hash(name_hash, key_hash, serial, algorithm, status, moment,
-                                         moment + _dt.timedelta(hours=validity_hours), revoked_at, reason)
+                                         moment + _dt.timedelta(hours=validity_hours) if validity_hours is not None
+                                         else None, revoked_at, reason)
                    .responder_id(ocsp.OCSPResponderEncoding.HASH, signer_cert))
         if responder is not None:
             builder = builder.certificates([signer_cert])

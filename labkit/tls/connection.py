@@ -29,10 +29,10 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
-from labkit.x509.verify import explain_verify_code
+from labkit.x509.verify import explain_alert, explain_verify_code
 
 __all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "handshake", "handshake_tcp", "connect",
-           "ladder_figure", "explain_verify_code", "FIVE_STEPS", "msg_callback_available"]
+           "ladder_figure", "explain_verify_code", "explain_alert", "FIVE_STEPS", "msg_callback_available"]
 
 FIVE_STEPS = (
     ("1. client hello", "the client offers its versions and cipher suites and a random number", ("ClientHello",)),
@@ -61,7 +61,8 @@ class Endpoint:
     """One side of a TLS connection.
 
     ``chain``: its certificate followed by the intermediates it sends; ``key``: its private key; ``trusted``: the CA
-    certificates it trusts (its trusted CA list); ``crls``: CRLs it loads (then the leaf's revocation is checked);
+    certificates it trusts (its trusted CA list); ``crls``: CRLs it loads (then the leaf's revocation is checked, or,
+    with ``crl_check="chain"``, every certificate's on the path, and a missing CRL fails with verify code 3);
     ``require_client_certificate``: a server that demands a client certificate (TLS verify mode / mutual TLS);
     ``server_name``: what a client asks for and checks (SNI and host name); ``tls``: "1.3", "1.2" or "any";
     ``ciphers``: an OpenSSL cipher string (TLS 1.2); ``extended_master_secret``: False switches RFC 7627 off, for the
@@ -78,10 +79,14 @@ class Endpoint:
     ciphers: str | None = None
     extended_master_secret: bool = True
     system_trust: bool = False  # also trust the machine's default CA store (the command line without --ca)
+    crl_check: str = "leaf"  # "leaf" (VERIFY_CRL_CHECK_LEAF) or "chain" (VERIFY_CRL_CHECK_CHAIN), when crls are given
 
     def __post_init__(self) -> None:
         if self.tls not in ("1.3", "1.2", "any"):
             raise InputError("tls is '1.3', '1.2' or 'any'", rule="tls-version", value=self.tls, chapter=guide.CH2_TLS)
+        if self.crl_check not in ("leaf", "chain"):
+            raise InputError("crl_check is 'leaf' or 'chain'", rule="crl-check", value=self.crl_check,
+                             chapter=guide.CH8)
         for name in ("chain", "trusted", "crls"):
             value = getattr(self, name)
             if isinstance(value, x509.Certificate | x509.CertificateRevocationList):
@@ -118,7 +123,7 @@ class Endpoint:
         if self.system_trust:
             ctx.load_default_certs()
         if self.crls:
-            ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+            ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN if self.crl_check == "chain" else ssl.VERIFY_CRL_CHECK_LEAF
         if server_side:
             ctx.verify_mode = ssl.CERT_REQUIRED if self.require_client_certificate else ssl.CERT_NONE
         else:
@@ -156,11 +161,20 @@ class Outcome:
 
     @property
     def explanation(self) -> str:
+        """In plain words: the verify code's meaning on the side that refused, else the meaning of the alert it
+        sent (all a client sees when the server refuses its certificate), else OpenSSL's reason."""
         if self.ok:
             return "handshake complete and both sides verified what they had to"
         if self.verify_code is not None:
             return f"the {self.failed_side} refused the peer's certificate: {explain_verify_code(self.verify_code)}"
+        if self.alert_explanation:
+            return f"the {self.failed_side} ended the handshake with alert {self.alert}: {self.alert_explanation}"
         return f"the {self.failed_side} ended the handshake: {self.reason or self.detail}"
+
+    @property
+    def alert_explanation(self) -> str:
+        """What the alert sent means ("" when there is none, or it is not about a certificate)."""
+        return explain_alert(self.alert)
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,9 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     fqdn = _text("fqdn", node.name if node is not None else "expc1.lab.example")
     cluster_fqdn = _text("cluster_fqdn", cluster.cluster_fqdn if cluster else "", "leave empty when not clustered")
     peers = _text("peers", ", ".join(cluster.peers) if cluster else "", "comma separated")
+    version = _choice("version", list(xw.VERSIONS), node.version if node is not None else xw.DEFAULT_VERSION)
     if node is not None:  # the peer's own settings are not on the Generate CSR page
-        role.disabled = fqdn.disabled = True
+        role.disabled = fqdn.disabled = version.disabled = True
         cluster_fqdn.disabled = peers.disabled = cluster is not None
     common_name = _choice("common_name", _reverse(xw.COMMON_NAME_CHOICES), "cluster" if cluster else "fqdn")
     custom_common_name = _text("custom_common_name", "", "used when Common name is Custom")
@@ -70,7 +71,9 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     xmpp_federation_domains = _text("xmpp_federation_domains", "", "Expressway-E only, comma separated")
     chat_node_aliases = _text("chat_node_aliases", "", "both roles, comma separated")
     phone_security_profiles = _text("phone_security_profiles", "", "Expressway-C only, FQDNs, comma separated")
-    key_bits = key.key_size if key is not None and getattr(key, "key_size", None) in xw.KEY_LENGTHS else 2048
+    # With a key, the preview signs with it, so its size; without one the page starts at 4096 bits, what appendices A
+    # and B advise.
+    key_bits = key.key_size if key is not None and getattr(key, "key_size", None) in xw.KEY_LENGTHS else 4096
     key_length = _choice("key_length", list(xw.KEY_LENGTHS), key_bits)
     digest = _choice("digest", [("SHA-256", "sha256"), ("SHA-384", "sha384"), ("SHA-512", "sha512")], "sha256")
     country, state, locality, organization, unit = (
@@ -83,7 +86,7 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
         "ucm_domain_format": ucm_domain_format, "xmpp_federation_domains": xmpp_federation_domains,
         "chat_node_aliases": chat_node_aliases, "phone_security_profiles": phone_security_profiles,
         "key_length": key_length, "digest": digest, "country": country, "state": state, "locality": locality,
-        "organization": organization, "unit": unit,
+        "organization": organization, "unit": unit, "version": version,
     }
     generate = w.Button(description="Generate CSR", button_style="primary", disabled=node is None)
     discard = w.Button(description="Discard CSR", disabled=node is None)
@@ -117,7 +120,7 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
         return w.VBox([w.HTML(f"<b>{title}</b>"), *children])
 
     box = _CsrForm([
-        section("This Expressway", role, fqdn, cluster_fqdn, peers),
+        section("This Expressway", role, version, fqdn, cluster_fqdn, peers),
         section("Common name and alternative names", common_name, custom_common_name, alternative_name,
                 additional_names),
         section("Unified Communications (chapter 4)", ucm_registration_domains, ucm_domain_format,

@@ -31,7 +31,9 @@ def failure_lab(initial: str = "untrusted-ca") -> w.VBox:
         lines = [f"On the Expressway: {chosen.story}", "", trace.ladder(), ""]
         if not outcome.ok:
             lines += [f"failing side: {outcome.failed_side}   verify_code: {outcome.verify_code}   "
-                      f"alert: {outcome.alert}", f"fix: {chosen.fix}", f"see {chosen.chapter}"]
+                      f"alert: {outcome.alert}"]
+            lines += [f"the alert means: {outcome.alert_explanation}"] if outcome.alert_explanation else []
+            lines += [f"fix: {chosen.fix}", f"see {chosen.chapter}"]
         show_text(pane, "\n".join(lines), ok=outcome.ok)
 
     scenario.observe(refresh, names="value")

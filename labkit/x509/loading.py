@@ -176,9 +176,11 @@ def load_file(path: str | Path, *, expect: str | None = None, password: bytes | 
     return load(read_file(path), expect=expect, password=password)
 
 
-def load(data: bytes | str, *, expect: str | None = None, password: bytes | str | None = None) -> Loaded:
-    """Exactly one object from PEM or DER ``data``; ``expect`` (a key of :data:`KINDS`) checks its type."""
-    items = load_all(data, password=password)
+def load(data: bytes | str, *, expect: str | None = None, password: bytes | str | None = None,
+         check_names: bool = True) -> Loaded:
+    """Exactly one object from PEM or DER ``data``; ``expect`` (a key of :data:`KINDS`) checks its type.
+    ``check_names=False`` lets through a name value that is not a string (doctor reports it instead)."""
+    items = load_all(data, password=password, check_names=check_names)
     if len(items) > 1:
         kinds = ", ".join(item.description for item in items)
         raise InputError(

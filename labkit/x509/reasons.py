@@ -26,6 +26,8 @@ REASONS: dict[str, x509.ReasonFlags] = {
 CODES: dict[str, int] = {"unspecified": 0, "keyCompromise": 1, "CACompromise": 2, "affiliationChanged": 3,
                          "superseded": 4, "cessationOfOperation": 5, "certificateHold": 6, "removeFromCRL": 8}
 
-#: The reasons the lab's ACME revocation accepts, as Let's Encrypt does (chapter 5's revocation step).
-ACME_REASONS: tuple[str, ...] = ("unspecified", "keyCompromise", "affiliationChanged", "superseded",
-                                 "cessationOfOperation")
+#: The reasons Let's Encrypt asks its subscribers to choose from (its "Revoking Certificates" page). ACME itself
+#: (RFC 8555 7.6) carries any RFC 5280 reason and lets a server refuse some: this short list is the CA's choice, not
+#: the protocol's. Chapter 5 names situations (compromise, factory reset, a new purpose, an account no longer
+#: valid), not reason codes.
+ACME_REASONS: tuple[str, ...] = ("unspecified", "keyCompromise", "superseded", "cessationOfOperation")

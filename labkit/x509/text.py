@@ -48,7 +48,8 @@ from labkit.x509.oids import (
     _TLS_FEATURES,
 )
 
-__all__ = ["certificate_text", "csr_text", "crl_text", "name_entries", "name_line", "oid_short_name"]
+__all__ = ["certificate_text", "csr_text", "crl_text", "name_entries", "name_line", "oid_short_name", "is_named_oid",
+           "validity_encodings"]
 
 _RSA, _RSA_PSS, _EC, _DSA = (
     "1.2.840.113549.1.1.1",
@@ -120,6 +121,11 @@ def _long_name(value: bytes) -> str:
 def oid_short_name(dotted: str) -> str:
     """OpenSSL's short name of an object identifier (``2.5.4.3`` -> ``CN``), or the dotted form if unknown."""
     return _OBJECTS[dotted][0] if dotted in _OBJECTS else dotted
+
+
+def is_named_oid(dotted: str) -> bool:
+    """Whether OpenSSL has a name for this object identifier (``openssl x509 -text`` prints a number otherwise)."""
+    return dotted in _OBJECTS
 
 
 def _short_name(value: bytes) -> str:
@@ -783,6 +789,14 @@ def name_entries(obj: x509.Certificate | x509.CertificateSigningRequest,
 def name_line(obj: x509.Certificate | x509.CertificateSigningRequest, which: str = "subject") -> str:
     """The subject (or ``"issuer"``) as ``openssl x509 -subject`` prints it: ``C = GB, O = labkit, CN = ...``."""
     return _name(_name_field(obj, which))
+
+
+def validity_encodings(cert: x509.Certificate) -> tuple[str, str]:
+    """How notBefore and notAfter are encoded: ``"UTCTime"`` or ``"GeneralizedTime"`` each (RFC 5280 4.1.2.5 wants
+    UTCTime through 2049 and GeneralizedTime from 2050), read from the DER."""
+    fields, _algorithm, _signature = _split_signed(cert)
+    fields = fields[1:] if fields[0].tag == 0xA0 else fields
+    return tuple("UTCTime" if t.tag == _UTC_TIME else "GeneralizedTime" for t in _tlvs(fields[3].value))
 
 
 def certificate_text(cert: x509.Certificate) -> str:

@@ -25,6 +25,8 @@ code labkit reports is the one ``openssl verify`` prints for the same files (:fu
 command). :data:`VERIFY_CODES` explains the codes OpenSSL reports (``SSLCertVerificationError.verify_code``,
 ``openssl verify``'s ``error N``), for handshakes and chain checks alike; the numbers are OpenSSL 3's
 (``X509_V_ERR_*`` in ``openssl/x509_vfy.h``).
+
+:data:`TLS_ALERTS` explains the alerts a peer sends when its check fails (all the other side of a handshake sees).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 
-__all__ = ["VERIFY_CODES", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code", "openssl_verify_args"]
+__all__ = ["VERIFY_CODES", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code",
+           "explain_alert", "openssl_verify_args"]
 
 #: OpenSSL's verify codes (``X509_V_ERR_*``) that the lab meets, in a trainee's words.
 VERIFY_CODES = {
@@ -75,6 +78,26 @@ VERIFY_CODES = {
         "`openssl x509 -req` and no extensions, for example)",
 }
 
+#: TLS alerts about certificates (RFC 8446 6.2, RFC 5246 7.2.2), by OpenSSL's names, in a trainee's words: what the
+#: side that sent the alert found wrong with the certificate it was given. The other side sees only the alert.
+TLS_ALERTS = {
+    "unsupported_certificate": "the peer will not accept this certificate for the purpose it is used for: a TLS "
+                               "server checking client certificates sends it when the client's certificate lacks "
+                               "clientAuth (TLS Web Client Authentication) in its Extended Key Usage (OpenSSL's verify "
+                               "code 26 on that side); use a client-and-server certificate, or on X15.5 a separate "
+                               "client certificate",
+    "bad_certificate": "the peer could not accept this certificate (its name, signature or chain failed the check)",
+    "unknown_ca": "the peer does not trust the CA that issued this certificate: its trusted CA list lacks the root "
+                  "or an intermediate",
+    "certificate_expired": "the peer found this certificate (or one in its chain) expired or not yet valid",
+    "certificate_revoked": "the peer found this certificate revoked (on a CRL or by OCSP)",
+    "certificate_unknown": "the peer refused this certificate for a reason it did not name (often a revocation "
+                           "check that could not complete)",
+    "certificate_required": "the server requires a client certificate and none was sent (TLS 1.3)",
+    "handshake_failure": "the two sides could not agree on the handshake (in TLS 1.2 also a server that wanted a "
+                         "client certificate and got none)",
+}
+
 PURPOSES = ("tls-server", "expressway")
 
 
@@ -83,6 +106,11 @@ def explain_verify_code(code: int | None) -> str:
     if code is None:
         return ""
     return VERIFY_CODES.get(code, f"OpenSSL verification error {code}")
+
+
+def explain_alert(alert: str | None) -> str:
+    """What a TLS alert about a certificate means (``""`` for None or an alert not about certificates)."""
+    return TLS_ALERTS.get(alert or "", "")
 
 
 @dataclass(frozen=True)
