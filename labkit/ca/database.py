@@ -263,23 +263,39 @@ def write_index(path: Path, entries: list[IndexEntry]) -> None:
 
 def append_index(path: Path, entries: list[IndexEntry]) -> None:
     """Add lines with a single ``write`` (a process killed around it leaves the old file or all the new lines)."""
+    created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        if created:
+            os.fchmod(fd, 0o644)  # whatever the umask
         os.write(fd, "".join(entry.line() + "\n" for entry in entries).encode("utf-8", "surrogateescape"))
     finally:
         os.close(fd)
 
 
 def read_number(path: Path) -> int:
-    """The hex number in a ``serial`` or ``crlnumber`` file."""
+    """The hex number in a ``serial`` or ``crlnumber`` file: hex digits only (no sign), at most 20 octets (RFC 5280
+    4.1.2.2 and 5.2.3). Raises InputError ``ca-layout`` (missing) or ``serial-file`` (anything else, named by the
+    file: its bytes are not quoted)."""
     try:
-        text = path.read_text().strip()
-        return int(text, 16)
+        text = path.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
         raise InputError("The CA directory has no such file", rule="ca-layout", value=str(path),
                          chapter=guide.APPX_B) from None
-    except ValueError:
-        raise InputError("Not a hex number", rule="serial-file", value=str(path), chapter=guide.APPX_B) from None
+    except UnicodeDecodeError:
+        text = "?"
+    except IsADirectoryError:
+        raise InputError("A folder where the CA keeps a number in a file", rule="serial-file", value=str(path),
+                         chapter=guide.APPX_B) from None
+    if not text or any(ch not in _HEX for ch in text):
+        raise InputError(f"{path.name} does not hold a hex number (as `openssl ca` writes it: 1000, 0A ...); "
+                         "`labkit ca check` shows the serials in use", rule="serial-file", value=str(path),
+                         chapter=guide.APPX_B)
+    number = int(text, 16)
+    if number.bit_length() > 159:
+        raise InputError(f"{path.name} holds a number longer than 20 octets, more than a serial or CRL number may "
+                         "have (RFC 5280 4.1.2.2)", rule="serial-file", value=str(path), chapter=guide.APPX_B)
+    return number
 
 
 def write_number(path: Path, number: int) -> None:
@@ -288,6 +304,7 @@ def write_number(path: Path, number: int) -> None:
     tmp = path.with_name(path.name + ".new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+        os.fchmod(fd, 0o644)  # whatever the umask
         os.write(fd, (serial_hex(number) + "\n").encode())
     finally:
         os.close(fd)
@@ -317,6 +334,8 @@ class DirectoryLock:
             return
         if self._fd is None:
             self._fd = os.open(self.folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            if os.fstat(self._fd).st_uid == os.getuid():
+                os.fchmod(self._fd, 0o644)  # whatever the umask
         deadline = time.monotonic() + self.timeout
         while True:
             try:
