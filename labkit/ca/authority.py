@@ -501,6 +501,10 @@ def _heal_dir(folder: Path) -> None:
     text = path.read_text(errors="replace")
     if "written by labkit" not in text:
         return
+    try:
+        _config.parse_sections(text, name=path.name)
+    except InputError:
+        return  # a configuration OpenSSL cannot load is refused as it is (open_ca reads it next), not rewritten
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
         if line.startswith("dir ") and "=" in line:
@@ -615,7 +619,6 @@ def _build_ca(build: Path, config_text: str, key, pwd: bytes | None, first_seria
     write_atomic(build / "openssl.cnf", config_text, fsync=False)
     write_atomic(build / "index.txt", "", fsync=False)
     write_atomic(build / "index.txt.attr", "unique_subject = no\n", fsync=False)
-    write_atomic(build / ".labkit.lock", "", fsync=False)  # the lock (DirectoryLock), there from the start
     write_number(build / "serial", first_serial)
     write_number(build / "crlnumber", 0x1000)
     encryption = serialization.BestAvailableEncryption(pwd) if pwd else serialization.NoEncryption()

@@ -14,7 +14,7 @@ subject (``TXT_DB error number 2``). A last line without its newline is silently
 starting with ``#`` is a comment. ``unique_subject`` comes from ``index.txt.attr``, else from the configuration's CA
 section, else it is on (:func:`unique_subject`).
 
-OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on ``.labkit.lock`` for every update and replaces
+OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on the CA folder for every update and replaces
 files atomically, so several labkit processes can issue into one directory. ``openssl ca`` running at the same time
 ignores that lock: take turns.
 """
@@ -312,10 +312,11 @@ def write_number(path: Path, number: int) -> None:
 
 
 class DirectoryLock:
-    """The CA directory's exclusive lock (``flock`` on ``.labkit.lock``), re-entrant within one process.
+    """The CA directory's exclusive lock (``flock`` on the folder itself), re-entrant within one process.
 
-    The lock file stays open between updates (opening it costs more than locking it), so each update is one
-    ``flock`` and one unlock.
+    Locking the folder, not a file in it, means the lock leaves nothing on disk: a refused command changes nothing,
+    not even by creating a lock file. The folder stays open between updates (opening it costs more than locking it),
+    so each update is one ``flock`` and one unlock.
     """
 
     def __init__(self, folder: Path, timeout: float = 30.0):
@@ -333,9 +334,11 @@ class DirectoryLock:
                 self._depth -= 1
             return
         if self._fd is None:
-            self._fd = os.open(self.folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
-            if os.fstat(self._fd).st_uid == os.getuid():
-                os.fchmod(self._fd, 0o644)  # whatever the umask
+            try:
+                self._fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as exc:
+                raise InputError(f"Cannot open the CA folder: {exc.strerror}", rule="ca-layout",
+                                 value=str(self.folder), chapter=guide.APPX_B) from None
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -15,14 +15,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from labkit import guide, lab
-from labkit.ca.authority import check_passphrase, init_ca, open_ca, read_database
+from labkit.ca.authority import init_ca, open_ca, read_database
 from labkit.ca.database import serial_hex
 from labkit.ca.policy import FIELDS, POLICIES, PROFILES
-from labkit.cli import HELP
+from labkit.cli import HELP, read_passphrase
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
 from labkit.x509.files import check_output, write_atomic, write_pair
-from labkit.x509.loading import load_file, read_file
+from labkit.x509.loading import load_file
 from labkit.x509.names import check_attribute, check_common_name, check_country, check_dns_name
 from labkit.x509.reasons import REASONS
 
@@ -39,13 +39,7 @@ def _key(args):
     return lab.new_key("rsa", args.key_size)
 
 
-def _passphrase(path: str | None) -> bytes | None:
-    """The passphrase in the first line of ``path`` (as ``openssl -passin file:``); an empty one is refused (rule
-    ``passphrase-empty``): the CA key would be stored unencrypted, or the command would fail on a wrong one."""
-    if path is None:
-        return None
-    lines = read_file(path).splitlines()
-    return check_passphrase(lines[0] if lines else b"")
+_passphrase = read_passphrase
 
 
 def _open(args, passphrase_file: str | None = None):
