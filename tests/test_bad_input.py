@@ -221,6 +221,8 @@ def site(tmp_path_factory):
                                                 serialization.NoEncryption()))
     run_openssl("req", "-new", "-key", f / "k.pem", "-subj", "/CN=crit.lab.example", "-addext",
                 "1.3.6.1.4.1.55555.9.9=critical,DER:0500", "-out", f / "critical.csr")
+    run_openssl("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", f / "small.key", "-subj",
+                "/CN=small.lab.example", "-days", "30", "-out", f / "small.pem")  # too weak for TLS at level 2
     os.mkfifo(f / "fifo")
     os.symlink("loop", f / "loop")
     (f / "folder").mkdir()
@@ -386,6 +388,8 @@ CLI_CASES = {
         (("handshake", "127.0.0.1:1", "--cert", f"{F}/server.pem"), "cert-and-key"),
         (("handshake", "127.0.0.1:1", "--cert", f"{F}/server.pem", "--key", f"{F}/pass.txt"), "pem-or-der"),
         (("handshake", "127.0.0.1:1", "--cert", f"{F}/server.pem", "--key", f"{F}/k.pem"), "key-mismatch"),
+        (("handshake", "127.0.0.1:1", "--cert", f"{F}/small.pem", "--key", f"{F}/small.key"), "client-key-unusable"),
+        (("handshake", "127.0.0.1:1"), "tcp-connect"),
     ],
     "probe": [
         (("probe", "127.0.0.1:70000"), "host-port"),
