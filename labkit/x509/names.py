@@ -55,7 +55,10 @@ def fqdn_problem(value: str) -> str | None:
             return "it has an empty label (two dots in a row, or a leading dot)"
         if not _LABEL.fullmatch(label):
             bad = sorted({ch for ch in label if not (ch.isascii() and (ch.isalnum() or ch == "-"))})
-            return f"the label '{label}' contains {''.join(bad)!r}: only letters, digits and hyphens are allowed"
+            problem = f"the label '{label}' contains {''.join(bad)!r}: only letters, digits and hyphens are allowed"
+            ascii_form = a_label(name) if not name.isascii() else None
+            return problem + (f" (an internationalised name is written as its A-label: {ascii_form})"
+                              if ascii_form else "")
         if label.startswith("-") or label.endswith("-"):
             return f"the label '{label}' starts or ends with a hyphen"
         if len(label) > 63:
