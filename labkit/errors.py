@@ -3,7 +3,8 @@
 Every error names three things a trainee needs to fix the problem:
 
 * ``rule``: a short, stable identifier of the rule that was broken (``pem-label``, ``file-too-large`` ...);
-* ``value``: the offending value, shortened for display;
+* ``value``: the offending value, shortened for display (control characters such as a new line escaped, so the
+  message is one line);
 * ``chapter``: where in the *Certificate Creation and Use Deployment Guide (X14.0)* the rule is explained.
 
 Widgets catch :class:`LabkitError` and show ``str(error)``; the command line prints it on one line and exits 2.
@@ -16,6 +17,8 @@ labkit call catches a refusal; ``except LabkitError`` catches every refusal and 
 
 from __future__ import annotations
 
+import unicodedata
+
 from labkit import guide
 
 __all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError"]
@@ -23,11 +26,16 @@ __all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "Poli
 _MAX_VALUE = 60
 
 
+def _one_line(text: str) -> str:
+    """``text`` with control characters written as escapes (a new line as ``\\n``): a message stays one line."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
 def _short(value: object) -> str:
     if isinstance(value, bytes | bytearray):
         text = repr(bytes(value[:_MAX_VALUE]))
         return text + (f" ... ({len(value)} bytes)" if len(value) > _MAX_VALUE else "")
-    text = str(value)
+    text = _one_line(str(value))
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
 
 
@@ -48,7 +56,7 @@ class LabkitError(Exception):
         if self.value is not None:
             parts.append(f"value: {_short(self.value)}")
         parts.append(f"see {self.chapter}")
-        return f"{self.message} ({'; '.join(parts)})"
+        return _one_line(f"{self.message} ({'; '.join(parts)})")
 
 
 class InputError(LabkitError, ValueError):

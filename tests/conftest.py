@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
@@ -108,3 +109,19 @@ def run_cli(*args, cwd=None, expect: int | tuple[int, ...] = 0,
         f"stderr: {done.stderr.decode(errors='replace')}")
     assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
     return done
+
+
+def snapshot(folder) -> dict[str, tuple]:
+    """Everything on disk under ``folder``: each path (relative), its type and mode, a file's SHA-256, a link's target.
+    Two equal snapshots mean nothing was added, removed, changed or re-moded (for "a failure changes nothing")."""
+    folder = Path(folder)
+    seen: dict[str, tuple] = {}
+    for path in sorted(folder.rglob("*")):
+        info, name = path.lstat(), str(path.relative_to(folder))
+        if path.is_symlink():
+            seen[name] = ("link", os.readlink(path))
+        elif path.is_file():
+            seen[name] = ("file", oct(info.st_mode), hashlib.sha256(path.read_bytes()).hexdigest())
+        else:
+            seen[name] = ("other", oct(info.st_mode))
+    return seen

@@ -398,7 +398,7 @@ def test_a_moved_ca_directory_heals_its_openssl_cnf(pki, tmp_path, openssl_bin):
     shutil.move(issuing.folder, moved)
     reopened = open_ca(moved)
     assert reopened.config.database == moved / "index.txt"
-    assert f"dir                    = {moved}" in (moved / "openssl.cnf").read_text()
+    assert f'dir                    = "{moved}"' in (moved / "openssl.cnf").read_text()
     run_openssl("ca", "-config", moved / "openssl.cnf", "-gencrl", "-out", tmp_path / "o.crl")
 
 

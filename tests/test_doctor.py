@@ -97,6 +97,14 @@ def genconf_certificate(workdir, name, *, subject, validity=("UTCTIME:2601010000
     return out
 
 
+def spoilt_signature(path):
+    """The same DER object with one bit of its signature (its last bytes) flipped: it no longer verifies."""
+    der = bytearray(path.read_bytes())
+    der[-3] ^= 0x01
+    path.write_bytes(bytes(der))
+    return path
+
+
 def now() -> str:
     return lab.now_real().isoformat()
 
@@ -164,6 +172,17 @@ CASES = [
         validity=("GENTIME:20260101000000Z", "GENTIME:20451231000000Z"))), ("--role", "ca"), 0,
      "validity-time-encoding"),
     ("ca-without-bc", {}, ("--role", "ca"), 0, "ca-no-basic-constraints"),
+    # broken objects (issue 16): each made by openssl, the CSR's signature spoilt after it was signed
+    ("csr-signature-broken", dict(builder=lambda w, n: spoilt_signature(make(w, n, csr=True, der=True))), (), 0,
+     "request-signature"),
+    ("serial-zero", dict(extra=("-set_serial", "0")), (), 0, "serial-number"),
+    ("serial-negative", dict(extra=("-set_serial", "-5")), (), 0, "serial-number"),
+    ("serial-21-octets", dict(extra=("-set_serial", "0x" + "01" * 21)), (), 0, "serial-number"),
+    ("critical-unknown", dict(ext=(BASE_SAN, BOTH, f"{PRIVATE_OID}=critical,DER:0500")), (), 0,
+     "critical-extension-unknown"),
+    ("critical-unknown-csr", dict(ext=(BASE_SAN, BOTH, f"{PRIVATE_OID}=critical,DER:0500"), csr=True), (), 0,
+     "critical-extension-unknown"),
+    ("punycode-san", dict(ext=(BASE_SAN + ",DNS:xn--zz.example.com", BOTH)), (), 0, "punycode-label"),
     ("ca-false", dict(ext=("basicConstraints=critical,CA:FALSE",)), ("--role", "ca"), 0, "ca-no-basic-constraints"),
 ]
 

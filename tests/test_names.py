@@ -37,3 +37,49 @@ def test_each_fqdn_rule_is_named(name, words):
         check_fqdn(name, "Unified CM phone security profile name")
     assert info.value.rule == "fqdn" and "Unified CM phone security profile name must be an FQDN" in str(info.value)
     assert "chapter 4" in info.value.chapter
+
+
+# -- names typed by a user (issue 16): A-labels, Punycode, the CN and the country -----------------------------------
+
+def test_a_non_ascii_name_is_refused_with_its_a_label():
+    from asserts import assert_refused
+
+    from labkit.x509.names import a_label, check_dns_name
+
+    assert a_label("bücher.example") == "xn--bcher-kva.example" == "bücher.example".encode("idna").decode()
+    error = assert_refused("name-a-label", check_dns_name, "bücher.lab.example", "--san")
+    assert "xn--bcher-kva.lab.example" in str(error)
+    assert "xn--bcher-kva.example" in fqdn_problem("bücher.example")  # the FQDN rule gives the same advice
+    assert check_dns_name("xn--bcher-kva.lab.example") == "xn--bcher-kva.lab.example"
+
+
+@pytest.mark.parametrize("label", ["xn--zz", "xn--abc-", "xn--a", "xn--ls8h"])
+def test_an_xn_label_that_does_not_decode_is_refused(label):
+    from asserts import assert_refused
+
+    from labkit.x509.names import check_dns_name, punycode_problem
+
+    assert punycode_problem(label) and punycode_problem("bcher") is None
+    assert_refused("punycode-label", check_dns_name, f"{label}.lab.example")
+
+
+@pytest.mark.parametrize(("value", "rule"), [("", "cn-present"), ("  ", "cn-present"), ("a" * 65, "cn-length"),
+                                             ("a\nb", "name-characters"), ("a\tb", "name-characters"),
+                                             (42, "name-type")])
+def test_a_common_name_is_1_to_64_characters_without_control_characters(value, rule):
+    from asserts import assert_refused
+
+    from labkit.x509.names import check_common_name
+
+    assert_refused(rule, check_common_name, value)
+    assert check_common_name("a" * 64) == "a" * 64 and check_common_name("Zürich Root CA") == "Zürich Root CA"
+
+
+@pytest.mark.parametrize("value", ["GBR", "G", "1X", "Ü1", ""])
+def test_a_country_is_two_letters(value):
+    from asserts import assert_refused
+
+    from labkit.x509.names import check_country
+
+    assert_refused("country-code", check_country, value)
+    assert check_country("NO") == "NO"

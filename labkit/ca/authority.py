@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +31,8 @@ from labkit.ca.database import (
 )
 from labkit.ca.policy import POLICIES, apply_policy, profile
 from labkit.errors import InputError, LabError, PolicyError
-from labkit.x509.certs import CertSpec, Issued, issue, sign_builder
-from labkit.x509.files import write_atomic, write_private
+from labkit.x509.certs import CertSpec, Issued, check_days, issue, sign_builder, validity_end
+from labkit.x509.files import check_output, write_atomic, write_new, write_private
 from labkit.x509.loading import load, load_certificate, load_file
 from labkit.x509.reasons import REASONS
 
@@ -89,7 +92,13 @@ class CertificateAuthority:
 
     def sign(self, csr: x509.CertificateSigningRequest, profile_name: str = "server", *, days: int | None = None,
              at: _dt.datetime | None = None) -> x509.Certificate:
-        """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``)."""
+        """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``).
+
+        ``days`` (default: the configuration's ``default_days``) is a whole number above 0 that ends before 9999
+        (rules ``validity-days``, ``validity-positive``, ``validity-end``); 0 is refused, never replaced by the
+        default. A CSR with a broken signature, SHA-1, a short RSA key or an unknown critical extension is refused
+        (``csr-signature``, ``csr-digest``, ``rsa-key-size``, ``csr-critical-extension``). Nothing changes in the
+        folder unless the certificate is issued: the files it writes are checked first (``output-writable``)."""
         return self.sign_many([csr], profile_name, days=days, at=at)[0]
 
     def sign_many(self, csrs: list[x509.CertificateSigningRequest], profile_name: str = "server", *,
@@ -111,7 +120,7 @@ class CertificateAuthority:
                                   rule="path-length", value=self.name, chapter=guide.APPX_B)
         subjects = [apply_policy(self.config.policy, csr.subject, ca_cert.subject) for csr in csrs]
         start = lab.now(at)
-        end = start + _dt.timedelta(days=days or self.config.default_days)
+        end = validity_end(start, self.config.default_days if days is None else days)
         with self._lock.held():
             self._refresh()  # index.txt as it is now: openssl ca may have written it since
             lines = [oneline(subject) for subject in subjects]
@@ -121,6 +130,8 @@ class CertificateAuthority:
             serials = range(first, first + len(csrs))
             paths = [self.config.new_certs_dir / f"{serial_hex(serial)}.pem" for serial in serials]
             taken = [path for path in paths if path.exists()]
+            for path in (self.config.serial, self.config.database, *paths):
+                check_output(path)  # before the serial is used up: a folder labkit cannot write changes nothing
             write_number(self.config.serial, first + len(csrs))  # first: the serial file never falls behind
             if taken:
                 raise LabError(f"{taken[0].name} already exists: another process (openssl ca, which takes no lock) "
@@ -130,9 +141,15 @@ class CertificateAuthority:
             certs, entries = [], []
             for serial, path, csr, subject, line in zip(serials, paths, csrs, subjects, lines, strict=True):
                 cert = sign_builder(self._builder(csr, subject, prof, serial, start, end, ca_cert), key)
-                # A new file, never an overwrite; if the process dies mid-write, the serial is used up, not recorded.
-                with open(path, "xb") as handle:
-                    handle.write(cert.public_bytes(serialization.Encoding.PEM))
+                # A new file, never an overwrite, written whole or not at all; if the process dies before the
+                # database line, the serial is used up, not recorded.
+                try:
+                    write_new(path, cert.public_bytes(serialization.Encoding.PEM))
+                except FileExistsError:
+                    raise LabError(f"{path.name} appeared while labkit issued it: another process (openssl ca, "
+                                   "which takes no lock) issued that serial at the same time. Run `labkit ca check` "
+                                   "on the folder; take turns with openssl ca", rule="ca-serial-unique",
+                                   value=path.name, chapter=guide.APPX_B) from None
                 certs.append(cert)
                 entries.append(IndexEntry("V", end, serial, line))
             expected = self._seen[0] + sum(len(e.line().encode("utf-8", "surrogateescape")) + 1 for e in entries)
@@ -270,11 +287,21 @@ class CertificateAuthority:
     def crl(self, *, at: _dt.datetime | None = None, days: int | None = None,
             hours: int | None = None) -> x509.CertificateRevocationList:
         """A signed CRL of every revoked entry (``openssl ca -gencrl``); the CRL number advances and the CRL is
-        written to the configured ``crl`` path (PEM)."""
+        written to the configured ``crl`` path (PEM).
+
+        nextUpdate is ``hours`` or ``days`` (default: ``default_crl_days``) after lastUpdate, and always after it: 0,
+        negative or non-integer spans are refused (PolicyError ``crl-next-update``; RFC 5280 5.1.2.5), never replaced
+        by the default, as is a nextUpdate past 9999 (``validity-end``). The CRL path and the crlnumber file are
+        checked before the number is used up (``output-writable``, ``output-is-regular-file``)."""
         moment = lab.now(at)
-        span = _dt.timedelta(hours=hours) if hours else _dt.timedelta(days=days or self.config.default_crl_days)
+        next_update = _next_update(moment, days if days is not None else (None if hours is not None else
+                                                                           self.config.default_crl_days), hours)
         ca_cert, key = self._ca_certificate(), self.private_key()
+        self.config.crl.parent.mkdir(parents=True, exist_ok=True)
         with self._lock.held():
+            check_output(self.config.crl)
+            if self.config.crlnumber is not None:
+                check_output(self.config.crlnumber)
             revoked = []
             for entry in self._read():
                 if entry.status != "R":
@@ -285,14 +312,18 @@ class CertificateAuthority:
                 revoked.append(item.build())
             # The whole list at once: add_revoked_certificate copies the list on every call (slow for big CRLs).
             builder = x509.CertificateRevocationListBuilder(issuer_name=ca_cert.subject, last_update=moment,
-                                                            next_update=moment + span, revoked_certificates=revoked)
+                                                            next_update=next_update, revoked_certificates=revoked)
             builder = builder.add_extension(_authority_key_id(ca_cert), False)
             if self.config.crlnumber is not None:
                 number = read_number(self.config.crlnumber) if self.config.crlnumber.exists() else 1
                 builder = builder.add_extension(x509.CRLNumber(number), False)
-                write_number(self.config.crlnumber, number + 1)
             crl = sign_builder(builder, key)
-            self.config.crl.parent.mkdir(parents=True, exist_ok=True)
+            if not crl.next_update_utc > crl.last_update_utc:  # never publish a CRL that is stale when made
+                raise PolicyError("The CRL's nextUpdate is not after its lastUpdate", rule="crl-next-update",
+                                  value=f"{crl.last_update_utc:%Y-%m-%d %H:%M} .. {crl.next_update_utc:%Y-%m-%d %H:%M}",
+                                  chapter=guide.RFC5280_NEXT_UPDATE)
+            if self.config.crlnumber is not None:  # used up before the CRL is written: a number is never reused
+                write_number(self.config.crlnumber, number + 1)
             write_atomic(self.config.crl, crl.public_bytes(serialization.Encoding.PEM), fsync=False)
         return crl
 
@@ -378,6 +409,19 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
+def _next_update(moment: _dt.datetime, days: int | None, hours: int | None) -> _dt.datetime:
+    """lastUpdate plus ``days`` or ``hours`` (one of them), each a whole number above 0 (PolicyError
+    ``crl-next-update``), ending before 9999 (``validity-end``)."""
+    count, unit = (hours, "hours") if hours is not None else (days, "days")
+    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+        raise PolicyError(f"A CRL's nextUpdate must come after its lastUpdate: give a whole number of {unit} above 0",
+                          rule="crl-next-update", value=repr(count), chapter=guide.RFC5280_NEXT_UPDATE)
+    if unit == "days":
+        return validity_end(moment, count, "A CRL")
+    validity_end(moment, -(-count // 24), "A CRL")  # the same bound, in whole days
+    return moment + _dt.timedelta(hours=count)
+
+
 def _authority_key_id(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     try:
         ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -387,7 +431,9 @@ def _authority_key_id(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 
 def _check_request(csr: x509.CertificateSigningRequest) -> None:
-    """Refuse what a careful CA refuses: a broken signature, SHA-1, an RSA key under 2048 bits."""
+    """Refuse what a careful CA refuses: a broken signature, SHA-1, an RSA key under 2048 bits, extensions that
+    cannot be read, and an extension marked critical that the CA does not know (RFC 5280 4.2: a client that does
+    not know a critical extension must reject the certificate)."""
     algorithm = csr.signature_hash_algorithm
     if isinstance(algorithm, hashes.SHA1 | hashes.MD5):
         raise PolicyError("The CSR is signed with SHA-1; Expressway refuses SHA-1 since X8.10, make it with SHA-256",
@@ -399,6 +445,18 @@ def _check_request(csr: x509.CertificateSigningRequest) -> None:
     if isinstance(public, rsa.RSAPublicKey) and public.key_size < 2048:
         raise PolicyError("RSA keys under 2048 bits are refused; the Expressway form offers 2048, 4096 and 8192",
                           rule="rsa-key-size", value=f"{public.key_size} bits", chapter=guide.CH3)
+    try:
+        extensions = list(csr.extensions)
+    except ValueError as exc:  # a duplicate or undecodable extension
+        raise InputError(f"The CSR's extensions cannot be read: {exc}", rule="csr-extensions",
+                         value=csr.subject.rfc4514_string(), chapter=guide.CH3) from None
+    for ext in extensions:
+        if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
+            raise PolicyError(f"The CSR asks for an extension marked critical that the CA does not know "
+                              f"({ext.oid.dotted_string}): copied into the certificate, it would make every "
+                              "client that does not know it either refuse the certificate. It is not copied: make "
+                              "the request without it", rule="csr-critical-extension", value=ext.oid.dotted_string,
+                              chapter=guide.RFC5280_CRITICAL)
 
 
 def open_ca(folder: str | Path, *, passphrase: bytes | str | None = None, config: str | Path | None = None,
@@ -435,18 +493,25 @@ def read_database(folder: str | Path, *, config: str | Path | None = None,
 
 
 def _heal_dir(folder: Path) -> None:
-    """A labkit CA moved to another folder: point ``dir`` in its openssl.cnf at where it is now."""
+    """A labkit CA moved to another folder: point ``dir`` in its openssl.cnf at where it is now (quoted: see
+    :func:`labkit.ca.config.quote`)."""
     path = folder / "openssl.cnf"
-    if not path.exists():
+    if not path.is_file():
         return
-    text = path.read_text()
+    text = path.read_text(errors="replace")
     if "written by labkit" not in text:
         return
+    try:
+        _config.parse_sections(text, name=path.name)
+    except InputError:
+        return  # a configuration OpenSSL cannot load is refused as it is (open_ca reads it next), not rewritten
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if line.startswith("dir ") and line.split("=", 1)[1].strip() != str(folder):
-            lines[i] = f"dir                    = {folder}\n"
-            write_atomic(path, "".join(lines))
+        if line.startswith("dir ") and "=" in line:
+            written = _config.parse_sections(line, name=path.name)["default"].get("dir")
+            if written != str(folder):
+                lines[i] = f"dir                    = {_config.quote(str(folder), 'The CA folder')}\n"
+                write_atomic(path, "".join(lines))
             return
 
 
@@ -460,11 +525,24 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     ``key`` is the CA's private key (a fixture key in notebooks, a fresh one on the command line); it is written to
     ``private/ca.key.pem`` with mode 0600, encrypted when ``passphrase`` is given. The configuration goes to
     ``folder/openssl.cnf``, or to ``config`` (outside the folder, then always named: ``--config``).
+
+    All or nothing: every value is checked first (names, days, URLs, the passphrase, the folder), then the CA is
+    built in a hidden folder beside ``folder`` and renamed into place, so a failure leaves nothing behind (a retry
+    works) and no reader ever sees half a CA. Modes are set whatever the umask: folders 0755, ``private/`` 0700, the
+    key 0600, every other file 0644. ``folder`` must not exist or be empty (rule ``ca-folder-empty``). Refusals:
+    ``cn-present``, ``cn-length``, ``name-characters``, ``country-code`` (:mod:`labkit.x509.names`),
+    ``validity-positive``, ``validity-end`` (``days``, ``crl_days``), ``crl-url``, ``ocsp-url``
+    (:func:`labkit.ca.config.check_url`), ``config-value`` (a folder path openssl.cnf cannot carry),
+    ``passphrase-empty``, ``policy-name``, ``ca-own-key``, ``rsa-key-size``.
     """
     folder = Path(folder).resolve()
     config_path = Path(config).resolve() if config is not None else folder / "openssl.cnf"
     if config_path.exists() or (folder / "openssl.cnf").exists() or (folder / "index.txt").exists():
         raise InputError("A CA already exists in this folder; choose an empty one", rule="ca-folder-empty",
+                         value=str(folder), chapter=guide.APPX_B)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        what = "is not empty" if folder.is_dir() else "is a file, not a folder"
+        raise InputError(f"The CA's folder {what}: a CA is made in a new or empty folder", rule="ca-folder-empty",
                          value=str(folder), chapter=guide.APPX_B)
     if policy not in POLICIES:
         raise PolicyError(f"Unknown policy; choose {' or '.join(POLICIES)}", rule="policy-name", value=policy,
@@ -475,21 +553,78 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     if isinstance(key, rsa.RSAPrivateKey) and key.key_size < 2048:
         raise PolicyError("A CA key needs at least 2048 bits", rule="rsa-key-size", value=key.key_size,
                           chapter=guide.APPX_B)
-    for sub in ("certs", "crl", "newcerts", "private"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    (folder / "private").chmod(0o700)
-    write_atomic(config_path, _config.render(folder, common_name, policy=policy, days=365, crl_days=crl_days,
-                                             crl_url=crl_url, ocsp_url=ocsp_url))
-    write_atomic(folder / "index.txt", "")
-    write_atomic(folder / "index.txt.attr", "unique_subject = no\n")
-    write_number(folder / "serial", first_serial)
-    write_number(folder / "crlnumber", 0x1000)
-    pwd = passphrase.encode() if isinstance(passphrase, str) else passphrase
-    encryption = serialization.BestAvailableEncryption(pwd) if pwd else serialization.NoEncryption()
-    write_private(folder / "private" / "ca.key.pem",
-                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
-    ca = CertificateAuthority(_config.read(folder, config_path if config is not None else None), pwd)
     spec = CertSpec(common_name, organization=organization, country=country, ca=True, days=days)
+    validity_end(lab.now(at), days, "The CA certificate")
+    check_days(crl_days, "A CRL")
+    if crl_url is not None:
+        _config.check_url(crl_url, option="The CRL URL (--crl-url)", schemes=("http", "https"), rule="crl-url",
+                          chapter=guide.CH8)
+    if ocsp_url is not None:
+        _config.check_url(ocsp_url, option="The OCSP URL (--ocsp-url)", schemes=("http",), rule="ocsp-url",
+                          chapter=guide.CH8_OCSP)
+    pwd = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    check_passphrase(pwd)
+
+    def text(where: Path) -> str:
+        return _config.render(where, common_name, policy=policy, days=365, crl_days=crl_days, crl_url=crl_url,
+                              ocsp_url=ocsp_url)
+
+    final_text = text(folder)  # refuses what openssl.cnf cannot carry (config-value) before anything is made
+    if config is not None:
+        check_output(config_path)
+    made_parents = _make_parents(folder.parent)
+    try:
+        build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".labkit-init", dir=folder.parent))
+    except OSError as exc:
+        _remove_parents(made_parents)
+        raise InputError(f"Cannot create the CA's folder: {exc.strerror}", rule="output-writable", value=str(folder),
+                         chapter=guide.APPX_B) from None
+    config_written = False
+    try:
+        cert, chain = _build_ca(build, text(build), key, pwd, first_serial, spec, parent, days, at)
+        if config is None:
+            write_atomic(build / "openssl.cnf", final_text)
+        else:
+            (build / "openssl.cnf").unlink()
+            write_atomic(config_path, final_text)
+            config_written = True
+        build.chmod(0o755)
+        os.rename(build, folder)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        if config_written:
+            config_path.unlink(missing_ok=True)
+        _remove_parents(made_parents)
+        raise
+    return CertificateAuthority(_config.read(folder, config_path if config is not None else None), pwd)
+
+
+def check_passphrase(passphrase: bytes | None) -> bytes | None:
+    """``passphrase`` unless it is empty: an empty passphrase would leave the CA key unprotected without a word
+    (PolicyError ``passphrase-empty``). None means no passphrase."""
+    if passphrase is not None and not passphrase:
+        raise PolicyError("The passphrase is empty: the CA key would be stored unencrypted. Give a passphrase, or "
+                          "none at all for an unencrypted lab key", rule="passphrase-empty", value="(empty)",
+                          chapter=guide.APPX_B)
+    return passphrase
+
+
+def _build_ca(build: Path, config_text: str, key, pwd: bytes | None, first_serial: int, spec: CertSpec,
+              parent: CertificateAuthority | None, days: int, at) -> tuple[x509.Certificate, bytes]:
+    """Everything of a new CA in the folder ``build`` (its configuration reading paths from ``build``). The
+    parent signs last: a failure before it leaves the parent untouched."""
+    for sub in ("certs", "crl", "newcerts", "private"):
+        (build / sub).mkdir()
+        (build / sub).chmod(0o700 if sub == "private" else 0o755)
+    write_atomic(build / "openssl.cnf", config_text, fsync=False)
+    write_atomic(build / "index.txt", "", fsync=False)
+    write_atomic(build / "index.txt.attr", "unique_subject = no\n", fsync=False)
+    write_number(build / "serial", first_serial)
+    write_number(build / "crlnumber", 0x1000)
+    encryption = serialization.BestAvailableEncryption(pwd) if pwd else serialization.NoEncryption()
+    write_private(build / "private" / "ca.key.pem",
+                  key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    ca = CertificateAuthority(_config.read(build), pwd)
     if parent is None:
         cert = _self_signed_root(ca, spec, key, at)
         chain = cert.public_bytes(serialization.Encoding.PEM)
@@ -497,9 +632,40 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
         csr = sign_builder(x509.CertificateSigningRequestBuilder().subject_name(spec.subject()), key)
         cert = parent.sign(csr, "ca", days=days, at=at)
         chain = cert.public_bytes(serialization.Encoding.PEM) + parent.chain_pem()
-    write_atomic(folder / "certs" / "ca.cert.pem", cert.public_bytes(serialization.Encoding.PEM))
-    write_atomic(folder / "certs" / "chain.pem", chain)
-    return ca
+    write_atomic(build / "certs" / "ca.cert.pem", cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(build / "certs" / "chain.pem", chain)
+    ca._lock.close()
+    return cert, chain
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents (mode 0755); returns those made, deepest last."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    made = []
+    for candidate in reversed(missing):
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            _remove_parents(made)
+            raise InputError(f"Cannot create the folder: {exc.strerror}", rule="output-writable",
+                             value=str(candidate), chapter=guide.APPX_B) from None
+        candidate.chmod(0o755)
+        made.append(candidate)
+    return made
+
+
+def _remove_parents(made: list[Path]) -> None:
+    for candidate in reversed(made):
+        try:
+            candidate.rmdir()
+        except OSError:
+            break
 
 
 def _self_signed_root(ca: CertificateAuthority, spec: CertSpec, key, at) -> x509.Certificate:
@@ -508,8 +674,7 @@ def _self_signed_root(ca: CertificateAuthority, spec: CertSpec, key, at) -> x509
         serial = read_number(ca.config.serial)
         write_number(ca.config.serial, serial + 1)
         cert = issue(spec, key, at=at, serial=serial).certificate
-        write_atomic(ca.config.new_certs_dir / f"{serial_hex(serial)}.pem",
-                     cert.public_bytes(serialization.Encoding.PEM))
+        write_new(ca.config.new_certs_dir / f"{serial_hex(serial)}.pem", cert.public_bytes(serialization.Encoding.PEM))
         write_index(ca.config.database, [IndexEntry("V", cert.not_valid_after_utc, serial, oneline(cert.subject))])
     return cert
 

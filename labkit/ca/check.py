@@ -324,7 +324,9 @@ def _newcerts(settings, entries, items: list[CheckItem], fixes: list[_Fix]) -> N
     if lost:
         items.append(CheckItem("error", "newcerts", f"{len(lost)} issued certificate(s) missing from index.txt "
                                f"({', '.join(lost[:5])}{' ...' if len(lost) > 5 else ''}): a process rewrote the "
-                               "database while another issued (openssl ca takes no lock)",
+                               "database while another issued (openssl ca takes no lock), or an issuing process was "
+                               "killed after writing the certificate and before its database line (the serial is "
+                               "used up; the certificate was never handed out)",
                                "revoke those certificates, or add their lines back by hand (not automatic); take "
                                "turns with openssl ca"))
     if clashes:

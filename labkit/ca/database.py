@@ -14,7 +14,7 @@ subject (``TXT_DB error number 2``). A last line without its newline is silently
 starting with ``#`` is a comment. ``unique_subject`` comes from ``index.txt.attr``, else from the configuration's CA
 section, else it is on (:func:`unique_subject`).
 
-OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on ``.labkit.lock`` for every update and replaces
+OpenSSL itself has no locking; labkit takes an exclusive ``flock`` on the CA folder for every update and replaces
 files atomically, so several labkit processes can issue into one directory. ``openssl ca`` running at the same time
 ignores that lock: take turns.
 """
@@ -263,23 +263,39 @@ def write_index(path: Path, entries: list[IndexEntry]) -> None:
 
 def append_index(path: Path, entries: list[IndexEntry]) -> None:
     """Add lines with a single ``write`` (a process killed around it leaves the old file or all the new lines)."""
+    created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        if created:
+            os.fchmod(fd, 0o644)  # whatever the umask
         os.write(fd, "".join(entry.line() + "\n" for entry in entries).encode("utf-8", "surrogateescape"))
     finally:
         os.close(fd)
 
 
 def read_number(path: Path) -> int:
-    """The hex number in a ``serial`` or ``crlnumber`` file."""
+    """The hex number in a ``serial`` or ``crlnumber`` file: hex digits only (no sign), at most 20 octets (RFC 5280
+    4.1.2.2 and 5.2.3). Raises InputError ``ca-layout`` (missing) or ``serial-file`` (anything else, named by the
+    file: its bytes are not quoted)."""
     try:
-        text = path.read_text().strip()
-        return int(text, 16)
+        text = path.read_bytes().decode("ascii").strip()
     except FileNotFoundError:
         raise InputError("The CA directory has no such file", rule="ca-layout", value=str(path),
                          chapter=guide.APPX_B) from None
-    except ValueError:
-        raise InputError("Not a hex number", rule="serial-file", value=str(path), chapter=guide.APPX_B) from None
+    except UnicodeDecodeError:
+        text = "?"
+    except IsADirectoryError:
+        raise InputError("A folder where the CA keeps a number in a file", rule="serial-file", value=str(path),
+                         chapter=guide.APPX_B) from None
+    if not text or any(ch not in _HEX for ch in text):
+        raise InputError(f"{path.name} does not hold a hex number (as `openssl ca` writes it: 1000, 0A ...); "
+                         "`labkit ca check` shows the serials in use", rule="serial-file", value=str(path),
+                         chapter=guide.APPX_B)
+    number = int(text, 16)
+    if number.bit_length() > 159:
+        raise InputError(f"{path.name} holds a number longer than 20 octets, more than a serial or CRL number may "
+                         "have (RFC 5280 4.1.2.2)", rule="serial-file", value=str(path), chapter=guide.APPX_B)
+    return number
 
 
 def write_number(path: Path, number: int) -> None:
@@ -288,6 +304,7 @@ def write_number(path: Path, number: int) -> None:
     tmp = path.with_name(path.name + ".new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
+        os.fchmod(fd, 0o644)  # whatever the umask
         os.write(fd, (serial_hex(number) + "\n").encode())
     finally:
         os.close(fd)
@@ -295,10 +312,11 @@ def write_number(path: Path, number: int) -> None:
 
 
 class DirectoryLock:
-    """The CA directory's exclusive lock (``flock`` on ``.labkit.lock``), re-entrant within one process.
+    """The CA directory's exclusive lock (``flock`` on the folder itself), re-entrant within one process.
 
-    The lock file stays open between updates (opening it costs more than locking it), so each update is one
-    ``flock`` and one unlock.
+    Locking the folder, not a file in it, means the lock leaves nothing on disk: a refused command changes nothing,
+    not even by creating a lock file. The folder stays open between updates (opening it costs more than locking it),
+    so each update is one ``flock`` and one unlock.
     """
 
     def __init__(self, folder: Path, timeout: float = 30.0):
@@ -316,7 +334,11 @@ class DirectoryLock:
                 self._depth -= 1
             return
         if self._fd is None:
-            self._fd = os.open(self.folder / ".labkit.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                self._fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError as exc:
+                raise InputError(f"Cannot open the CA folder: {exc.strerror}", rule="ca-layout",
+                                 value=str(self.folder), chapter=guide.APPX_B) from None
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from labkit import __version__
 from labkit.errors import LabkitError
 
-__all__ = ["COMMANDS", "HELP", "main", "parser", "read_input", "add_password_file"]
+__all__ = ["COMMANDS", "HELP", "main", "parser", "read_input", "read_passphrase", "add_password_file"]
 
 #: Every command, in the order ``labkit --help`` lists them, and the module that defines it.
 COMMANDS = {"decode": "labkit.cli.x509", "convert": "labkit.cli.x509", "verify": "labkit.cli.x509",
@@ -50,12 +51,39 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def error(self, message: str):
+        """A usage mistake is a refusal like any other: one line naming the rule (``usage``), exit 2. Arguments
+        argparse did not recognise are named when they are options and counted otherwise (``--password SECRET``
+        must not print the secret)."""
+        if message.startswith("unrecognized arguments: "):
+            words = message.removeprefix("unrecognized arguments: ").split()
+            options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+            hidden = len(words) - len(options)
+            message = "unrecognized arguments: " + " ".join(options) + (
+                f" (and {hidden} more, not shown)" if hidden else "")
+        _refusal(self.prog.removeprefix("labkit ").split()[0] if self.prog != "labkit" else "",
+                 f"{message} (rule: usage; see `{self.prog} --help`)")
+        self.exit(2)
+
 
 def add_password_file(cmd) -> None:
     """The ``--password-file`` option of every command that reads PKCS#12 files or encrypted keys."""
     cmd.add_argument("--password-file", metavar="FILE",
                      help="the password of a PKCS#12 file or encrypted key, read from FILE (first line); on a "
                           "terminal labkit asks for it instead. Never give a password on the command line")
+
+
+def read_passphrase(path: str | None) -> bytes | None:
+    """The CA key's passphrase from the first line of ``path`` (as ``openssl -passin file:`` reads it), or None
+    without a file. An empty one is refused (:class:`~labkit.errors.PolicyError` ``passphrase-empty``): the CA key
+    would be stored unencrypted, or opened with a passphrase nobody meant. The file's bytes are never shown."""
+    if path is None:
+        return None
+    from labkit.ca.authority import check_passphrase
+    from labkit.x509.loading import read_file
+
+    lines = read_file(path).splitlines()
+    return check_passphrase(lines[0] if lines else b"")
 
 
 def read_input(path: str, password_file: str | None = None, *, check_names: bool = True):
@@ -101,17 +129,35 @@ def parser(argv: list[str] | None = None, *, full: bool = False) -> argparse.Arg
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    A refusal (:class:`~labkit.errors.LabkitError`) is one line on standard error naming its rule, and exit 2; so is
+    an operating-system error labkit did not foresee (rule ``os-error``, with the file). A reader that closes the
+    pipe early (``labkit decode cert.pem | head -1``) ends the command quietly with exit 1, as Python's
+    documentation recommends for SIGPIPE (standard output is pointed at /dev/null so the flush at exit cannot fail
+    again).
+    """
     args = parser(argv).parse_args(argv)
     try:
         status = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except LabkitError as exc:
-        print(f"labkit {args.command}: {exc}", file=sys.stderr)
+        _refusal(args.command, str(exc))
         return 2
     except OSError as exc:
-        print(f"labkit {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        where = f"; value: {exc.filename}" if exc.filename else ""
+        _refusal(args.command, f"{exc.strerror or exc} (rule: os-error{where})")
         return 2
     return status or 0
+
+
+def _refusal(command: str, text: str) -> None:
+    """One line on standard error, whatever the message holds."""
+    print(f"labkit{' ' + command if command else ''}: {' '.join(text.splitlines())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,12 @@ from labkit import guide, lab
 from labkit.ca.authority import init_ca, open_ca, read_database
 from labkit.ca.database import serial_hex
 from labkit.ca.policy import FIELDS, POLICIES, PROFILES
-from labkit.cli import HELP
+from labkit.cli import HELP, read_passphrase
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
-from labkit.x509.files import write_atomic, write_pair
-from labkit.x509.loading import load_file, read_file
+from labkit.x509.files import check_output, write_atomic, write_pair
+from labkit.x509.loading import load_file
+from labkit.x509.names import check_attribute, check_common_name, check_country, check_dns_name
 from labkit.x509.reasons import REASONS
 
 __all__ = ["COMMANDS"]
@@ -38,10 +39,7 @@ def _key(args):
     return lab.new_key("rsa", args.key_size)
 
 
-def _passphrase(path: str | None) -> bytes | None:
-    if path is None:
-        return None
-    return read_file(path).rstrip(b"\r\n")
+_passphrase = read_passphrase
 
 
 def _open(args, passphrase_file: str | None = None):
@@ -155,6 +153,8 @@ def _init(args) -> None:
 
 
 def _sign(args) -> None:
+    if args.out:
+        check_output(args.out)  # before a serial is used up
     ca = _open(args, args.passphrase_file)
     csr = load_file(args.csr, expect="csr").obj
     cert = ca.sign(csr, args.profile, days=args.days, at=_at(args))
@@ -174,6 +174,8 @@ def _revoke(args) -> None:
 
 
 def _crl(args) -> None:
+    if args.out:
+        check_output(args.out)  # before a CRL number is used up
     ca = _open(args, args.passphrase_file)
     crl = ca.crl(at=_at(args), days=args.days)
     data = crl.public_bytes(serialization.Encoding.DER if args.der else serialization.Encoding.PEM)
@@ -209,20 +211,37 @@ def _check(args) -> int:
     return 0 if report.ok else 1
 
 
+#: --subj fields: OpenSSL's short name -> (field, RFC 5280 upper bound of its length).
+_SUBJ_FIELDS = {"C": ("countryName", 2), "ST": ("stateOrProvinceName", 128), "L": ("localityName", 128),
+                "O": ("organizationName", 64), "OU": ("organizationalUnitName", 64),
+                "emailAddress": ("emailAddress", 255), "DC": ("domainComponent", 63)}
+
+
 def _subject(cn: str, subj: str) -> x509.Name:
+    """The subject of ``req new``: --subj's /FIELD=value parts (each checked: rules ``subject-syntax``,
+    ``country-code``, ``name-empty``, ``name-characters``, ``name-length``) and the CN last."""
     attributes = []
-    short = {"C": "countryName", "ST": "stateOrProvinceName", "L": "localityName", "O": "organizationName",
-             "OU": "organizationalUnitName", "emailAddress": "emailAddress", "DC": "domainComponent"}
     for part in filter(None, subj.split("/")):
         name, sep, value = part.partition("=")
-        if not sep or name not in short or not value:
-            raise InputError("--subj takes /FIELD=value parts with FIELD one of " + ", ".join(short),
+        if not sep or name not in _SUBJ_FIELDS or not value:
+            raise InputError("--subj takes /FIELD=value parts with FIELD one of " + ", ".join(_SUBJ_FIELDS),
                              rule="subject-syntax", value=part, chapter=guide.CH3)
-        attributes.append(x509.NameAttribute(FIELDS[short[name]], value))
+        field, limit = _SUBJ_FIELDS[name]
+        if name == "C":
+            check_country(value, "--subj C")
+        else:
+            check_attribute(value, f"--subj {name}", limit=limit)
+        attributes.append(x509.NameAttribute(FIELDS[field], value))
     return x509.Name([*attributes, x509.NameAttribute(FIELDS["commonName"], cn)])
 
 
 def _req_new(args) -> None:
+    check_dns_name(check_common_name(args.cn, "--cn"), "--cn")
+    for name in args.san:
+        if not isinstance(general_name(name), x509.IPAddress):
+            check_dns_name(name, "--san")
+    check_output(args.key_out)
+    check_output(args.out)
     key = lab.fixture_key(args.lab_key) if args.lab_key else lab.new_key("rsa", args.key_size)
     names = list(dict.fromkeys([args.cn, *args.san]))
     builder = (x509.CertificateSigningRequestBuilder().subject_name(_subject(args.cn, args.subj))

@@ -13,10 +13,10 @@ import urllib.parse
 
 from labkit import guide, lab
 from labkit.ca import open_ca
-from labkit.cli import HELP
+from labkit.cli import HELP, read_passphrase
 from labkit.errors import InputError
 from labkit.revocation.servers import CrlServer, OcspServer
-from labkit.x509.loading import load_file, read_file
+from labkit.x509.loading import load_file
 
 __all__ = ["COMMANDS"]
 
@@ -65,8 +65,7 @@ def _port(args, url: str | None) -> int:
 
 
 def _open(args):
-    passphrase = read_file(args.passphrase_file).rstrip(b"\r\n") if args.passphrase_file else None
-    return open_ca(args.dir, passphrase=passphrase)
+    return open_ca(args.dir, passphrase=read_passphrase(args.passphrase_file))
 
 
 def _serve_crl(args) -> int:

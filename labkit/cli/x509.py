@@ -119,6 +119,21 @@ def _convert(args) -> None:
         sys.stdout.flush()
 
 
+def _objects(path: str, kind: str, option: str) -> list:
+    """The objects of ``kind`` in the file ``option`` names; a file with none (a CSR or key given as --ca-file, a
+    certificate as --crl-file) is refused, WrongTypeError ``expect-KIND``, as openssl verify cannot load it."""
+    items = read_input(path)[1]
+    found = [item.obj for item in items if item.kind == kind]
+    if not found:
+        from labkit import guide
+        from labkit.errors import WrongTypeError
+        from labkit.x509.loading import KINDS
+
+        raise WrongTypeError(f"{option} takes {KINDS[kind]} file, but {path} holds {items[0].description}",
+                             rule=f"expect-{kind}", value=path, chapter=guide.APPX_D)
+    return found
+
+
 def _verify(args) -> int:
     import json
     import shlex
@@ -134,10 +149,9 @@ def _verify(args) -> int:
 
         raise WrongTypeError(f"verify checks a certificate, but {args.cert} holds {items[0].description}",
                              rule="expect-certificate", value=args.cert, chapter=guide.APPX_D)
-    trusted = [item.obj for item in read_input(args.ca_file)[1] if item.kind == "certificate"]
-    untrusted = [item.obj for item in read_input(args.untrusted)[1] if item.kind == "certificate"] \
-        if args.untrusted else []
-    crls = [item.obj for item in read_input(args.crl_file)[1] if item.kind == "crl"] if args.crl_file else None
+    trusted = _objects(args.ca_file, "certificate", "--ca-file")
+    untrusted = _objects(args.untrusted, "certificate", "--untrusted") if args.untrusted else []
+    crls = _objects(args.crl_file, "crl", "--crl-file") if args.crl_file else None
     at = lab.parse_instant(args.at) if args.at else lab.now_real()
     check = verify_chain(certs[0], trusted=trusted, intermediates=certs[1:] + untrusted, at=at,
                          purpose="expressway", crls=crls)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide
-from labkit.errors import PolicyError
+from labkit.errors import PolicyError, WrongTypeError
 from labkit.expressway.roles import NODE_ROLES, ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
 from labkit.x509.names import fqdn_problem
@@ -137,11 +137,16 @@ def _fqdn(name: str, value: str, *, extra: str = "") -> str:
     return value
 
 
-def _as_tuple(value) -> tuple:
+def _as_tuple(value, name: str = "names") -> tuple:
+    """A form field that holds names: None, one name, or any iterable of names; anything else is a
+    :class:`~labkit.errors.WrongTypeError` ``field-type`` naming the field."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
+    if isinstance(value, bytes | bytearray | dict) or not hasattr(value, "__iter__"):
+        raise WrongTypeError(f"{_label(name)}: a list of names (or one name as text), not {type(value).__name__}",
+                             rule="field-type", value=repr(value)[:60], chapter=guide.CH3)
     return tuple(value)
 
 
@@ -214,7 +219,8 @@ class CsrRequest:
             object.__setattr__(self, name, value)
 
         for name in _NAME_TUPLES:
-            put(name, tuple(item.strip() if isinstance(item, str) else item for item in _as_tuple(getattr(self, name))))
+            put(name, tuple(item.strip() if isinstance(item, str) else item
+                            for item in _as_tuple(getattr(self, name), name)))
         _check_role(self.role)
         if not isinstance(self.fqdn, str) or not self.fqdn.strip():
             raise _refuse("fqdn", "this field is required (the Expressway's own FQDN)", "field-required", self.fqdn,

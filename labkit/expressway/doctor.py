@@ -26,6 +26,14 @@ key-8192                    warning   guide app. A        RSA 8192: SIP TLS zone
 key-not-rsa                 warning   guide ch. 2         not an RSA key
 weak-signature              error     guide ch. 7         the CA signed it with SHA-1 or MD5 (a CSR: signed so); not
                                                           a root's own signature with role ``ca``
+request-signature           error     RFC 2986 3          a CSR whose signature does not verify (altered after
+                                                          signing, or signed with another key): a CA refuses it
+serial-number               error     RFC 5280 4.1.2.2    a certificate's serial number is zero, negative or longer
+                                                          than 20 octets
+critical-extension-unknown  error     RFC 5280 4.2        an extension marked critical that labkit (cryptography)
+                                                          does not know: clients that do not know it must refuse
+punycode-label              error     RFC 5890 2.3.2.1    a DNS name (CN or SAN) with an ``xn--`` label that is no
+                                                          valid A-label (its Punycode does not decode)
 expired / not-yet-valid     error     guide ch. 2         outside the validity period at "now"
 expires-soon                warning   labkit              expires within 30 days
 expires-after-2050          warning   guide ch. 2         expires in 2050 or later
@@ -59,7 +67,8 @@ csr-subject-rewritten       warning   labkit              with ``csr``: the CA c
                                                           subject attributes)
 ==========================  ========  ==================  ==========================================================
 
-Role ``ca`` applies only the key, signature, validity, subject- and issuer-OID and basicConstraints rules.
+Role ``ca`` applies only the key, signature, serial number, critical extension, punycode, validity, subject- and
+issuer-OID and basicConstraints rules.
 ``version`` is the Expressway software release (:mod:`labkit.expressway.versions`; X14.0, the guide's, by default).
 The ``csr-*`` rules (``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
 
@@ -77,16 +86,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
-from labkit.errors import InputError
+from labkit.errors import InputError, WrongTypeError
 from labkit.expressway.findings import Finding
 from labkit.expressway.roles import ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_client_store, server_eku_switch
-from labkit.x509.names import fqdn_problem, is_fqdn
+from labkit.x509.names import fqdn_problem, is_fqdn, punycode_problem
 from labkit.x509.text import is_named_oid, name_entries, name_line, oid_short_name, validity_encodings
 
 __all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
@@ -232,17 +242,23 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     changed is added (:func:`labkit.expressway.csr_compare.compare`, rules ``csr-*``). A name whose value is not a
     string is reported (``unsupported-subject-oid``), not refused. Raises :class:`~labkit.errors.InputError` for
     unreadable input (the rules of :mod:`labkit.x509.loading`), a file without a certificate or CSR
-    (``doctor-input``), an unknown role (``doctor-role``) or version (``expressway-version``).
+    (``doctor-input``; :class:`~labkit.errors.WrongTypeError` for an object that is neither, such as None, 42 or a
+    list), an unknown role (``doctor-role``) or version (``expressway-version``).
     """
     others: tuple[str, ...] = ()
     encoding = None
     if isinstance(obj, bytes | bytearray | str):
         obj, others, encoding = _examined(obj, password)
+    elif not isinstance(obj, x509.Certificate | x509.CertificateSigningRequest):
+        raise WrongTypeError(f"doctor checks a certificate or a CSR (an object, or PEM/DER text or bytes), not "
+                             f"{type(obj).__name__}", rule="doctor-input", value=repr(obj)[:60],
+                             chapter=guide.CH2_AWARE)
     expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
                           tuple(chat_aliases), tuple(phone_profiles), version)
     subject = _Subject(obj, encoding)
     moment = lab.now(at)
-    checks = [_key, _signature, _validity, _name_oids]
+    checks = [_key, _signature, _request_signature, _serial_number, _critical_extensions, _validity, _name_oids,
+              _punycode]
     checks += [_ca] if role == "ca" else [_common_name, _wildcard, _eku, _self_signed, _cluster, _uc_names]
     checks += [_file_format]
     findings = [finding for check in checks for finding in check(subject, expect, moment)]
@@ -308,6 +324,60 @@ def _signature(s: _Subject, e: Expectations, _at) -> Iterator[Finding]:
                   "Expressway's upload warns that the security level is not acceptable, and OpenSSL 3 refuses such a "
                   "chain in TLS (security level 1 and up: verify error 68): ask the CA to sign with SHA-256", guide.CH7,
                   guide.ref("chapter 7", "Loading Certificates and Keys Onto Expressway: upload warnings"))
+
+
+def _request_signature(s: _Subject, _e, _at) -> Iterator[Finding]:
+    if s.is_cert:
+        return
+    try:
+        valid = s.obj.is_signature_valid
+    except (ValueError, UnsupportedAlgorithm):
+        valid = False
+    if not valid:
+        yield Finding("request-signature", "error", "the CSR's signature does not verify: the request was changed "
+                      "after it was signed, or signed with another key than the one it carries, so it proves nothing "
+                      "about who holds the key; a CA refuses it (labkit ca sign: csr-signature). Generate it again",
+                      guide.CH3, guide.RFC2986_SIGNATURE)
+
+
+def _serial_number(s: _Subject, _e, _at) -> Iterator[Finding]:
+    if not s.is_cert:
+        return
+    serial = s.obj.serial_number
+    if serial <= 0:
+        yield Finding("serial-number", "error", f"the serial number is {'zero' if serial == 0 else 'negative'} "
+                      f"({serial}): a serial is a positive integer; strict clients refuse the certificate (and "
+                      "future versions of Python's cryptography will not read it). Ask the CA to issue it again",
+                      guide.APPX_B, guide.RFC5280_SERIAL)
+        return
+    octets = serial.bit_length() // 8 + 1  # DER: a positive INTEGER needs a leading 0 bit
+    if octets > 20:
+        yield Finding("serial-number", "error", f"the serial number is {octets} octets long: a serial has at most 20 "
+                      "octets, and clients may refuse a longer one. Ask the CA to issue it again", guide.APPX_B,
+                      guide.RFC5280_SERIAL)
+
+
+def _critical_extensions(s: _Subject, _e, _at) -> Iterator[Finding]:
+    for ext in s.extensions:
+        if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
+            what = "the certificate" if s.is_cert else "the CSR (a CA that copies it makes the certificate)"
+            yield Finding("critical-extension-unknown", "error", f"{what} has an extension marked critical that "
+                          f"labkit does not know ({ext.oid.dotted_string}): a client that does not know a critical "
+                          "extension must refuse the certificate, so TLS peers will", guide.CH2_AWARE,
+                          guide.RFC5280_CRITICAL)
+
+
+def _punycode(s: _Subject, _e, _at) -> Iterator[Finding]:
+    names = dict.fromkeys(([s.cn] if s.cn else []) + s.dns)
+    for name in names:
+        for label in name.rstrip(".").split("."):
+            problem = punycode_problem(label)
+            if problem:
+                yield Finding("punycode-label", "error", f"the name '{name}': {problem}; clients that show or compare "
+                              "names in Unicode refuse it or show garbage. Use the A-label of the real name (labkit's "
+                              "names module computes it with the idna package)", guide.CH2_AWARE,
+                              guide.RFC5890_A_LABEL)
+                break
 
 
 def _validity(s: _Subject, _e, at: _dt.datetime) -> Iterator[Finding]:

@@ -28,11 +28,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
-from labkit.errors import InputError
+from labkit.errors import InputError, LabError
 from labkit.x509.verify import explain_alert, explain_verify_code
 
-__all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "handshake", "handshake_tcp", "connect",
-           "ladder_figure", "explain_verify_code", "explain_alert", "FIVE_STEPS", "msg_callback_available"]
+__all__ = ["Endpoint", "Message", "Flight", "Outcome", "Handshake", "MessageMissing", "handshake", "handshake_tcp",
+           "connect", "ladder_figure", "explain_verify_code", "explain_alert", "FIVE_STEPS", "msg_callback_available"]
 
 FIVE_STEPS = (
     ("1. client hello", "the client offers its versions and cipher suites and a random number", ("ClientHello",)),
@@ -177,6 +177,13 @@ class Outcome:
         return explain_alert(self.alert)
 
 
+class MessageMissing(LabError, KeyError):
+    """A handshake message asked for is not in the trace (a LabkitError; also a KeyError, as it used to be)."""
+
+    def __str__(self) -> str:  # KeyError's own __str__ would quote the message
+        return LabError.__str__(self)
+
+
 @dataclass(frozen=True)
 class Handshake:
     messages: tuple[Message, ...]
@@ -193,10 +200,16 @@ class Handshake:
         return self.outcome.ok
 
     def message(self, name: str, direction: str | None = None) -> Message:
+        """The first handshake message called ``name`` (sent in ``direction``: ``"C->S"`` or ``"S->C"``). Raises
+        :class:`MessageMissing` (a LabkitError, and a KeyError for older callers), rule ``handshake-message``,
+        when the handshake has none: it failed before that message (the outcome says why), or was not traced."""
         for msg in self.messages:
             if msg.name == name and (direction is None or msg.direction == direction):
                 return msg
-        raise KeyError(name)
+        why = (f"the handshake failed first: {self.outcome.explanation}" if not self.ok else
+               "the handshake was not traced" if not self.traced else "this version of TLS does not send it")
+        raise MessageMissing(f"No {name} message {('(' + direction + ') ') if direction else ''}in this handshake: "
+                             f"{why}", rule="handshake-message", value=name, chapter=guide.CH2_TLS)
 
     def ladder(self) -> str:
         """The trace as text: one line per message (or per flight when untraced)."""

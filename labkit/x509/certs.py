@@ -20,10 +20,44 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
-from labkit.errors import PolicyError
+from labkit.errors import PolicyError, WrongTypeError
 from labkit.x509.files import write_atomic, write_private
+from labkit.x509.names import check_attribute, check_common_name, check_country
 
-__all__ = ["CertSpec", "Issued", "issue", "request", "sign_request", "sign_builder"]
+__all__ = ["CertSpec", "Issued", "issue", "request", "sign_request", "sign_builder", "check_days", "validity_end",
+           "X509_LAST"]
+
+#: The last instant an X.509 date can express: GeneralizedTime 99991231235959Z (RFC 5280 4.1.2.5 gives it the
+#: meaning "no well-defined expiration date").
+X509_LAST = _dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_dt.timezone.utc)
+
+
+def check_days(days: int, what: str = "A certificate") -> int:
+    """``days`` if it is a whole number of days above 0 (``bool`` is not a number of days). Raises WrongTypeError
+    ``validity-days`` or PolicyError ``validity-positive``: 0 or negative days are refused, never replaced by a
+    default."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise WrongTypeError(f"{what}'s validity is a whole number of days", rule="validity-days", value=repr(days),
+                             chapter=guide.CH2)
+    if days <= 0:
+        raise PolicyError(f"{what} must be valid for at least one day", rule="validity-positive", value=days,
+                          chapter=guide.CH2)
+    return days
+
+
+def validity_end(start: _dt.datetime, days: int, what: str = "A certificate") -> _dt.datetime:
+    """``start`` plus ``days`` (checked by :func:`check_days`), refused with PolicyError ``validity-end`` when the end
+    lies past :data:`X509_LAST`: no date after 9999-12-31 can be written (and Python's dates end there too)."""
+    check_days(days, what)
+    try:
+        end = start + _dt.timedelta(days=days)
+    except OverflowError:
+        end = None
+    if end is None or end > X509_LAST:
+        raise PolicyError(f"{what} cannot last {days:,} days from {start:%Y-%m-%d}: X.509 dates end on 9999-12-31 "
+                          "(GeneralizedTime has four digits for the year)", rule="validity-end", value=days,
+                          chapter=guide.RFC5280_TIME)
+    return end
 
 @dataclass(frozen=True)
 class CertSpec:
@@ -41,15 +75,13 @@ class CertSpec:
     start_offset_days: int = 0  # negative: the certificate became valid before "now"
 
     def __post_init__(self) -> None:
-        if not self.common_name.strip():
-            raise PolicyError("A certificate needs a common name", rule="cn-present", value=self.common_name,
-                              chapter=guide.CH3)
+        check_common_name(self.common_name, "The common name")
+        check_attribute(self.organization, "The organization")
+        check_country(self.country)
         if self.path_length is not None and not self.ca:
             raise PolicyError("path_length only makes sense on a CA certificate (ca=True)",
                               rule="path-length-needs-ca", value=self.path_length, chapter=guide.CH2)
-        if self.days <= 0:
-            raise PolicyError("A certificate must be valid for at least one day", rule="validity-positive",
-                              value=self.days, chapter=guide.CH2)
+        check_days(self.days)
         if isinstance(self.sans, str):
             object.__setattr__(self, "sans", (self.sans,))
 
@@ -126,7 +158,7 @@ def issue(spec: CertSpec, key, issuer: Issued | None = None, *, at: _dt.datetime
         .public_key(public)
         .serial_number(lab.next_serial() if serial is None else serial)
         .not_valid_before(start)
-        .not_valid_after(start + _dt.timedelta(days=spec.days))
+        .not_valid_after(validity_end(start, spec.days))
         .add_extension(x509.BasicConstraints(ca=spec.ca, path_length=spec.path_length), critical=True)
         .add_extension(_key_usage(spec.ca, public), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)

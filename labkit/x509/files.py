@@ -15,13 +15,15 @@ from pathlib import Path
 
 from labkit.errors import InputError
 
-__all__ = ["write_atomic", "write_private", "check_output", "write_pair"]
+__all__ = ["write_atomic", "write_private", "write_new", "check_output", "write_pair"]
 
 
 def check_output(path: str | Path) -> Path:
     """The real file a write to ``path`` replaces (a symbolic link's target), refusing what is no place for a file:
     a folder, a FIFO, a device or a socket (rule ``output-is-regular-file``), a missing folder
-    (``output-folder-exists``) or a link that leads back to itself (``symlink-loop``). Nothing is written."""
+    (``output-folder-exists``), a folder labkit may not write into (``output-writable``) or a link that leads back to
+    itself (``symlink-loop``). Nothing is written: a command checks its outputs with this before it changes anything
+    (a CA before it uses up a serial or a CRL number)."""
     path = Path(path)
     target = Path(os.path.realpath(path))  # a symbolic link's target (OpenSSL writes through links too)
     try:
@@ -41,6 +43,9 @@ def check_output(path: str | Path) -> Path:
     if not target.parent.is_dir():
         raise InputError("The folder to write into does not exist", rule="output-folder-exists",
                          value=str(path.parent))
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise InputError("Cannot write into the folder: permission denied (labkit writes a temporary file beside "
+                         "the target and renames it)", rule="output-writable", value=str(path))
     return target
 
 
@@ -74,6 +79,33 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsyn
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def write_new(path: str | Path, data: bytes | str, *, mode: int = 0o644) -> Path:
+    """Write a file that must not exist yet (a CA's ``newcerts/SERIAL.pem``), whole or not at all: through a temporary
+    file in the same folder, then a hard link to ``path`` (which fails if ``path`` exists: ``FileExistsError``, never
+    an overwrite) and the temporary name removed. A process killed midway leaves no file at ``path`` (at worst a
+    hidden ``.NAME.*.tmp``), never a short or empty one. ``mode`` is set whatever the umask."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return path
 
 

@@ -38,12 +38,14 @@ import os
 import re
 import stat
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 
 from labkit import guide
 from labkit.errors import InputError, PasswordError, WrongTypeError
@@ -209,7 +211,7 @@ def load_all(data: bytes | str, *, password: bytes | str | None = None, check_na
             value=f"{len(raw):,} bytes",
         )
     if not raw.strip():
-        raise InputError("The input is empty", rule="input-not-empty", value=raw)
+        raise InputError("The input is empty", rule="input-not-empty", value=f"{len(raw)} bytes of white space")
     pwd = password.encode() if isinstance(password, str) else password
     items = _load_pem(raw, pwd) if b"-----BEGIN " in raw else _load_der(raw, pwd)
     if check_names:
@@ -327,8 +329,17 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
 
 _NOUNS = {"certificate": "certificate", "csr": "CSR", "crl": "CRL", "public-key": "public key"}
 
+def _certificate(der: bytes) -> x509.Certificate:
+    """``x509.load_der_x509_certificate`` without cryptography's deprecation warning for a serial number that is zero
+    or negative: such a certificate is read (as OpenSSL reads it) and ``doctor`` reports it (rule ``serial-number``,
+    RFC 5280 4.1.2.2); no library warning reaches a user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*serial number.*", category=CryptographyDeprecationWarning)
+        return x509.load_der_x509_certificate(der)
+
+
 _DER_PARSERS = {
-    "certificate": x509.load_der_x509_certificate,
+    "certificate": _certificate,
     "csr": x509.load_der_x509_csr,
     "crl": x509.load_der_x509_crl,
     "public-key": serialization.load_der_public_key,
@@ -447,7 +458,8 @@ def _load_der(raw: bytes, password: bytes | None) -> list[Loaded]:
             else "it does not start with an ASN.1 SEQUENCE (byte 0x30)"
         )
         raise InputError(
-            f"Not a certificate, CSR, CRL or key in PEM or DER: {hint}", rule="pem-or-der", value=raw,
+            f"Not a certificate, CSR, CRL or key in PEM or DER: {hint}", rule="pem-or-der",
+            value=f"{'text' if text_like else 'binary data'}, {len(raw):,} bytes (not shown: it may be a secret)",
             chapter=guide.APPX_C
         )
     container = _container(raw)
@@ -475,7 +487,7 @@ def _load_der(raw: bytes, password: bytes | None) -> list[Loaded]:
     raise InputError(
         "DER data that is not a certificate, CSR, CRL, key, PKCS#7 or PKCS#12 file (truncated or corrupted?)",
         rule="der-content",
-        value=raw,
+        value=f"DER, {len(raw):,} bytes (not shown: it may be a secret)",
         chapter=guide.APPX_C,
     )
 
