@@ -168,6 +168,24 @@ def test_a_failed_init_leaves_nothing_and_a_retry_works(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "deep" / "er").iterdir()) == ["root"]
 
 
+def test_a_build_folder_left_by_a_killed_init_is_cleared_by_the_next_and_a_live_one_is_not(tmp_path):
+    import signal
+    import sys
+
+    # a `ca init` SIGKILLed mid-build: its hidden folder (with a private/ holding a key) stays behind
+    code = ("import os, signal, sys; from labkit.x509.files import owned_folder; "
+            "f = owned_folder(sys.argv[1], '.root.', '.labkit-init'); (f / 'private').mkdir(); "
+            "os.kill(os.getpid(), signal.SIGKILL)")
+    killed = subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    live = ca_authority.owned_folder(tmp_path, ".root.", ".labkit-init")  # this process: alive, left alone
+    left = [p for p in tmp_path.iterdir() if p != live]
+    assert len(left) == 1 and left[0].name.endswith(".labkit-init")
+    init_ca(tmp_path / "root", "After Kill Root", key=lab.fixture_key("root-ca"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["root", live.name])
+    assert not (tmp_path / "root" / ".labkit-owner").exists()  # the tag does not come along into the CA
+
+
 def test_an_issuing_ca_that_fails_leaves_its_parent_untouched(root, tmp_path):
     before = snapshot(root.folder)
     assert_refused("validity-end", init_ca, tmp_path / "issuing", "Issuing", key=lab.fixture_key("issuing-ca"),

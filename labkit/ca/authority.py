@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import glob
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,15 @@ from labkit.ca.database import (
 from labkit.ca.policy import POLICIES, apply_policy, profile
 from labkit.errors import InputError, LabError, PolicyError
 from labkit.x509.certs import CertSpec, Issued, check_days, issue, sign_builder, validity_end
-from labkit.x509.files import check_output, write_atomic, write_new, write_private
+from labkit.x509.files import (
+    check_output,
+    clear_abandoned,
+    owned_folder,
+    release_folder,
+    write_atomic,
+    write_new,
+    write_private,
+)
 from labkit.x509.loading import load, load_certificate, load_file
 from labkit.x509.reasons import REASONS
 
@@ -573,8 +581,9 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
     if config is not None:
         check_output(config_path)
     made_parents = _make_parents(folder.parent)
+    clear_abandoned(folder.parent, f".{glob.escape(folder.name)}.*.labkit-init")  # left by a killed `ca init`
     try:
-        build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".labkit-init", dir=folder.parent))
+        build = owned_folder(folder.parent, f".{folder.name}.", ".labkit-init")
     except OSError as exc:
         _remove_parents(made_parents)
         raise InputError(f"Cannot create the CA's folder: {exc.strerror}", rule="output-writable", value=str(folder),
@@ -589,6 +598,7 @@ def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAut
             write_atomic(config_path, final_text)
             config_written = True
         build.chmod(0o755)
+        release_folder(build)
         os.rename(build, folder)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)

@@ -128,14 +128,17 @@ def parser(argv: list[str] | None = None, *, full: bool = False) -> argparse.Arg
     return top
 
 
+CLOSED_PIPE = 128 + 13  # 141: the status a shell shows for a command ended by SIGPIPE (signal 13)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     A refusal (:class:`~labkit.errors.LabkitError`) is one line on standard error naming its rule, and exit 2; so is
     an operating-system error labkit did not foresee (rule ``os-error``, with the file). A reader that closes the
-    pipe early (``labkit decode cert.pem | head -1``) ends the command quietly with exit 1, as Python's
-    documentation recommends for SIGPIPE (standard output is pointed at /dev/null so the flush at exit cannot fail
-    again).
+    pipe early (``labkit decode cert.pem | head -1``) ends the command quietly, as Python's documentation
+    recommends for SIGPIPE (standard output is pointed at /dev/null so the flush at exit cannot fail again), with
+    exit :data:`CLOSED_PIPE` (141, 128 + SIGPIPE, as a shell reports it: 1 would mean "a finding").
     """
     args = parser(argv).parse_args(argv)
     try:
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return CLOSED_PIPE
     except LabkitError as exc:
         _refusal(args.command, str(exc))
         return 2

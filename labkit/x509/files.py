@@ -15,7 +15,8 @@ from pathlib import Path
 
 from labkit.errors import InputError
 
-__all__ = ["write_atomic", "write_private", "write_new", "check_output", "write_pair"]
+__all__ = ["write_atomic", "write_private", "write_new", "check_output", "write_pair", "owned_folder", "release_folder",
+           "clear_abandoned"]
 
 
 def check_output(path: str | Path) -> Path:
@@ -136,3 +137,42 @@ def write_pair(first: tuple[str | Path, bytes | str, int], second: tuple[str | P
         else:
             write_atomic(path_a, before, mode=before_mode)
         raise
+
+
+_OWNER = ".labkit-owner"  # the process id of the labkit process building a folder
+
+
+def owned_folder(parent: str | Path, prefix: str, suffix: str) -> Path:
+    """A new private (0700) folder in ``parent`` (``tempfile.mkdtemp``), tagged with this process's id so that
+    :func:`clear_abandoned` can remove it once the process is gone (a SIGKILL leaves it behind). Raises OSError as
+    ``mkdtemp`` does. Remove the tag (:func:`release_folder`) before the folder is renamed into place."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    (folder / _OWNER).write_text(str(os.getpid()))
+    return folder
+
+
+def release_folder(folder: Path) -> None:
+    """Remove the owner tag of a folder made by :func:`owned_folder` (it is about to become a real one)."""
+    (folder / _OWNER).unlink(missing_ok=True)
+
+
+def clear_abandoned(parent: str | Path, pattern: str) -> list[Path]:
+    """Remove the folders in ``parent`` matching the glob ``pattern`` whose owner process (:func:`owned_folder`) no
+    longer runs; returns them. A folder without a readable tag, or of a live process, is left alone."""
+    import shutil
+
+    removed = []
+    for folder in Path(parent).glob(pattern):
+        try:
+            owner = int((folder / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed.append(folder)
+        except PermissionError:
+            continue  # another user's live process
+    return removed
