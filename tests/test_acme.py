@@ -302,6 +302,36 @@ def test_acme_page_widget_clicks_through_the_expressway_steps():
         assert "without a restart" in box.pane.value and node.certificate is not None
 
 
+@needs_pebble
+def test_the_kernels_pebble_serves_every_run_and_a_page_whose_provider_stopped_says_to_register_again():
+    """Issue 14, 08: the provider lives as long as the kernel (a notebook run again uses the same one); once it
+    was stopped (lab.reset_all() stops it: it registers with lab.started), the page refuses in one line to sign for
+    an account the provider no longer knows, and Register starts the provider again."""
+    from asserts import assert_refused
+
+    from labkit import guide
+
+    provider = acme_pebble.shared_pebble()
+    try:
+        assert provider.running and acme_pebble.shared_pebble() is provider and provider.starts == 1
+        page = AcmePage(expe_node("expe-2"))
+        page.register(provider, "certadmin@lab.example", True)
+        page.sign()
+        assert provider in lab._SERVICES  # what lab.reset_all() stops
+        provider.stop()
+        assert_refused("acme-account-gone", page.deploy, chapter=guide.CH5, error=PolicyError)
+        assert_refused("acme-nothing-pending", page.deploy, chapter=guide.CH5, error=PolicyError)
+        assert_refused("acme-account-gone", page.sign, chapter=guide.CH5, error=PolicyError)
+        page.register(provider, "certadmin@lab.example", True)  # starts it again: a new Pebble
+        assert provider.running and provider.starts == 2
+        page.sign()
+        page.deploy()
+        assert sans(page.node.certificate) == EXPE_NAMES
+        assert acme_pebble.shared_pebble() is provider and provider.starts == 2
+    finally:
+        provider.stop()
+
+
 # -- Pebble's processes and folder follow the Python process ------------------------------------------------------
 
 def _gone(pid: int) -> bool:

@@ -46,7 +46,7 @@ from labkit.errors import LabError
 from labkit.httpd import free_port
 from labkit.x509.certs import CertSpec, issue
 
-__all__ = ["PEBBLE_MISSING", "Pebble", "pebble_available", "clear_stale_folders"]
+__all__ = ["PEBBLE_MISSING", "Pebble", "pebble_available", "clear_stale_folders", "shared_pebble"]
 
 _HOST = "127.0.0.1"
 
@@ -181,6 +181,9 @@ class Pebble:
         self._holder: dict = {"folder": None}
         self._finalizer = weakref.finalize(self, _cleanup, self._processes, self._holder, stop_timeout)
         self._ssl: ssl.SSLContext | None = None
+        #: How many times this Pebble was started: each start is a new ACME server (new CAs, no accounts), so an
+        #: account registered at an earlier start is gone (see ``AcmeAccount.current``).
+        self.starts = 0
 
     # -- life cycle ----------------------------------------------------------------------------------------------
 
@@ -204,6 +207,7 @@ class Pebble:
         clear_stale_folders()
         self.folder = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX))
         (self.folder / _OWNER).write_text(str(os.getpid()))
+        self.starts += 1
         ca, cert, key = _tls_files(self.folder)
         self.ca_bundle = str(ca)
         self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
@@ -344,6 +348,21 @@ class Pebble:
 
     def __repr__(self) -> str:
         return f"Pebble({'running, directory ' + self.directory_url if self.running else 'stopped'})"
+
+
+_SHARED: list[Pebble] = []  # the kernel's Pebble (shared_pebble), once made
+
+
+def shared_pebble() -> Pebble | None:
+    """The kernel's Pebble for the notebooks: started at the first call and kept running for the kernel's lifetime
+    (stopped at exit, or by ``lab.reset_all()``), so a notebook run again, its widgets and its exercises use one
+    provider instead of a new one per run; started again if it was stopped. None when Pebble is not installed
+    (:data:`PEBBLE_MISSING` says what to install). Raises LabError ``pebble-start`` if it cannot start."""
+    if not pebble_available():
+        return None
+    if not _SHARED:
+        _SHARED.append(Pebble())
+    return _SHARED[0].start()
 
 
 def _free_ports(count: int) -> list[int]:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide, lab
 from labkit.acme.challenge import ChallengeHost, ClusterFront
 from labkit.acme.client import AcmeAccount, is_revoked, order_certificate, revoke, san_names
-from labkit.acme.pebble import PEBBLE_MISSING, Pebble, pebble_available
+from labkit.acme.pebble import PEBBLE_MISSING, Pebble, pebble_available, shared_pebble
 from labkit.acme.renewal import (
     LETS_ENCRYPT_LIFETIMES,
     RenewalEvent,
@@ -46,7 +46,7 @@ __all__ = ["AcmeAccount", "AcmePage", "CertificateStore", "ChallengeHost", "chec
            "CsrRequest", "deploy", "doctor", "ExpresswayNode", "free_port", "is_revoked", "LAB_SUBJECT",
            "lets_encrypt_lifetime", "lifetimes_table", "order_certificate", "Pebble", "pebble_available",
            "PEBBLE_MISSING", "renewal_schedule", "renewal_timeline", "revoke", "rotating_provider", "san_names",
-           "TrustedCaList", "verify_chain"]
+           "shared_pebble", "TrustedCaList", "verify_chain"]
 
 
 @dataclass(frozen=True)
