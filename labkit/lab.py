@@ -52,6 +52,7 @@ __all__ = [
     "new_key",
     "next_serial",
     "workdir",
+    "work_root",
     "reset",
     "reset_all",
     "ResetReport",
@@ -117,8 +118,19 @@ class LabClock:
         self._instant = value.replace(microsecond=0)
         return self._instant
 
-    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> _dt.datetime:
-        """Move a frozen clock forward (to see a certificate expire, a CRL go stale ...)."""
+    def advance(self, **span: float) -> _dt.datetime:
+        """Move a frozen clock forward (to see a certificate expire, a CRL go stale ...) by ``span``, in the keywords
+        of ``datetime.timedelta``: ``weeks``, ``days``, ``hours``, ``minutes``, ``seconds``, ``milliseconds``,
+        ``microseconds`` (a negative value moves it back). Returns the new instant (whole seconds). Raises LabError
+        ``advance-frozen-clock-only`` on a clock that follows real time, ``clock-advance`` for another keyword or a
+        value that is not a number."""
+        try:
+            delta = _dt.timedelta(**span)
+        except (TypeError, OverflowError):
+            raise LabError("Advance the clock with the keywords of datetime.timedelta and numbers: weeks, days, "
+                           "hours, minutes, seconds (clock.advance(weeks=1))", rule="clock-advance",
+                           value=", ".join(f"{k}={v!r}" for k, v in span.items()) or "nothing",
+                           chapter=guide.NB00_CLOCK) from None
         if self._instant is None:
             raise LabError(
                 "The clock follows real time; freeze it with use_lab_time() before advancing it",
@@ -126,8 +138,11 @@ class LabClock:
                 value="real time",
                 chapter=guide.NB00_CLOCK,
             )
-        delta = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-        return self.set(self._instant + delta)
+        try:
+            return self.set(self._instant + delta)
+        except OverflowError:
+            raise LabError("That moves the clock past the years a datetime can hold", rule="clock-advance",
+                           value=str(delta), chapter=guide.NB00_CLOCK) from None
 
     def use_real_time(self) -> None:
         self._instant = None
@@ -259,6 +274,12 @@ def next_serial() -> int:
 
 def _work_root() -> Path:
     return Path(os.environ.get("LABKIT_WORKDIR") or Path.cwd() / "lab-work")
+
+
+def work_root() -> Path:
+    """The folder :func:`workdir` makes its folders in (``lab-work`` below the current folder, or
+    ``$LABKIT_WORKDIR``), as an absolute path; it may not exist yet."""
+    return _work_root().resolve()
 
 
 def workdir(name: str, *, fresh: bool = False) -> Path:

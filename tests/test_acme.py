@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from asserts import assert_legend_off_the_data
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -220,6 +221,26 @@ def test_name_that_does_not_resolve(pebble, account):
     assert "gone.lab.example" in failed.value.message
 
 
+@needs_pebble
+def test_an_authorization_the_provider_hands_back_is_validated_afresh(tmp_path):
+    """Pebble reuses a still valid authorization now and then even when told not to (the cause of notebook 08's
+    flaky DNS cell: a name that no longer resolved still got its certificate). Here Pebble reuses every time, and a
+    name whose DNS is broken is still refused: every order is validated anew."""
+    with Pebble(authz_reuse=100) as reusing:
+        account = AcmeAccount.register(reusing, "certadmin@lab.example", accept_terms=True)
+        order_certificate(account, expe_node("expe-1"))
+        again = account.client.new_order(expe_node("expe-2").csr_pem())
+        assert {a.body.status.name for a in again.authorizations} == {"valid"}  # the provider reuses them
+        reusing.break_dns("expe.lab.example")
+        with pytest.raises(PolicyError) as info:
+            order_certificate(account, expe_node("expe-2"))
+        assert info.value.rule == "acme-name-not-resolved"
+        reusing.fix_dns("expe.lab.example")
+        host = ChallengeHost(reusing.http_port)
+        order_certificate(account, expe_node("expe-2"), host=host)
+        assert len({path for _, path, _ in host.requests}) == len(EXPE_NAMES)  # a file fetched for every name
+
+
 def test_acme_is_for_the_expressway_e_only():
     with pytest.raises(PolicyError, match="acme-expressway-e-only"):
         AcmePage(ExpresswayNode("expc.lab.example", "expressway-c"))
@@ -269,6 +290,15 @@ def test_renewal_schedule_refusals_and_figure():
         renewal_schedule(renew_fraction=1.5)
     fig = renewal_timeline(renewal_schedule(horizon_days=200))
     assert len(fig.axes) == 1 and "two-thirds" in fig.axes[0].get_title()
+    assert_legend_off_the_data(fig)
+
+
+def test_the_legend_check_sees_a_legend_on_the_bars():
+    """Canary for assert_legend_off_the_data: issue 14's timelines put theirs in the lower right, on the bars."""
+    fig = renewal_timeline(renewal_schedule(horizon_days=200))
+    fig.axes[0].legend(loc="lower right")
+    with pytest.raises(AssertionError, match="lies on the axes"):
+        assert_legend_off_the_data(fig)
 
 
 def test_acme_page_widget_clicks_through_the_expressway_steps():

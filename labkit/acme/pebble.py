@@ -171,8 +171,13 @@ class Pebble:
     fetching ``http://<name>:<http_port>/.well-known/acme-challenge/<token>`` from this machine.
     """
 
-    def __init__(self, *, lifetime_days: int = 90, start_timeout: float = 15.0, stop_timeout: float = 5.0):
+    def __init__(self, *, lifetime_days: int = 90, start_timeout: float = 15.0, stop_timeout: float = 5.0,
+                 authz_reuse: int = 0):
         self.lifetime_days = lifetime_days
+        #: PEBBLE_AUTHZREUSE: the percentage of orders for which Pebble hands back a still valid authorization of
+        #: the account instead of a new one (Let's Encrypt reuses them for 30 days). Pebble's own default is 50; the
+        #: lab asks for 0, which Pebble still honours only 99 times in 100 (see ``order_certificate``).
+        self.authz_reuse = authz_reuse
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.port = self.management_port = self.http_port = self.tls_port = 0
@@ -220,7 +225,8 @@ class Pebble:
                              "certificateValidityPeriod": self.lifetime_days * 86400,  # Let's Encrypt: 90 days
                              "externalAccountBindingRequired": False}}
         (self.folder / "pebble-config.json").write_text(json.dumps(config, indent=2))
-        env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
+        env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0",
+               "PEBBLE_AUTHZREUSE": str(self.authz_reuse)}
         self._spawn([binaries["pebble-challtestsrv"], "-defaultIPv4", _HOST, "-defaultIPv6", "",
                      "-dns01", f"{_HOST}:{self.dns_port}", "-management", f"{_HOST}:{self.dns_management_port}",
                      "-http01", "", "-https01", "", "-tlsalpn01", ""], "challtestsrv.log", env)

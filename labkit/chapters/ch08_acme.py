@@ -31,7 +31,8 @@ from labkit.acme.renewal import (
     renewal_schedule,
     renewal_timeline,
 )
-from labkit.ca import CertificateAuthority, init_ca
+from labkit.ca import CertificateAuthority
+from labkit.chapters.lab_ca import init_ca
 from labkit.exercises import check, exercise
 from labkit.expressway.acme_page import AcmePage, deploy
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
@@ -133,6 +134,8 @@ def _schedule(answer, *, margin_days: int) -> tuple[bool, str]:
     if worst[0] < _dt.timedelta(days=margin_days):
         return False, (f"certificate {worst[1]} goes into service only {worst[0].days} days before its predecessor "
                        f"expires: deploy on more days")
-    days = sorted({when.strftime("%a") for when in deployed.values()})
+    chosen = getattr(answer, "days_of_week", None)  # what renewal_schedule was asked for, Monday first
+    days = list(chosen) if chosen else [f"{when:%A}" for when in sorted(deployed.values(), key=lambda w: w.weekday())]
+    said = "deploying on" if chosen else "deployments fell on"
     return True, (f"every renewed certificate is in service at least {margin_days} days before the old one "
-                  f"expires (deploying on {', '.join(days)})")
+                  f"expires ({said} {', '.join(day[:3] for day in dict.fromkeys(days))})")
