@@ -18,6 +18,8 @@ certificates; ``--at`` and ``--lab-key`` opt in to the lab.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as _dt
 import os
 import re
@@ -312,8 +314,18 @@ _FORGET: list[Callable[[], None]] = []  # session state other modules keep (exer
 
 
 def started(service) -> None:
-    """Called by a lab server's ``start()``: :func:`reset_all` will stop it."""
+    """Called by a lab server's ``start()``: :func:`reset_all` will stop it, and so will the end of the Python
+    process (the kernel): a lab server lives as long as the kernel that started it, or until :func:`reset_all`."""
     _SERVICES.add(service)
+
+
+@atexit.register
+def _stop_services_at_exit() -> None:
+    """The kernel ends: stop what the lab started (sockets closed, Pebble's processes ended and its folder removed)
+    rather than leave it to the end of the process."""
+    for service in list(_SERVICES):
+        with contextlib.suppress(Exception):  # noqa: BLE001 - at exit, one server that fails to stop stops no other
+            service.stop()
 
 
 def stopped(service) -> None:

@@ -551,3 +551,13 @@ def test_after_reset_all_the_revocation_lab_starts_its_servers_again_before_deci
         assert down.accepted and "is stopped" in down.decision.steps[0] and rlab.running
     finally:
         rlab.stop()
+
+
+def test_a_revocation_lab_whose_folder_reset_all_deleted_says_so_in_one_rule():
+    from labkit import guide
+    from labkit.chapters.ch07_crl_checks import RevocationLab
+
+    rlab = RevocationLab(lab.workdir("07-crl-checks", fresh=True)).start()
+    lab.reset_all()  # stops the servers and deletes the working folders
+    assert_refused("lab-reset", rlab.run, "revoked", chapter=guide.NB00_LAB, error=LabError)
+    assert not rlab.running

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab, revocation
 from labkit.ca import init_ca
-from labkit.errors import InputError
+from labkit.errors import InputError, LabError
 from labkit.exercises import check, exercise
 from labkit.expressway.revocation import (
     SERVICES,
@@ -97,7 +97,12 @@ class RevocationLab:
     def start(self) -> RevocationLab:
         """Start the CRL server and the OCSP responder (those not running), each on a free port, answering for
         :data:`CRL_URL`'s and :data:`OCSP_URL`'s host names. They run until :meth:`stop`, ``lab.reset_all()`` or the
-        end of the kernel."""
+        end of the kernel. Raises LabError ``lab-reset`` when the lab's folder is gone (``lab.reset_all()`` deletes
+        the working folders): the notebook's first cell makes a new lab."""
+        if not (self.issuing.folder / "index.txt").exists():
+            raise LabError("This revocation lab was reset (lab.reset_all() deleted its CA folder): run the notebook's "
+                           "first cell again to make a new one", rule="lab-reset", value=str(self.issuing.folder),
+                           chapter=guide.NB00_LAB)
         self.ocsp.start()
         self.crl_server.start()
         return self
