@@ -211,7 +211,9 @@ def test_07_exercises_check_real_behaviour(revocation_lab):
     from labkit.revocation.crl import bulk_crl
 
     assert check("07.1", "not-revoked", revocation_lab=revocation_lab)
+    assert check("07.1", "Treat as not revoked", revocation_lab=revocation_lab)  # the widget's label (issue 14)
     assert not check("07.1", "revoked", revocation_lab=revocation_lab)
+    assert not check("07.1", "treat as revoked", revocation_lab=revocation_lab)
     assert not check("07.1", "ignore", revocation_lab=revocation_lab)
     cert = revocation_lab.client_certificate("good").certificate
     good = revocation.query(None, cert, revocation_lab.issuing.certificate)
