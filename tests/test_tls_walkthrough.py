@@ -67,7 +67,7 @@ def test_failure_lab_widget_runs_the_chosen_scenario():
 def test_02_exercises_reject_wrong_answers():
     assert check("02.1", "client", 23, scenario="revoked")
     assert not check("02.1", "server", 23, scenario="revoked")
-    assert "verify_code" in check("02.1", "client", 20, scenario="revoked").message
+    assert "verify code" in check("02.1", "client", 20, scenario="revoked").message
     walk = classic_rsa(*traversal_endpoints())
     values = {s.name: s.value for s in walk.steps}
     from labkit.tls import keys as k

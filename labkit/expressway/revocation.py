@@ -38,10 +38,12 @@ from labkit.revocation.crl import fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake, Outcome, handshake, handshake_tcp
 from labkit.x509.loading import load_all
 
-__all__ = ["RevocationSettings", "CrlStore", "Decision", "decide", "sip_tls_handshake", "FALLBACKS", "SERVICES",
-           "outbound_connections"]
+__all__ = ["RevocationSettings", "CrlStore", "Decision", "decide", "sip_tls_handshake", "FALLBACKS", "FALLBACK_LABELS",
+           "SERVICES", "outbound_connections"]
 
 FALLBACKS = ("revoked", "not-revoked")
+#: The fallback as *Configuration > SIP* labels it; either the label or the key may be given.
+FALLBACK_LABELS = {"revoked": "Treat as revoked", "not-revoked": "Treat as not revoked"}
 
 #: Which CRLs each kind of service uses (chapter 8's limitations and usage guidelines).
 SERVICES: dict[str, str] = {
@@ -61,6 +63,10 @@ class RevocationSettings:
     fallback: str = "not-revoked"
 
     def __post_init__(self) -> None:
+        if isinstance(self.fallback, str):  # the page's label means the same: "Treat as not revoked"
+            given = " ".join(self.fallback.split()).lower()
+            key = next((k for k, label in FALLBACK_LABELS.items() if given in (k, label.lower())), self.fallback)
+            object.__setattr__(self, "fallback", key)
         if self.fallback not in FALLBACKS:
             raise InputError("Fallback behavior is 'revoked' (treat as revoked) or 'not-revoked' (treat as not "
                              "revoked)", rule="fallback", value=self.fallback, chapter=guide.CH8)
