@@ -100,8 +100,9 @@ def _in_kernel() -> None:
 
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.formatters["text/html"].for_type_by_name("pandas.core.frame", "DataFrame",
-                                                                         frame_html)
+        html = shell.display_formatter.formatters["text/html"]
+        for module in ("pandas", "pandas.core.frame"):  # pandas 3 names its classes' module "pandas"
+            html.for_type_by_name(module, "DataFrame", frame_html)
 
 
 _in_kernel()

@@ -1322,3 +1322,37 @@ def test_canary_the_contrast_check_knows_the_published_values_and_fails_a_pale_c
     assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and contrast("#ffffff", "#ffffff") == 1.0
     assert round(contrast("#777777", "#ffffff"), 2) == 4.48  # the well-known grey that just misses AA
     assert contrast("#8a6d00", "#ffffff") >= AA > contrast("#d4a017", "#ffffff")  # an amber that passes, one that fails
+
+
+# -- busy states: a slow action shows it is running, at once, and puts the page back ------------------------------
+
+def test_acme_actions_disable_the_buttons_and_say_what_runs_until_they_end():
+    page = AcmePage(expe_node())
+    box = acme_page(page, None)  # no provider: Register, Sign and Deploy start disabled
+    during = []
+    real = page.automate
+
+    def watched(*args):  # the real action, with what the page showed while it ran
+        during.append((box.automate.disabled, box.automate.icon, seen(box.pane)))
+        return real(*args)
+
+    page.automate = watched
+    box.automate.click()
+    assert during == [(True, "hourglass-half", "Turning on automated mode\u2026 (working)")]
+    assert not box.automate.disabled and box.automate.icon == "" and box.register.disabled  # as they were
+    assert seen(box.pane) == "Automated mode on: deployment on Monday at 02:00"
+
+
+def test_revocation_settings_are_disabled_while_the_handshake_runs(rlab):
+    box = revocation_settings(rlab, "good")
+    during = []
+    real = rlab.run
+
+    def watched(*args, **kwargs):
+        during.append((box.ocsp.disabled, box.state.disabled, "Running the handshake" in seen(box.pane)))
+        return real(*args, **kwargs)
+
+    rlab.run = watched
+    box.state.value = "revoked"
+    assert during == [(True, True, True)] and not box.ocsp.disabled and not box.state.disabled
+    assert decision(box) == "decision: refuse (revoked, from ocsp)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from labkit import lab
 from labkit.widgets import decoder, signature_lab, widget_check
 from labkit.x509.pki import lab_chain
@@ -70,3 +72,21 @@ def test_sign_form_issues_or_shows_the_cas_refusal(tmp_path):
     box.csr.value = root.certificate.public_bytes(Encoding.PEM).decode()  # a certificate, not a CSR
     box.button.click()
     assert "expect-csr" in box.pane.value and "WrongTypeError" not in box.pane.value
+
+
+def test_tables_show_every_value_in_full_text_left_and_numbers_right():
+    import pandas as pd
+
+    from labkit import frame_html
+
+    fix = "Renew the Expressway-E certificate before it expires, and upload the new one (chapter 7)"
+    frame = pd.DataFrame({"scenario": ["expired", "<b>not bold</b>"], "fix": [fix, ""], "bytes": [512, 1024]})
+    table = frame_html(frame)
+    assert fix in table and fix[:47] + "..." not in table  # pandas' own HTML cuts it at 50 characters
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in table and "<b>not bold" not in table
+    cells = re.findall(r'<td style="([^"]*)">([^<]*)</td>', table)
+    assert all("text-align:left" in style and "word-break:normal" in style for style, value in cells
+               if value in (fix, "expired"))
+    assert all("text-align:right" in style for style, value in cells if value in ("512", "1024"))
+    many = frame_html(pd.DataFrame({"n": range(500)}))  # a long table keeps its first and last rows
+    assert "(500 rows in all; 490 not shown)" in many and ">499</td>" in many and ">250</td>" not in many

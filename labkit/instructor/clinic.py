@@ -256,6 +256,12 @@ def _summary(cert: x509.Certificate, moment: _dt.datetime) -> tuple[tuple[str, s
     return tuple(picked)
 
 
+def _breakable(text: str) -> str:
+    """HTML ``text`` with a line-break opportunity after each colon of a long hex run (a fingerprint, a serial), so a
+    table cell wraps it instead of growing past the page; words are never broken."""
+    return re.sub(r"((?:[0-9A-F]{2}:){8,}[0-9A-F]{2})", lambda m: m.group(1).replace(":", ":<wbr>"), text)
+
+
 # -- the report ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -363,7 +369,7 @@ class ClinicReport:
                          + html_table(("subject", "issuer", "expires"), rows))
         parts += [f'<p style="color:{warn}">Note: {e(note)}</p>' for note in self.notes]
         parts.append(f"<h4>1. Decode: {e(self.name)}</h4>"
-                     + html_table(("field", "value"), [(e(name), e(value)) for name, value in self.summary])
+                     + html_table(("field", "value"), [(e(name), _breakable(e(value))) for name, value in self.summary])
                      + "<details><summary>The whole certificate as <code>openssl x509 -text -noout</code> prints it"
                      f'</summary><pre style="{_PRE}">{e(self.decoded)}</pre></details>')
         parts.append(f"<h4>2. Doctor (role {e(ROLES.get(self.role, self.role))})</h4>{self.doctor._repr_html_()}")

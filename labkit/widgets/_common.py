@@ -30,7 +30,7 @@ __all__ = ["COLOURS", "result_pane", "show_text", "result_html", "show_result", 
 #: ``<pre>``, which splits words anywhere; a long unbroken token (a fingerprint) scrolls instead.
 _TEXT = ("white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x:auto;margin:0;"
          "font-family:var(--jp-code-font-family, monospace)")
-_PROSE = "white-space:normal;word-break:normal;overflow-wrap:break-word;margin:0;line-height:1.4"
+_PROSE = "white-space:normal;word-break:normal;overflow-wrap:break-word;margin:0;line-height:1.4;overflow-x:auto"
 _LINES = "white-space:pre-line;word-break:normal;overflow-wrap:break-word;margin:0;line-height:1.4"
 _MEANING = {True: COLOURS["ok"], False: COLOURS["error"], None: "inherit", "warning": COLOURS["warning"]}
 
@@ -79,7 +79,7 @@ def error_html(error: LabkitError, *, hint: str = "") -> str:
     extra = f"<br>{html.escape(hint)}" if hint else ""
     return (f'<div style="border-left:4px solid {COLOURS["error"]};padding:2px 8px;{_PROSE}">'
             f'<span style="color:{COLOURS["error"]};font-weight:600">{html.escape(error.message)}</span><br>'
-            f'<span style="font-size:90%">{"; ".join(details)}</span>{extra}</div>')
+            f'<span>{"; ".join(details)}</span>{extra}</div>')
 
 
 def show_error(pane: w.HTML, error: LabkitError, *, hint: str = "") -> None:
@@ -154,6 +154,7 @@ class PasteOrUpload(w.VBox):
         self.upload = w.FileUpload(accept=accept, multiple=False, description=description,
                                    layout=w.Layout(width=upload_width or "auto"))
         self.file_name = w.HTML(value="")
+        self.file_name.add_class("labkit-file-name")
         self.remove = w.Button(description="Remove file", tooltip="forget the chosen file; the text box counts again",
                                layout=w.Layout(width="auto", display="none"))
         self.clock = clock_choice(LAB if initial else REAL, clock_label) if clock else None

@@ -46,7 +46,9 @@ _CSS = f"""<style>
 .labkit-clinic summary {{ font-size: {FONT_SIZE}px; }}
 .labkit-clinic pre, .labkit-clinic code {{ font-size: {FONT_SIZE - 1}px; }}
 .labkit-clinic h4 {{ font-size: {FONT_SIZE + 3}px; margin: 0.8em 0 0.3em; }}
-</style>"""
+body[data-voila] .jp-RenderedMarkdown {{ font-size: {FONT_SIZE}px; }}
+body[data-voila] .jp-RenderedMarkdown code {{ font-size: {FONT_SIZE - 1}px; }}
+</style>"""  # the last two: the notebook's text too, on the dashboard only (Voila marks its page body[data-voila])
 
 
 class _Clinic(w.VBox):
