@@ -40,7 +40,7 @@ LAB_SERVERS = """
 from labkit import lab
 from labkit.chapters.ch07_crl_checks import RevocationLab
 from labkit.acme.pebble import Pebble, pebble_available
-rlab = RevocationLab(lab.workdir("bench-07", fresh=True), ocsp_port=18481, crl_port=18480).start()
+rlab = RevocationLab(lab.workdir("bench-07", fresh=True)).start()
 pebble = Pebble().start() if pebble_available() else None
 """
 GOALS = {"spawn median (s)": 5.0, "memory per trainee (MB, PSS)": 300.0, "class table current after a check (s)": 2.0}

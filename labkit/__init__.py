@@ -4,12 +4,16 @@ It follows the *Certificate Creation and Use Deployment Guide (X14.0)* chapter b
 ``notebooks/00-welcome.ipynb``; the command line is ``labkit --help``; ``ARCHITECTURE.md`` shows the layers.
 
 Importing ``labkit`` is cheap: the errors are here, and everything else (``labkit.lab`` included) is imported when
-first used, so the command line starts fast.
+first used, so the command line starts fast. In a Jupyter kernel, importing it also makes a LabkitError raised in a
+code cell show as one line instead of a traceback (``labkit.errors.install_notebook_handler``).
 """
 
 __version__ = "0.1.0"
 
 from labkit.errors import InputError, LabError, LabkitError, PasswordError, PolicyError, WrongTypeError  # noqa: E402
+from labkit.errors import install_notebook_handler as _install_notebook_handler  # noqa: E402
+
+_install_notebook_handler()  # in a Jupyter kernel: a LabkitError in a code cell is one line, not a traceback
 
 
 def progress(notebook: str | None = None):

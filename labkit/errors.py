@@ -6,7 +6,10 @@ Every error names three things a trainee needs to fix the problem:
 * ``value``: the offending value, shortened for display;
 * ``chapter``: where in the *Certificate Creation and Use Deployment Guide (X14.0)* the rule is explained.
 
-Widgets catch :class:`LabkitError` and show ``str(error)``; the command line prints it on one line and exits 2.
+Widgets catch :class:`LabkitError` and show ``str(error)``; the command line prints it on one line and exits 2. In a
+Jupyter kernel, importing ``labkit`` installs :func:`show_in_notebook` as IPython's handler for LabkitError
+(:func:`install_notebook_handler`), so a refusal raised in a code cell is shown as one line (:class:`Refusal`), like a
+widget's message, instead of a traceback; every other exception keeps its traceback.
 
 The classes also derive from the built-in exceptions an ordinary handler expects (as pyca/cryptography raises
 ``ValueError`` for a broken rule and ``TypeError`` for a wrong type): :class:`InputError` and :class:`PolicyError`
@@ -18,7 +21,8 @@ from __future__ import annotations
 
 from labkit import guide
 
-__all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError"]
+__all__ = ["LabkitError", "InputError", "WrongTypeError", "PasswordError", "PolicyError", "LabError", "Refusal",
+           "REFUSED_COLOUR", "show_in_notebook", "install_notebook_handler"]
 
 _MAX_VALUE = 60
 
@@ -88,3 +92,57 @@ class LabError(LabkitError):
     """The lab itself was asked for something it does not have (an unknown fixture key, a bad instant)."""
 
     default_chapter = guide.NB00_LAB
+
+
+# -- a refusal in a notebook cell: one line, not a traceback ---------------------------------------------------------
+
+#: The colour of a refusal (and of NOT YET) in the notebooks: WCAG AA contrast on white (7.3:1).
+REFUSED_COLOUR = "#a4262c"
+
+
+class Refusal:
+    """What a notebook shows for a :class:`LabkitError` raised in a code cell: one line with the message, the rule,
+    the value and the chapter (``str(error)``), in the refusal colour with a bar on the left as exercise results
+    have; never the exception's class name or a traceback. ``text/plain`` is the same line after ``Refused:``."""
+
+    def __init__(self, error: LabkitError):
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Refused: {self.error}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        error = self.error
+        parts = [f"rule <code>{html.escape(error.rule)}</code>"]
+        if error.value is not None:
+            parts.append(f"value <code>{html.escape(_short(error.value))}</code>")
+        parts.append(f"see {html.escape(error.chapter)}")
+        return (f'<div class="labkit-refusal" style="border-left:4px solid {REFUSED_COLOUR};padding:4px 8px;'
+                f'color:{REFUSED_COLOUR};white-space:normal;overflow-wrap:break-word">'
+                f"<b>Refused:</b> {html.escape(error.message)} <span>({'; '.join(parts)})</span></div>")
+
+
+def show_in_notebook(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """IPython's custom exception handler for :class:`LabkitError` (``shell.set_custom_exc``): display the
+    :class:`Refusal` line in the cell's output. The cell still counts as failed (Run All stops there, as after any
+    error); IPython ignores the returned list, one line of plain text, when the error came from running a cell."""
+    from IPython.display import display
+
+    display(Refusal(value))
+    return [repr(Refusal(value))]
+
+
+def install_notebook_handler() -> bool:
+    """In a Jupyter kernel (an IPython shell with a kernel), make a LabkitError raised in a code cell show as one line
+    (:func:`show_in_notebook`); other exceptions keep their traceback. Anywhere else (a script, the command line,
+    pytest) it does nothing. Returns whether it installed the handler. Called when ``labkit`` is imported."""
+    import sys
+
+    ipython = sys.modules.get("IPython")  # never imported here: a kernel has it already, a script does not need it
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False
+    shell.set_custom_exc((LabkitError,), show_in_notebook)
+    return True

@@ -7,21 +7,33 @@ requests are handled at once (more wait in a listen backlog of :data:`BACKLOG`),
 
 The CRL distribution point and the OCSP responder (:mod:`labkit.revocation.servers`) and the ACME virtual host
 (:mod:`labkit.acme`) subclass :class:`BackgroundServer` and say only how to build their ``http.server``.
+
+**Lab host names.** A lab server always listens on a free port, so two notebooks, two kernels or two trainees on one
+machine never collide; the URLs the lab's certificates carry name no port at all. A server may answer for a host
+name under :data:`LAB_DOMAIN` (``ocsp.lab.example``, ``crl.lab.example``): the lab's HTTP clients
+(:func:`open_url`, used by the OCSP client and the CRL download) send a request for ``http://ocsp.lab.example/``
+to the live server that answers for that name, on 127.0.0.1 and its free port, with the name in the ``Host``
+header: what a DNS record and a port forward would do for a public CA's responder on port 80. The request is real
+HTTP over TCP to the real server; only the address is looked up in the lab instead of DNS. ``.example`` never
+resolves outside the lab (RFC 2606), so a name no running server answers for fails at once, saying so.
 """
 
 from __future__ import annotations
 
 import collections
 import http.server
-import os
+import ipaddress
 import socket
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from labkit import guide, lab
 from labkit.errors import LabError, LabkitError
 
 __all__ = ["HOST", "BACKLOG", "MAX_WORKERS", "READ_TIMEOUT", "LOG_LINES", "RequestLog", "LabHTTPServer",
-           "QuietHandler", "BackgroundServer", "free_port", "lab_port"]
+           "QuietHandler", "BackgroundServer", "free_port", "LAB_DOMAIN", "lab_host", "resolve", "open_url"]
 
 HOST = "127.0.0.1"
 BACKLOG = 64  # connections the kernel queues while every worker is busy
@@ -103,10 +115,73 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def lab_port(wanted: int = 0) -> int:
-    """``wanted``, or a free port when it is 0 or when ``$LABKIT_PORTS`` is ``free`` (set for every trainee on the
-    classroom hub, so two trainees running the same notebook never ask for the same fixed port)."""
-    return free_port() if not wanted or os.environ.get("LABKIT_PORTS") == "free" else wanted
+#: The DNS domain of the lab's host names (``.example`` is reserved by RFC 2606: it never resolves elsewhere).
+LAB_DOMAIN = "lab.example"
+
+_HOSTS: dict[str, BackgroundServer] = {}  # lab host name -> the server that last started for it (running or not)
+_HOSTS_LOCK = threading.Lock()
+
+
+def lab_host(url: str | None) -> str | None:
+    """The host name of ``url`` if it is a lab host name (``ocsp.lab.example``; lower case), else None."""
+    try:
+        host = urllib.parse.urlsplit(url or "").hostname
+    except ValueError:
+        return None
+    return host if host and host.endswith("." + LAB_DOMAIN) else None
+
+
+def _answer_for(host: str, server: BackgroundServer) -> None:
+    """``server`` now answers for ``host``; a lab server that answered for it before is stopped (one name, one
+    server: a notebook run again makes its servers anew, and the old ones must not linger)."""
+    with _HOSTS_LOCK:
+        before = _HOSTS.get(host)
+        _HOSTS[host] = server
+    if before is not None and before is not server:
+        before.stop()
+
+
+def resolve(url: str) -> str:
+    """The URL to connect to for ``url``: on a lab host name, the live server that answers for it
+    (``http://ocsp.lab.example/x`` -> ``http://127.0.0.1:41234/x``); any other URL unchanged.
+
+    Raises ``urllib.error.URLError`` (as a failed DNS lookup or a refused connection would) when no running lab
+    server answers for the name: the clients report it as the service being unreachable, in their own words.
+    """
+    host = lab_host(url)
+    if host is None:
+        return url
+    with _HOSTS_LOCK:
+        server = _HOSTS.get(host)
+    if server is None:
+        raise urllib.error.URLError(f"no lab server answers for {host}: the notebook that uses it starts it")
+    if not server.running:
+        raise urllib.error.URLError(f"the lab's server for {host} is stopped")
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{HOST}:{server.port}"))
+
+
+def _loopback(host: str | None) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def open_url(url: str | urllib.request.Request, *, timeout: float, context=None):
+    """``urllib.request.urlopen`` for the lab's clients: a lab host name goes to its live server (:func:`resolve`,
+    the name kept in the ``Host`` header), a loopback address goes direct (never through the environment's proxy),
+    anything else as urllib would. Raises what ``urlopen`` raises."""
+    request = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
+    original = request.full_url
+    target = resolve(original)
+    if target != original:
+        request.full_url = target
+        request.add_unredirected_header("Host", urllib.parse.urlsplit(original).netloc)
+    handlers: list = [urllib.request.HTTPSHandler(context=context)] if context is not None else []
+    if _loopback(urllib.parse.urlsplit(target).hostname):
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
 
 
 def _check_port(port) -> int:
@@ -121,6 +196,8 @@ class BackgroundServer:
     ``stop()`` (closes the socket and joins the thread; calling it again does nothing), and ``with``."""
 
     thread_name = "labkit-http"
+    #: The lab host name this server answers for while it runs (see :func:`resolve`), or None.
+    host_name: str | None = None
 
     def __init__(self, port: int = 0):
         self._wanted = _check_port(port)
@@ -162,11 +239,13 @@ class BackgroundServer:
                                         name=f"{self.thread_name}-{self._port}", daemon=True)
         self._thread.start()
         lab.started(self)
+        if self.host_name:
+            _answer_for(self.host_name, self)
         return self
 
     def stop(self) -> None:
         server, thread, self._server, self._thread = self._server, self._thread, None, None
-        lab.stopped(self)
+        lab.stopped(self)  # a stopped server keeps its name: a request for it is told the server is stopped
         if server is None:
             return
         server.shutdown()

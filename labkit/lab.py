@@ -18,6 +18,8 @@ certificates; ``--at`` and ``--lab-key`` opt in to the lab.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as _dt
 import os
 import re
@@ -52,6 +54,7 @@ __all__ = [
     "new_key",
     "next_serial",
     "workdir",
+    "work_root",
     "reset",
     "reset_all",
     "ResetReport",
@@ -119,8 +122,19 @@ class LabClock:
         self._instant = value.replace(microsecond=0)
         return self._instant
 
-    def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> _dt.datetime:
-        """Move a frozen clock forward (to see a certificate expire, a CRL go stale ...)."""
+    def advance(self, **span: float) -> _dt.datetime:
+        """Move a frozen clock forward (to see a certificate expire, a CRL go stale ...) by ``span``, in the keywords
+        of ``datetime.timedelta``: ``weeks``, ``days``, ``hours``, ``minutes``, ``seconds``, ``milliseconds``,
+        ``microseconds`` (a negative value moves it back). Returns the new instant (whole seconds). Raises LabError
+        ``advance-frozen-clock-only`` on a clock that follows real time, ``clock-advance`` for another keyword or a
+        value that is not a number."""
+        try:
+            delta = _dt.timedelta(**span)
+        except (TypeError, OverflowError):
+            raise LabError("Advance the clock with the keywords of datetime.timedelta and numbers: weeks, days, "
+                           "hours, minutes, seconds (clock.advance(weeks=1))", rule="clock-advance",
+                           value=", ".join(f"{k}={v!r}" for k, v in span.items()) or "nothing",
+                           chapter=guide.NB00_CLOCK) from None
         if self._instant is None:
             raise LabError(
                 "The clock follows real time; freeze it with use_lab_time() before advancing it",
@@ -128,8 +142,11 @@ class LabClock:
                 value="real time",
                 chapter=guide.NB00_CLOCK,
             )
-        delta = _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-        return self.set(self._instant + delta)
+        try:
+            return self.set(self._instant + delta)
+        except OverflowError:
+            raise LabError("That moves the clock past the years a datetime can hold", rule="clock-advance",
+                           value=str(delta), chapter=guide.NB00_CLOCK) from None
 
     def use_real_time(self) -> None:
         self._instant = None
@@ -263,6 +280,12 @@ def _work_root() -> Path:
     return Path(os.environ.get("LABKIT_WORKDIR") or Path.cwd() / "lab-work")
 
 
+def work_root() -> Path:
+    """The folder :func:`workdir` makes its folders in (``lab-work`` below the current folder, or
+    ``$LABKIT_WORKDIR``), as an absolute path; it may not exist yet."""
+    return _work_root().resolve()
+
+
 def workdir(name: str, *, fresh: bool = False) -> Path:
     """A clean-named working folder for one notebook or exercise (``lab-work/NAME`` below the current folder,
     or below ``$LABKIT_WORKDIR``), created if missing; ``fresh=True`` empties it first, so a notebook that builds
@@ -293,8 +316,18 @@ _FORGET: list[Callable[[], None]] = []  # session state other modules keep (exer
 
 
 def started(service) -> None:
-    """Called by a lab server's ``start()``: :func:`reset_all` will stop it."""
+    """Called by a lab server's ``start()``: :func:`reset_all` will stop it, and so will the end of the Python
+    process (the kernel): a lab server lives as long as the kernel that started it, or until :func:`reset_all`."""
     _SERVICES.add(service)
+
+
+@atexit.register
+def _stop_services_at_exit() -> None:
+    """The kernel ends: stop what the lab started (sockets closed, Pebble's processes ended and its folder removed)
+    rather than leave it to the end of the process."""
+    for service in list(_SERVICES):
+        with contextlib.suppress(Exception):  # noqa: BLE001 - at exit, one server that fails to stop stops no other
+            service.stop()
 
 
 def stopped(service) -> None:

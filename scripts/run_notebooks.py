@@ -128,18 +128,56 @@ def dumps(nb) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def _client(nb, cwd: Path) -> NotebookClient:
+    return NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+                          resources={"metadata": {"path": str(cwd)}})
+
+
+def _save(nb, path: Path) -> None:
+    coalesce_streams(nb)
+    canonical_widgets(nb)
+    path.write_text(dumps(nb))
+
+
 def execute(path: Path, cwd: Path | None = None) -> float:
     """Run ``path`` in a fresh kernel (in ``cwd``, by default the notebook's folder) and save it in place."""
     nb = nbformat.read(path, as_version=4)
     markers_to_tags(nb)
     started = time.perf_counter()
-    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
+    _client(nb, cwd or path.parent).execute()
     elapsed = time.perf_counter() - started
-    coalesce_streams(nb)
-    canonical_widgets(nb)
-    path.write_text(dumps(nb))
+    _save(nb, path)
     return elapsed
+
+
+def execute_twice(path: Path, cwd: Path | None = None):
+    """As a trainee does: Run All, then Run All again in the same kernel. The first run is saved in place, exactly as
+    :func:`execute` saves it; the second run's notebook is returned (not saved). A cell that fails in either run
+    raises nbclient's ``CellExecutionError`` (a LabkitError shown as one line still fails its cell)."""
+    nb = nbformat.read(path, as_version=4)
+    markers_to_tags(nb)
+    again = nbformat.from_dict(json.loads(json.dumps(nb)))  # the same cells, unexecuted
+    client = _client(nb, cwd or path.parent)
+    with client.setup_kernel():  # one kernel for both runs, shut down when both are done (or one failed)
+        client.execute(cleanup_kc=False)
+        _save(nb, path)
+        client.nb = again
+        client.execute(cleanup_kc=False)
+    coalesce_streams(again)
+    return again
+
+
+def error_outputs(nb) -> list[str]:
+    """Every error a trainee would see in ``nb``'s outputs: error outputs (a traceback), and tracebacks printed to a
+    stream (a widget callback or a thread that failed): ``"cell N: ..."`` lines, empty when there is none."""
+    found = []
+    for number, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.output_type == "error":
+                found.append(f"cell {number}: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream" and "Traceback (most recent call last)" in out.text:
+                found.append(f"cell {number}: a traceback on {out.name}: {out.text.strip().splitlines()[-1]}")
+    return found
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 * :func:`assert_is_leaf` -- an end-entity certificate: CA:FALSE, a DNS subject alternative name, an authority key
   identifier (RFC 5280 4.2.1.1);
 * :func:`assert_refused` -- a labkit call refuses with the named rule (and, when given, cites the chapter);
+* :func:`assert_legend_off_the_data` -- a figure's legend lies outside its axes, so it covers no data (issue 14);
 * :data:`KEY_TYPES` -- the fixture key of each key type, for tests whose behaviour depends on it (RSA and EC, as
   trustme parametrizes its tests).
 """
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from labkit import LabkitError
 
-__all__ = ["KEY_TYPES", "assert_is_ca", "assert_is_leaf", "assert_refused", "key_type_of"]
+__all__ = ["KEY_TYPES", "assert_is_ca", "assert_is_leaf", "assert_legend_off_the_data", "assert_refused",
+           "key_type_of"]
 
 #: A fixture key of each key type the lab issues for (``labkit.lab.fixture_key`` names).
 KEY_TYPES = {"rsa": "trainee", "ec": "ec-p256"}
@@ -63,3 +65,21 @@ def assert_refused(rule: str, call, *args, chapter: str | None = None, error: ty
         assert caught.value.chapter.startswith(chapter), caught.value.chapter
         assert f"see {caught.value.chapter}" in str(caught.value)
     return caught.value
+
+
+def assert_legend_off_the_data(fig) -> None:
+    """Every legend of ``fig`` is drawn beside its axes, not on them (so it cannot hide a bar or a marker), and it
+    fits inside the saved figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # as the notebook's PNG is drawn (the lab's figures are closed: no canvas of theirs)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    whole = fig.bbox
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        assert legend is not None, "the figure has no legend"
+        box, area = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert not box.overlaps(area), f"the legend {box.bounds} lies on the axes {area.bounds}"
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 and box.y1 <= whole.y1, \
+            "the legend is cut off by the figure's edge"

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from asserts import assert_legend_off_the_data
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -220,6 +221,26 @@ def test_name_that_does_not_resolve(pebble, account):
     assert "gone.lab.example" in failed.value.message
 
 
+@needs_pebble
+def test_an_authorization_the_provider_hands_back_is_validated_afresh(tmp_path):
+    """Pebble reuses a still valid authorization now and then even when told not to (the cause of notebook 08's
+    flaky DNS cell: a name that no longer resolved still got its certificate). Here Pebble reuses every time, and a
+    name whose DNS is broken is still refused: every order is validated anew."""
+    with Pebble(authz_reuse=100) as reusing:
+        account = AcmeAccount.register(reusing, "certadmin@lab.example", accept_terms=True)
+        order_certificate(account, expe_node("expe-1"))
+        again = account.client.new_order(expe_node("expe-2").csr_pem())
+        assert {a.body.status.name for a in again.authorizations} == {"valid"}  # the provider reuses them
+        reusing.break_dns("expe.lab.example")
+        with pytest.raises(PolicyError) as info:
+            order_certificate(account, expe_node("expe-2"))
+        assert info.value.rule == "acme-name-not-resolved"
+        reusing.fix_dns("expe.lab.example")
+        host = ChallengeHost(reusing.http_port)
+        order_certificate(account, expe_node("expe-2"), host=host)
+        assert len({path for _, path, _ in host.requests}) == len(EXPE_NAMES)  # a file fetched for every name
+
+
 def test_acme_is_for_the_expressway_e_only():
     with pytest.raises(PolicyError, match="acme-expressway-e-only"):
         AcmePage(ExpresswayNode("expc.lab.example", "expressway-c"))
@@ -269,6 +290,15 @@ def test_renewal_schedule_refusals_and_figure():
         renewal_schedule(renew_fraction=1.5)
     fig = renewal_timeline(renewal_schedule(horizon_days=200))
     assert len(fig.axes) == 1 and "two-thirds" in fig.axes[0].get_title()
+    assert_legend_off_the_data(fig)
+
+
+def test_the_legend_check_sees_a_legend_on_the_bars():
+    """Canary for assert_legend_off_the_data: issue 14's timelines put theirs in the lower right, on the bars."""
+    fig = renewal_timeline(renewal_schedule(horizon_days=200))
+    fig.axes[0].legend(loc="lower right")
+    with pytest.raises(AssertionError, match="lies on the axes"):
+        assert_legend_off_the_data(fig)
 
 
 def test_acme_page_widget_clicks_through_the_expressway_steps():
@@ -300,6 +330,36 @@ def test_acme_page_widget_clicks_through_the_expressway_steps():
         assert "staged" in box.pane.value
         box.deploy.click()
         assert "without a restart" in box.pane.value and node.certificate is not None
+
+
+@needs_pebble
+def test_the_kernels_pebble_serves_every_run_and_a_page_whose_provider_stopped_says_to_register_again():
+    """Issue 14, 08: the provider lives as long as the kernel (a notebook run again uses the same one); once it
+    was stopped (lab.reset_all() stops it: it registers with lab.started), the page refuses in one line to sign for
+    an account the provider no longer knows, and Register starts the provider again."""
+    from asserts import assert_refused
+
+    from labkit import guide
+
+    provider = acme_pebble.shared_pebble()
+    try:
+        assert provider.running and acme_pebble.shared_pebble() is provider and provider.starts == 1
+        page = AcmePage(expe_node("expe-2"))
+        page.register(provider, "certadmin@lab.example", True)
+        page.sign()
+        assert provider in lab._SERVICES  # what lab.reset_all() stops
+        provider.stop()
+        assert_refused("acme-account-gone", page.deploy, chapter=guide.CH5, error=PolicyError)
+        assert_refused("acme-nothing-pending", page.deploy, chapter=guide.CH5, error=PolicyError)
+        assert_refused("acme-account-gone", page.sign, chapter=guide.CH5, error=PolicyError)
+        page.register(provider, "certadmin@lab.example", True)  # starts it again: a new Pebble
+        assert provider.running and provider.starts == 2
+        page.sign()
+        page.deploy()
+        assert sans(page.node.certificate) == EXPE_NAMES
+        assert acme_pebble.shared_pebble() is provider and provider.starts == 2
+    finally:
+        provider.stop()
 
 
 # -- Pebble's processes and folder follow the Python process ------------------------------------------------------

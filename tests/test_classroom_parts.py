@@ -259,18 +259,6 @@ def test_others_can_use_follows_every_folder_on_the_way():
     assert others_can_use("/usr/bin/env", execute=True)
 
 
-def test_lab_ports_are_free_ones_on_the_classroom_hub(monkeypatch, tmp_path):
-    from labkit.chapters.ch07_crl_checks import RevocationLab
-    from labkit.httpd import lab_port
-
-    assert lab_port(18481) == 18481
-    monkeypatch.setenv("LABKIT_PORTS", "free")
-    assert lab_port(18481) != 18481 and lab_port(0) > 0
-    rlab = RevocationLab(tmp_path / "lab", ocsp_port=18481, crl_port=18480)
-    assert {rlab.ocsp_port, rlab.crl_port}.isdisjoint({18481, 18480})
-    assert rlab.issuing.config.crl_url == f"http://127.0.0.1:{rlab.crl_port}/issuing.crl"  # what certificates say
-
-
 # -- beyond one machine: Zero to JupyterHub ----------------------------------------------------------------------
 
 def test_the_z2jh_values_name_the_image_the_limits_the_culler_and_the_class_service():

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from labkit import LabError, lab
+from labkit import LabError, guide, lab
 
 ELSEWHEN = dt.datetime(2031, 6, 1, 12, 30, 15, 987654, tzinfo=dt.timezone.utc)
 
@@ -33,6 +33,15 @@ def test_advance_and_reset_restore_the_default():
     assert lab.now() - lab.DEFAULT_INSTANT == dt.timedelta(days=30, hours=1)
     lab.reset()
     assert lab.now() == lab.DEFAULT_INSTANT
+
+
+def test_advance_takes_the_keywords_of_timedelta_and_refuses_others_in_one_rule():
+    assert lab.clock.advance(weeks=1) == lab.DEFAULT_INSTANT + dt.timedelta(weeks=1)
+    assert lab.clock.advance(days=-7, milliseconds=1500) == lab.DEFAULT_INSTANT + dt.timedelta(seconds=1)
+    for bad in ({"months": 1}, {"days": "seven"}, {"days": 10**7}):
+        with pytest.raises(LabError) as info:
+            lab.clock.advance(**bad)
+        assert info.value.rule == "clock-advance" and info.value.chapter == guide.NB00_CLOCK
 
 
 def test_real_time_is_one_call_and_lab_time_freezes_again(machine_clock):

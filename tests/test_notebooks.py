@@ -160,9 +160,10 @@ def test_reference_solutions_pass_every_check(path):
 
 
 @pytest.fixture(scope="session")
-def fresh_run(tmp_path_factory):
-    """``fresh_run(path)``: the notebook as `make notebooks` saves it after one fresh run, made once per session
-    and shared by the tests that compare it with the committed file (executing is the expensive part)."""
+def fresh_runs(tmp_path_factory):
+    """``fresh_runs(path)``: ``(first, second)``: the notebook as `make notebooks` saves it after one run in a fresh
+    kernel, and, for a chapter notebook, its second Run All in that same kernel (as a trainee runs it again; None for
+    the others). Made once per session and shared by the tests that need them (executing is the expensive part)."""
     runs: dict = {}
 
     def run(path):
@@ -170,8 +171,12 @@ def fresh_run(tmp_path_factory):
             copy = tmp_path_factory.mktemp(path.stem) / path.name
             copy.write_bytes(path.read_bytes())
             try:
-                RUNNER.execute(copy, cwd=path.parent)
-                runs[path] = copy.read_text()
+                if path in CHAPTERS:
+                    second = RUNNER.execute_twice(copy, cwd=path.parent)
+                else:
+                    RUNNER.execute(copy, cwd=path.parent)
+                    second = None
+                runs[path] = (copy.read_text(), second)
             except Exception as exc:  # noqa: BLE001 - kept and raised again for every test that needs this run
                 runs[path] = exc
         if isinstance(runs[path], Exception):
@@ -179,6 +184,75 @@ def fresh_run(tmp_path_factory):
         return runs[path]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fresh_run(fresh_runs):
+    """``fresh_run(path)``: the notebook as `make notebooks` saves it after one fresh run (see ``fresh_runs``)."""
+    return lambda path: fresh_runs(path)[0]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_run_all_twice_in_one_kernel_shows_no_error(path, fresh_runs):
+    """Issue 14's trainee: Run All, then Run All again in the same kernel. Neither run may fail a cell (a LabkitError
+    shown as one line fails its cell too) or show a traceback, and the second run executes every code cell."""
+    first, second = fresh_runs(path)  # a cell that failed in either run has raised CellExecutionError here
+    assert not RUNNER.error_outputs(nbformat.reads(first, as_version=4))
+    assert not RUNNER.error_outputs(second)
+    assert all(c.execution_count for c in second.cells if c.cell_type == "code")
+
+
+def _canary(tmp_path, *cells):
+    path = tmp_path / "canary.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path)
+    return path
+
+
+@pytest.mark.parametrize("failure", ["raise RuntimeError('made twice')",
+                                     "raise labkit.LabError('A CA already exists', rule='canary')",
+                                     "import threading; threading.Thread(target=lambda: 1 / 0).start()"],
+                         ids=["traceback", "labkit-refusal", "thread-traceback"])
+def test_run_all_twice_canary_a_second_run_that_fails_is_caught(tmp_path, failure):
+    """Canary: a notebook whose first Run All is clean and whose second fails (an error with a traceback, a
+    LabkitError shown as one line, a traceback printed by a thread) does not pass the check above."""
+    from nbclient.exceptions import CellExecutionError
+
+    path = _canary(tmp_path, "import labkit", f"if 'ran' in globals():\n    {failure}\nran = True",
+                   "import time; time.sleep(0.2)")
+    try:
+        second = RUNNER.execute_twice(path, cwd=tmp_path)
+    except CellExecutionError as exc:
+        assert "made twice" in str(exc) or "canary" in str(exc)
+    else:
+        assert RUNNER.error_outputs(second) == ["cell 1: a traceback on stderr: ZeroDivisionError: division by zero"]
+    assert not RUNNER.error_outputs(nbformat.read(path, as_version=4)), "the first run was clean"
+
+
+def test_a_labkit_error_in_a_cell_is_one_line_and_a_bug_keeps_its_traceback(tmp_path):
+    """Importing labkit in a kernel installs the handler: a refusal raised in a cell shows its message, rule, value
+    and chapter on one line (HTML like the exercise results, no class name, no error output), and still fails the
+    cell; any other exception keeps its traceback."""
+    from nbclient import NotebookClient
+
+    path = _canary(tmp_path, "import labkit",
+                   "from labkit import guide\nraise labkit.PolicyError('Already revoked', rule='revoke-once', "
+                   "value='1002', chapter=guide.APPX_B)", "1 / 0")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    replies = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
+        {cell_index: execute_reply["content"]["status"]})
+    client.execute()
+    refusal, bug = nb.cells[1].outputs, nb.cells[2].outputs
+    assert [o.output_type for o in refusal] == ["display_data"] and replies[1] == "error"
+    html, text = refusal[0].data["text/html"], refusal[0].data["text/plain"]
+    from labkit import guide
+
+    for part in ("Already revoked", "revoke-once", "1002", guide.APPX_B):
+        assert part in html and part in text
+    assert "PolicyError" not in html + text and "Traceback" not in html + text and text.count("\n") == 0
+    assert [o.output_type for o in bug] == ["error"] and bug[0].ename == "ZeroDivisionError" and bug[0].traceback
 
 
 def _shape(outputs) -> list:

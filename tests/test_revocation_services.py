@@ -468,3 +468,96 @@ def test_labkit_serve_refuses_a_bad_ca_dir_or_half_a_responder_with_exit_2(pki, 
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and result.stdout == ""
     assert f"rule: {rule}" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- lab host names: the lab's certificates name no port, its servers take free ones (issue 14) ------------------
+
+def _lab_run_query(folder) -> str:
+    """What a second trainee's kernel on this machine does: notebook 07's lab, started, asked about a certificate."""
+    code = ("import sys; from labkit.chapters.ch07_crl_checks import RevocationLab, revocation\n"
+            "rlab = RevocationLab(sys.argv[1]).start()\n"
+            "cert = rlab.client_certificate('revoked').certificate\n"
+            "print(rlab.ocsp_port, revocation.query(None, cert, rlab.issuing.certificate).status)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_the_revocation_lab_names_no_port_and_its_servers_answer_for_the_names_on_free_ports(tmp_path):
+    from labkit.chapters.ch07_crl_checks import CRL_URL, OCSP_URL, RevocationLab
+    from labkit.httpd import resolve
+    from labkit.revocation.crl import fetch_crl
+
+    with RevocationLab(tmp_path / "one") as rlab:
+        cert = rlab.client_certificate("revoked").certificate
+        assert (ocsp_url(cert), crl_urls(cert)) == (OCSP_URL, [CRL_URL])  # as a public CA's: port 80, no number
+        assert 0 < rlab.ocsp_port != rlab.crl_port > 0
+        assert resolve(OCSP_URL) == f"http://127.0.0.1:{rlab.ocsp_port}/"
+        assert resolve("http://127.0.0.1:8080/x.crl") == "http://127.0.0.1:8080/x.crl"  # not a lab name: as it is
+        assert query(None, cert, rlab.issuing.certificate).status == "revoked"  # real HTTP to the live responder
+        assert cert.serial_number in {r.serial_number for r in fetch_crl(CRL_URL)}
+        port, status = _lab_run_query(tmp_path / "two")  # another kernel on this machine, at the same time
+        assert status == "revoked" and int(port) != rlab.ocsp_port
+        assert query(None, cert, rlab.issuing.certificate).status == "revoked"  # ours still answers
+
+
+def test_a_lab_name_without_a_running_server_is_unreachable_at_once_and_says_so(tmp_path):
+    from labkit.chapters.ch07_crl_checks import RevocationLab
+    from labkit.revocation.crl import fetch_crl
+
+    rlab = RevocationLab(tmp_path / "lab")
+    cert = rlab.client_certificate("good").certificate
+    stopped = "the lab's server for ocsp.lab.example is stopped"
+    with rlab:
+        pass
+    assert_refused("ocsp-unreachable", query, None, cert, rlab.issuing.certificate, chapter=CHAPTER, error=InputError)
+    with pytest.raises(InputError, match=stopped):
+        query(None, cert, rlab.issuing.certificate)
+    with pytest.raises(InputError, match="no lab server answers for nothing.lab.example"):
+        fetch_crl("http://nothing.lab.example/x.crl")
+
+
+def test_a_lab_run_again_takes_the_names_and_stops_the_old_servers(tmp_path):
+    """Run All twice: the second run's lab answers for the names and the first run's servers stop (none lingers);
+    the first lab, used again (its widget), starts its servers again and takes the names back."""
+    from labkit.chapters.ch07_crl_checks import RevocationLab
+
+    first = RevocationLab(tmp_path / "first").start()
+    second = RevocationLab(tmp_path / "second").start()
+    try:
+        assert second.running and not first.running and port_is_closed(first.ocsp_port)
+        cert = second.client_certificate("revoked").certificate
+        assert query(None, cert, second.issuing.certificate).status == "revoked"
+        assert not first.run("revoked").accepted and first.running and not second.running
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_after_reset_all_the_revocation_lab_starts_its_servers_again_before_deciding(tmp_path):
+    """Issue 14, 07: a widget used after its servers stopped must not decide as if the responder were down by
+    design: a revoked certificate with OCSP on is still refused, by the responder's answer."""
+    from labkit.chapters.ch07_crl_checks import RevocationLab, RevocationSettings
+
+    rlab = RevocationLab(tmp_path / "lab").start()
+    try:
+        lab.reset_all()
+        assert not rlab.running
+        ocsp_only = RevocationSettings(use_ocsp=True, use_crls=False, allow_cdp_downloads=False,
+                                       fallback="not-revoked")
+        result = rlab.run("revoked", ocsp_only)
+        assert not result.accepted and result.decision.source == "ocsp" and rlab.running
+        down = rlab.run("responder-down", ocsp_only)  # down by design: the fallback decides, and says why
+        assert down.accepted and "is stopped" in down.decision.steps[0] and rlab.running
+    finally:
+        rlab.stop()
+
+
+def test_a_revocation_lab_whose_folder_reset_all_deleted_says_so_in_one_rule():
+    from labkit import guide
+    from labkit.chapters.ch07_crl_checks import RevocationLab
+
+    rlab = RevocationLab(lab.workdir("07-crl-checks", fresh=True)).start()
+    lab.reset_all()  # stops the servers and deletes the working folders
+    assert_refused("lab-reset", rlab.run, "revoked", chapter=guide.NB00_LAB, error=LabError)
+    assert not rlab.running

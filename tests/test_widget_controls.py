@@ -405,6 +405,13 @@ def test_sign_form_days_set_the_validity(root_ca):
     box.button.click()
     assert root_ca.issued("1001").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=30)
     assert root_ca.issued("1002").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=731)
+    box.days.value = 5000  # issue 14: not clamped to a maximum without a word
+    box.button.click()
+    assert root_ca.issued("1003").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=5000)
+    for refused in (0, -30, 3_000_000):  # nor to 1: refused, in the pane, with the rule
+        box.days.value = refused
+        box.button.click()
+        assert "ca-days" in seen(box.pane) and [e.serial_hex for e in root_ca.entries()][-1] == "1003"
 
 
 @effect("sign_form", "button")

@@ -51,6 +51,21 @@ class AcmeAccount:
     client: object = field(repr=False)
     key: object = field(repr=False)
     uri: str = field(repr=False)
+    started: int = field(default=0, repr=False)  # which start of the Pebble the account was registered with
+
+    @property
+    def current(self) -> bool:
+        """Whether the provider still knows this account: it runs, and has not been restarted since (a restarted
+        Pebble is a new server with new CAs and no accounts)."""
+        return self.pebble.running and self.pebble.starts == self.started
+
+    def require_current(self) -> None:
+        """Raise PolicyError ``acme-account-gone`` when the provider no longer knows this account."""
+        if not self.current:
+            state = "was restarted" if self.pebble.running else "is stopped"
+            raise PolicyError(f"The ACME provider {state} since this account was registered (lab.reset_all() stops "
+                              "it), so it no longer knows the account: register again", rule="acme-account-gone",
+                              value=self.email, chapter=guide.CH5)
 
     @classmethod
     def register(cls, pebble: Pebble, email: str, accept_terms: bool) -> AcmeAccount:
@@ -72,7 +87,7 @@ class AcmeAccount:
         client = client_mod.ClientV2(client_mod.ClientV2.get_directory(pebble.directory_url, net), net)
         registration = messages.NewRegistration.from_data(email=email, terms_of_service_agreed=True)
         account = client.new_account(registration)
-        return cls(pebble, email, client, key, account.uri)
+        return cls(pebble, email, client, key, account.uri, pebble.starts)
 
 
 def _is_node(value) -> bool:
@@ -109,6 +124,91 @@ def _problem(error) -> tuple[str, str]:
     return ("acme-name-not-resolved" if dns else "acme-challenge-failed"), "; ".join(details) or str(error)
 
 
+#: How many times an order is placed again when the provider hands back an earlier, still valid authorization.
+REORDERS = 5
+
+
+def _new_order_validated_afresh(client, messages, csr_pem: bytes):
+    """``client.new_order(csr_pem)`` whose every authorization must be validated now.
+
+    A provider may reuse a still valid authorization of the account for a name (Let's Encrypt does for up to 30
+    days), and then issues without fetching that name's challenge file. Pebble does it about once in a hundred
+    orders even with ``PEBBLE_AUTHZREUSE=0`` (its test is ``rand.Intn(100) > percent``): the lab's lessons would
+    then change from run to run (a name that no longer resolves would still get its certificate). Each reused
+    authorization is deactivated (RFC 8555 7.5.2, so it is never handed out again) and the order placed again, up to
+    :data:`REORDERS` times."""
+    order = client.new_order(csr_pem)
+    for _ in range(REORDERS):
+        reused = [a for a in order.authorizations if a.body.status == messages.STATUS_VALID]
+        if not reused:
+            break
+        for authz in reused:
+            client.deactivate_authorization(authz)
+        order = client.new_order(csr_pem)
+    return order
+
+
+#: Seconds between two polls of the provider: the first is short (Pebble answers in milliseconds), each next one twice
+#: as long, up to the last. The acme library's own polling waits a whole second before its first look.
+POLL_FIRST, POLL_MAX = 0.02, 0.5
+
+
+def _poll_and_finalize(client, order, deadline: _dt.datetime):
+    """The acme library's ``poll_and_finalize`` (RFC 8555 7.5.1 and 7.4): wait for every authorization to leave
+    ``pending``, raise ``ValidationError`` for those that failed, finalize, wait for the order to be ``valid`` and
+    download the chain; with short polls (:data:`POLL_FIRST` doubling to :data:`POLL_MAX`) instead of its fixed
+    second, which made every order take at least one second more than Pebble needs. ``TimeoutError`` at
+    ``deadline``."""
+    import time
+
+    _client_mod, messages, errors, _jose = _acme()
+
+    def post_as_get(url: str):
+        return client.net.post(url, None, new_nonce_url=client.directory["newNonce"])
+
+    def wait(step):
+        pause = POLL_FIRST
+        while True:
+            done = step()
+            if done is not None:
+                return done
+            if _dt.datetime.now() >= deadline:
+                raise errors.TimeoutError()
+            time.sleep(pause)
+            pause = min(2 * pause, POLL_MAX)
+
+    def settled(authzr):
+        def step():
+            updated, _response = client.poll(authzr)
+            return None if updated.body.status == messages.STATUS_PENDING else updated
+        return wait(step)
+
+    authorizations = [settled(a) for a in order.authorizations]
+    failed = [a for a in authorizations if a.body.status != messages.STATUS_VALID
+              and any(c.error is not None for c in a.body.challenges)]
+    if failed:
+        raise errors.ValidationError(failed)
+    order = order.update(authorizations=authorizations)
+    try:
+        client.begin_finalization(order)
+    except messages.Error as exc:
+        if exc.code != "orderNotReady":
+            raise
+
+    def issued():
+        body = messages.Order.from_json(post_as_get(order.uri).json())
+        if body.status == messages.STATUS_INVALID:
+            raise errors.IssuanceError(body.error) if body.error is not None else errors.Error(
+                "The certificate order failed; the provider gave no reason")
+        if body.status == messages.STATUS_READY:  # finalization was refused as not ready: ask again
+            client.begin_finalization(order)
+        if body.status == messages.STATUS_VALID and body.certificate is not None:
+            return order.update(body=body, fullchain_pem=post_as_get(body.certificate).text)
+        return None
+
+    return wait(issued)
+
+
 def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | None = None, *, serve: bool = True,
                       timeout: float = 30, host: ChallengeHost | None = None,
                       peers: Sequence[ChallengeHost] = (), closed: Iterable[int] = ()) -> str:
@@ -129,10 +229,10 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
     """
     client_mod, messages, errors, josepy = _acme()
     csr_pem, _node = _csr_pem(node_or_csr_pem)
-    account.pebble._require_running()
+    account.require_current()
     client = account.client
     try:
-        order = client.new_order(csr_pem)
+        order = _new_order_validated_afresh(client, messages, csr_pem)
     except messages.Error as exc:
         raise PolicyError(f"The ACME provider refused the order: {exc.detail or exc}", rule="acme-order-refused",
                           value=exc.typ, chapter=guide.CH5) from None
@@ -151,8 +251,6 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
         places, serving = [vhost], [vhost]
     pending = []
     for authz in order.authorizations:
-        if authz.body.status == messages.STATUS_VALID:  # the provider reused an earlier validation for this name
-            continue
         for challenge in authz.body.challenges:
             if isinstance(challenge.chall, challenges.HTTP01):
                 response, validation = challenge.response_and_validation(account.key)
@@ -176,7 +274,7 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
                 if "status valid" in str(exc.detail or ""):  # validated meanwhile (reused authorization): fine
                     continue
                 refused.append(exc)  # an earlier name already failed: the order is invalid
-        order = client.poll_and_finalize(order, deadline)  # raises ValidationError with the failed names
+        order = _poll_and_finalize(client, order, deadline)  # raises ValidationError with the failed names
         if refused:
             raise PolicyError(f"The provider refused a challenge answer: {refused[0].detail or refused[0]}",
                               rule="acme-challenge-failed", value=refused[0].typ, chapter=guide.CH5)
@@ -188,6 +286,9 @@ def order_certificate(account: AcmeAccount, node_or_csr_pem, http_port: int | No
     except errors.TimeoutError:
         raise PolicyError(f"The provider did not finish within {timeout:g} s", rule="acme-timeout",
                           value=timeout, chapter=guide.CH5) from None
+    except errors.Error as exc:  # the order went invalid after validation (the provider refused to issue)
+        raise PolicyError(f"The ACME provider did not issue the certificate: {exc}", rule="acme-order-refused",
+                          value=type(exc).__name__, chapter=guide.CH5) from None
     finally:
         for server in {id(s): s for s in (*serving, *places)}.values():
             server.stop()  # chapter 5: the virtual host runs only during the challenge
@@ -219,6 +320,7 @@ def revoke(account: AcmeAccount, cert, reason: str = "unspecified", *, node=None
         raise PolicyError(f"This is the certificate {node.name} is using: deploy a new one before revoking it",
                           rule="acme-revoke-in-use", value=cert.subject.rfc4514_string(), chapter=guide.CH5)
     _client, messages, errors, _jose = _acme()
+    account.require_current()
     try:
         account.client.revoke(cert, CODES[reason])
     except (messages.Error, errors.ClientError) as exc:

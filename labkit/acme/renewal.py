@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from labkit import guide, lab
 from labkit.errors import InputError
 
-__all__ = ["RenewalEvent", "renewal_schedule", "renewal_timeline", "deployment_margin", "LETS_ENCRYPT_LIFETIMES",
-           "lets_encrypt_lifetime"]
+__all__ = ["RenewalEvent", "RenewalSchedule", "renewal_schedule", "renewal_timeline", "deployment_margin",
+           "LETS_ENCRYPT_LIFETIMES", "lets_encrypt_lifetime"]
 
 #: (from date, days): the lifetime of a certificate from Let's Encrypt's default ("classic") profile, from the date
 #: each lifetime takes effect (Let's Encrypt's announcement of 2025-12-02; the opt-in tlsserver profile has issued
@@ -78,10 +78,20 @@ class RenewalEvent:
         return f"{self.when:%Y-%m-%d %a %H:%M} {self.kind:<8} certificate {self.generation}{extra}"
 
 
+class RenewalSchedule(list):
+    """What :func:`renewal_schedule` returns: its :class:`RenewalEvent` list, in time order, which also says what the
+    admin chose: ``days_of_week`` (full weekday names, Monday first) and ``time_of_day``."""
+
+    def __init__(self, events, *, days_of_week: tuple[str, ...], time_of_day: _dt.time):
+        super().__init__(events)
+        self.days_of_week = days_of_week
+        self.time_of_day = time_of_day
+
+
 def renewal_schedule(issued_at: _dt.datetime | str | None = None, *, lifetime_days: int = 90,
                      renew_fraction: float = 2 / 3, days_of_week: Iterable = ("Monday",),
                      time_of_day: str | _dt.time = "02:00", horizon_days: int = 365, seed: int = 0,
-                     failed_attempts: int = 0) -> list[RenewalEvent]:
+                     failed_attempts: int = 0) -> RenewalSchedule:
     """Automated mode, modelled on the lab clock (chapter 5), in time order.
 
     The first certificate is issued at ``issued_at`` (the lab clock by default) and deployed at the next slot of
@@ -137,7 +147,8 @@ def renewal_schedule(issued_at: _dt.datetime | str | None = None, *, lifetime_da
         generation, issued = generation + 1, obtained
         events.append(RenewalEvent(issued, "issued", generation))
         events.append(RenewalEvent(next_slot(issued), "deployed", generation))
-    return sorted((e for e in events if e.when <= end), key=lambda e: (e.when, e.generation))
+    return RenewalSchedule(sorted((e for e in events if e.when <= end), key=lambda e: (e.when, e.generation)),
+                           days_of_week=tuple(_DAYS[d] for d in days), time_of_day=slot_time)
 
 
 def renewal_timeline(events: list[RenewalEvent]):
@@ -163,7 +174,8 @@ def renewal_timeline(events: list[RenewalEvent]):
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     ax.set_title("ACME automated mode: renew at two-thirds of the lifetime, deploy on the schedule")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8,
+              frameon=False)  # beside the axes, never on the bars
     fig.autofmt_xdate()
     fig.tight_layout()
     plt.close(fig)

@@ -89,7 +89,9 @@ class CertificateAuthority:
 
     def sign(self, csr: x509.CertificateSigningRequest, profile_name: str = "server", *, days: int | None = None,
              at: _dt.datetime | None = None) -> x509.Certificate:
-        """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``)."""
+        """Check ``csr``, apply the policy and the profile, issue, and record it (``openssl ca -batch -in``).
+        ``days`` (``-days``) defaults to the configuration's ``default_days``; anything but a whole number from 1 to
+        the end of 9999 is refused (InputError ``ca-days``)."""
         return self.sign_many([csr], profile_name, days=days, at=at)[0]
 
     def sign_many(self, csrs: list[x509.CertificateSigningRequest], profile_name: str = "server", *,
@@ -111,7 +113,7 @@ class CertificateAuthority:
                                   rule="path-length", value=self.name, chapter=guide.APPX_B)
         subjects = [apply_policy(self.config.policy, csr.subject, ca_cert.subject) for csr in csrs]
         start = lab.now(at)
-        end = start + _dt.timedelta(days=days or self.config.default_days)
+        end = start + _dt.timedelta(days=_days(days, self.config.default_days, start))
         with self._lock.held():
             self._refresh()  # index.txt as it is now: openssl ca may have written it since
             lines = [oneline(subject) for subject in subjects]
@@ -448,6 +450,19 @@ def _heal_dir(folder: Path) -> None:
             lines[i] = f"dir                    = {folder}\n"
             write_atomic(path, "".join(lines))
             return
+
+
+def _days(days, default: int, start: _dt.datetime) -> int:
+    """``days`` (None: ``default``) if it is a whole number of days from 1 that ends by 9999-12-31, the last day an
+    X.509 time can name (RFC 5280 4.1.2.5); else InputError ``ca-days`` (never a silent default or clamp)."""
+    if days is None:
+        return default
+    last = (_dt.datetime(9999, 12, 31, tzinfo=_dt.timezone.utc) - start).days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= last:
+        raise InputError(f"A certificate is valid for a whole number of days, from 1 to {last:,} (it must end by "
+                         "9999-12-31, the last date X.509 can write)", rule="ca-days", value=days,
+                         chapter=guide.APPX_B)
+    return days
 
 
 def init_ca(folder: str | Path, common_name: str, *, key, parent: CertificateAuthority | None = None,

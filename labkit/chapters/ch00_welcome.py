@@ -17,5 +17,6 @@ def _clock_week(answer) -> tuple[bool, str]:
         return False, "pass the value of lab.now() after moving the clock (a datetime)"
     if lab.now(answer) == expected:
         return True, f"the lab clock reads {expected:%Y-%m-%d %H:%M} UTC; lab.reset() puts it back"
-    return False, (f"{answer:%Y-%m-%d %H:%M} is not one week after the default instant: call lab.reset() first, "
-                   "then lab.clock.advance(days=7)")
+    return False, (f"{answer:%Y-%m-%d %H:%M} is not one week after the default instant "
+                   f"({lab.DEFAULT_INSTANT:%Y-%m-%d %H:%M}): start from the default instant, then move the lab clock "
+                   "forward (section 2 shows how)")

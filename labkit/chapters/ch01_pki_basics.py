@@ -37,7 +37,7 @@ def _which_message(answer: str) -> tuple[bool, str]:
     _, signature, public = mystery_signature()
     if pki.verify(public, str(answer), signature):
         return True, "the signature verifies over exactly this message and no other"
-    return False, "that message does not verify: try pki.verify(ucm_public, candidate, mystery) on each candidate"
+    return False, "the signature does not verify over that message: check each candidate with Unified CM's public key"
 
 
 @exercise("01.2", "Whose key signed the server certificate?", guide.CH2)
@@ -74,5 +74,5 @@ def _fingerprint(answer: str, *, certificate: x509.Certificate) -> tuple[bool, s
         return True, "fingerprints match: OpenSSL and labkit hash the same DER bytes"
     if len(given) == 40:
         return False, "that is a SHA-1 fingerprint (20 bytes); ask openssl for -sha256"
-    return False, ("not this certificate's SHA-256 fingerprint: run openssl x509 -in root.pem -noout -fingerprint "
-                   "-sha256 and paste the 'sha256 Fingerprint=...' line (or pass run.stdout)")
+    return False, ("not this certificate's SHA-256 fingerprint: ask openssl x509 for the fingerprint of root.pem, with "
+                   "SHA-256, and pass what it printed")

@@ -177,7 +177,7 @@ def _who_refuses(side, code, *, scenario: str) -> tuple[bool, str]:
         return False, "which end checks the certificate that is wrong? The client checks the server's; on a " \
                       "mutual-TLS zone the server checks the client's"
     if code != outcome.verify_code:
-        return False, "the side is right; now find OpenSSL's verify_code in the outcome (trace.outcome.verify_code)"
+        return False, "the side is right; now the code: the handshake's outcome holds OpenSSL's verify code"
     return True, f"the {outcome.failed_side} refuses with verify_code {outcome.verify_code}: {outcome.explanation}"
 
 
@@ -190,8 +190,9 @@ def _master(answer, *, walkthrough) -> tuple[bool, str]:
     if answer == logged:
         return True, "the same 48 bytes OpenSSL logged: the randoms make every session's keys different"
     if isinstance(answer, bytes) and len(answer) == 48:
-        return False, 'right length, wrong value: PRF(premaster, b"master secret", client_random + server_random)'
-    return False, "pass 48 bytes: tls_keys.master_secret(premaster, client_random, server_random)"
+        return False, ("48 bytes, but not this session's: the PRF takes the premaster secret, the label and both "
+                       "randoms, in the order RFC 5246 (8.1) gives")
+    return False, "pass the master secret as bytes (48 of them): tls_keys derives it from the premaster and the randoms"
 
 
 @exercise("02.3", "Make the zone work again", guide.APPX_A_ZONES)

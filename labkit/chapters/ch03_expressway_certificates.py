@@ -167,9 +167,11 @@ def _peer_sans(answer, *, cluster_fqdn: str, peer_fqdn: str) -> tuple[bool, str]
     names = [str(n).strip().lower() for n in answer] if isinstance(answer, list | tuple) else []
     if not names or not all(is_fqdn(n) for n in names):
         return False, "give a list of FQDNs (no wildcards, no host names)"
-    missing = [n for n in (peer_fqdn, cluster_fqdn) if n.lower() not in names]
+    missing = [what for name, what in ((peer_fqdn, "this peer's own FQDN"),
+                                       (cluster_fqdn, "the name clients use for the whole cluster"))
+               if name.lower() not in names]
     if missing:
-        return False, f"one name the peer is reached by is missing: {', '.join(missing)}"
+        return False, f"a name the peer is reached by is missing: {' and '.join(missing)}"
     return True, "this peer's own FQDN and the cluster FQDN: traffic for either name reaches it"
 
 

@@ -5,7 +5,8 @@ the owner of a stray certificate in a cluster, and a phone security profile name
 from __future__ import annotations
 
 from labkit import guide
-from labkit.ca import init_ca, self_signed
+from labkit.ca import self_signed
+from labkit.chapters.lab_ca import init_ca
 from labkit.exercises import check, exercise
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest, build_csr
 from labkit.expressway.doctor import doctor
@@ -29,8 +30,8 @@ def _edge_request(answer, *, domain: str) -> tuple[bool, str]:
         return False, "registration domains go on the Expressway-E's certificate: role='expressway-e'"
     names = answer.dns_names()
     if f"collab-edge.{domain}" not in names:
-        return False, (f"the SANs {names} lack collab-edge.{domain}: give the registration domain {domain} with "
-                       "ucm_domain_format='collab-edge'")
+        return False, (f"the SANs {names} lack collab-edge.{domain}: which registration domains format puts that "
+                       "prefix in front of the domain?")
     if domain in names:
         return False, f"CollabEdgeDNS keeps the bare domain {domain} out of the certificate; remove it from the SANs"
     return True, f"collab-edge.{domain} is in the SANs, and the top-level domain {domain} is not"
@@ -41,7 +42,8 @@ def _owner(answer, *, cluster, certificate) -> tuple[bool, str]:
     owner = cluster.owner_of(certificate)
     if owner is None:
         return False, "none of the peers' keys matches this certificate"
-    if str(answer).strip().lower() == owner.name.lower():
+    given = answer.name if isinstance(answer, ExpresswayNode) else str(answer)  # cluster.owner_of(...) or a name
+    if given.strip().lower() == owner.name.lower():
         return True, "its public key matches that peer's pending CSR, so only that peer can use it"
     return False, "compare the certificate's public key with each peer's (cluster.owner_of does it for you)"
 
@@ -55,6 +57,6 @@ def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
     if problem:
         return False, f"since X12.6 the name must be an FQDN: {problem}"
     if given.lower() != f"{profile}.{domain}".lower():
-        return False, f"keep the profile's name and make it fully qualified in {domain}"
+        return False, f"an FQDN, yes, but not the one that still names this profile in {domain}"
     return True, ("an FQDN: rename the profile to it on Unified CM and give the same name on the Expressway-C, so "
                   "TLS phones using it can register through MRA")

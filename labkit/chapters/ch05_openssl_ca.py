@@ -9,8 +9,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide
-from labkit.ca import init_ca, self_signed
+from labkit.ca import self_signed
 from labkit.chapters import plots
+from labkit.chapters.lab_ca import init_ca
 from labkit.exercises import check, exercise
 from labkit.x509 import certs, decode, pki
 from labkit.x509.convert import convert

@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab
-from labkit.ca import init_ca
 from labkit.chapters.ch03_expressway_certificates import specimens
+from labkit.chapters.lab_ca import init_ca
 from labkit.errors import LabkitError
 from labkit.exercises import check, exercise
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest

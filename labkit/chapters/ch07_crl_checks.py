@@ -7,6 +7,13 @@ States: ``good``, ``revoked`` (revoked in the CA database: OCSP says so at once;
 ``ocsp-unknown`` (a certificate the CA database never saw), ``responder-down`` (the OCSP responder stopped) and
 ``crl-expired`` (the node holds only a CRL whose next update has passed). The node holds the root CA's CRL too,
 because CRL checking covers every CA in the chain (chapter 8); ``run(..., root_crl=False)`` leaves it out.
+
+The issuing CA's certificates name the responder and the distribution point by lab host names without a port
+(:data:`OCSP_URL`, :data:`CRL_URL`, as a public CA's on port 80); the servers listen on free ports and answer for those
+names while they run (:mod:`labkit.httpd`), so the notebook prints the same certificates on every run and two copies
+of it, or two trainees on one machine, never ask for the same port. The servers run until the kernel ends or
+``lab.reset_all()`` stops them; :meth:`RevocationLab.run` starts them again if they were stopped, so the settings
+widget never decides on a stopped server as if the responder were down by design.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide, lab, revocation
 from labkit.ca import init_ca
-from labkit.errors import InputError
+from labkit.errors import InputError, LabError
 from labkit.exercises import check, exercise
 from labkit.expressway.revocation import (
     SERVICES,
@@ -29,7 +36,6 @@ from labkit.expressway.revocation import (
     outbound_connections,
     sip_tls_handshake,
 )
-from labkit.httpd import lab_port
 from labkit.revocation import CrlServer, OcspServer
 from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake
@@ -37,11 +43,15 @@ from labkit.x509 import decode
 from labkit.x509.certs import CertSpec, Issued, issue, request
 from labkit.x509.openssl import labkit_command, openssl
 
-__all__ = ["STATES", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl", "is_revoked",
-           "labkit_command", "openssl", "outbound_connections", "revocation", "RevocationSettings", "SERVICES"]
+__all__ = ["STATES", "OCSP_URL", "CRL_URL", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl",
+           "is_revoked", "labkit_command", "openssl", "outbound_connections", "revocation", "RevocationSettings",
+           "SERVICES"]
 
 STATES = ("good", "revoked", "ocsp-unknown", "responder-down", "crl-expired")
 LONG = lab.LONG  # days: until lab.LONG_END (2049), because OpenSSL checks validity against the real clock
+#: Where the issuing CA's certificates say its OCSP responder and its CRL are: lab host names, port 80 as written.
+OCSP_URL = "http://ocsp.lab.example/"
+CRL_URL = "http://crl.lab.example/issuing.crl"
 @dataclass
 class Result:
     state: str
@@ -57,24 +67,42 @@ class Result:
 class RevocationLab:
     """Build the lab in ``folder``; ``start()`` the CRL server and OCSP responder; ``run(state, settings)``."""
 
-    def __init__(self, folder: str | Path, *, ocsp_port: int = 0, crl_port: int = 0):
-        """``ocsp_port``/``crl_port`` 0 pick free ports; a notebook gives fixed ones, because the URLs are part of
-        every certificate the CA issues (and so of the notebook's output). On the classroom hub
-        (``$LABKIT_PORTS=free``) free ports are taken whatever the notebook says."""
+    def __init__(self, folder: str | Path):
+        """Make the root and issuing CAs (fixture keys, valid until 2049) in ``folder``; nothing listens yet."""
         folder = Path(folder)
-        self.ocsp_port, self.crl_port = lab_port(ocsp_port), lab_port(crl_port)
         self.root = init_ca(folder / "root", "labkit Root CA", key=lab.fixture_key("root-ca"), days=LONG)
         self.issuing = init_ca(folder / "issuing", "labkit Issuing CA", key=lab.fixture_key("issuing-ca"),
-                               parent=self.root, days=LONG, ocsp_url=f"http://127.0.0.1:{self.ocsp_port}/",
-                               crl_url=f"http://127.0.0.1:{self.crl_port}/issuing.crl")
+                               parent=self.root, days=LONG, ocsp_url=OCSP_URL, crl_url=CRL_URL)
         self.expe = self.issuing.sign(request(CertSpec("expe.lab.example"), lab.fixture_key("expe-1")),
                                       "client-server", days=LONG)
         self.issuing.crl(days=LONG)  # a first CRL, fresh until 2049
         self.root_crl = self.root.crl(days=LONG)  # the root's CRL (it lists the issuing CA if that is ever revoked)
-        self.ocsp = OcspServer(self.issuing, port=self.ocsp_port)
-        self.crl_server = CrlServer(self.issuing, port=self.crl_port)
+        self.ocsp = OcspServer(self.issuing)
+        self.crl_server = CrlServer(self.issuing)
+
+    @property
+    def ocsp_port(self) -> int:
+        """The port the OCSP responder listens on now (a free one, new at each start; 0 before the first)."""
+        return self.ocsp.port
+
+    @property
+    def crl_port(self) -> int:
+        """The port the CRL server listens on now (a free one, new at each start; 0 before the first)."""
+        return self.crl_server.port
+
+    @property
+    def running(self) -> bool:
+        return self.ocsp.running and self.crl_server.running
 
     def start(self) -> RevocationLab:
+        """Start the CRL server and the OCSP responder (those not running), each on a free port, answering for
+        :data:`CRL_URL`'s and :data:`OCSP_URL`'s host names. They run until :meth:`stop`, ``lab.reset_all()`` or the
+        end of the kernel. Raises LabError ``lab-reset`` when the lab's folder is gone (``lab.reset_all()`` deletes
+        the working folders): the notebook's first cell makes a new lab."""
+        if not (self.issuing.folder / "index.txt").exists():
+            raise LabError("This revocation lab was reset (lab.reset_all() deleted its CA folder): run the notebook's "
+                           "first cell again to make a new one", rule="lab-reset", value=str(self.issuing.folder),
+                           chapter=guide.NB00_LAB)
         self.ocsp.start()
         self.crl_server.start()
         return self
@@ -107,8 +135,10 @@ class RevocationLab:
     def run(self, state: str, settings: RevocationSettings | None = None, *, root_crl: bool = True) -> Result:
         """The real mutual-TLS handshake, the Expressway-E applying ``settings`` to the C's certificate. The node's
         manually uploaded CRL file holds the root's CRL (unless ``root_crl`` is false) and, for ``crl-expired``, the
-        issuing CA's stale one."""
+        issuing CA's stale one. Servers that were stopped (``lab.reset_all()``, another lab that took their names) are
+        started again first: only the ``responder-down`` state runs without the responder."""
         settings = settings or RevocationSettings()
+        self.start()
         client = self.client_certificate(state)
         store = CrlStore()
         uploaded = [self.root_crl] if root_crl else []
@@ -119,7 +149,6 @@ class RevocationLab:
                                           settings.fallback)
         if uploaded:
             store.upload(b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in uploaded))
-        responder_was_running = self.ocsp.running
         if state == "responder-down":
             self.ocsp.stop()
         try:
@@ -130,8 +159,8 @@ class RevocationLab:
                          require_client_certificate=True)
             decision, trace = sip_tls_handshake(c, e, settings, store)
         finally:
-            if state == "responder-down" and responder_was_running:
-                self.ocsp = OcspServer(self.issuing, port=self.ocsp_port).start()
+            if state == "responder-down":
+                self.ocsp.start()  # on a new free port, answering for the same name
         return Result(state, settings, decision, trace)
 
 
@@ -170,4 +199,4 @@ def _big_lookup(answer, *, crl, serial: int) -> tuple[bool, str]:
         return False, "answer True or False"
     if answer == is_revoked(crl, serial):
         return True, "right; is_revoked answers from a set of the CRL's serials, built once"
-    return False, "not so: check with is_revoked(crl, serial)"
+    return False, "not so: look the serial up on the CRL instead of reading the range (this chapter has a helper)"

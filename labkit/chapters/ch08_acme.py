@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide, lab
 from labkit.acme.challenge import ChallengeHost, ClusterFront
 from labkit.acme.client import AcmeAccount, is_revoked, order_certificate, revoke, san_names
-from labkit.acme.pebble import PEBBLE_MISSING, Pebble, pebble_available
+from labkit.acme.pebble import PEBBLE_MISSING, Pebble, pebble_available, shared_pebble
 from labkit.acme.renewal import (
     LETS_ENCRYPT_LIFETIMES,
     RenewalEvent,
@@ -31,7 +31,8 @@ from labkit.acme.renewal import (
     renewal_schedule,
     renewal_timeline,
 )
-from labkit.ca import CertificateAuthority, init_ca
+from labkit.ca import CertificateAuthority
+from labkit.chapters.lab_ca import init_ca
 from labkit.exercises import check, exercise
 from labkit.expressway.acme_page import AcmePage, deploy
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
@@ -46,7 +47,7 @@ __all__ = ["AcmeAccount", "AcmePage", "CertificateStore", "ChallengeHost", "chec
            "CsrRequest", "deploy", "doctor", "ExpresswayNode", "free_port", "is_revoked", "LAB_SUBJECT",
            "lets_encrypt_lifetime", "lifetimes_table", "order_certificate", "Pebble", "pebble_available",
            "PEBBLE_MISSING", "renewal_schedule", "renewal_timeline", "revoke", "rotating_provider", "san_names",
-           "TrustedCaList", "verify_chain"]
+           "shared_pebble", "TrustedCaList", "verify_chain"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ def _schedule(answer, *, margin_days: int) -> tuple[bool, str]:
     if worst[0] < _dt.timedelta(days=margin_days):
         return False, (f"certificate {worst[1]} goes into service only {worst[0].days} days before its predecessor "
                        f"expires: deploy on more days")
-    days = sorted({when.strftime("%a") for when in deployed.values()})
+    chosen = getattr(answer, "days_of_week", None)  # what renewal_schedule was asked for, Monday first
+    days = list(chosen) if chosen else [f"{when:%A}" for when in sorted(deployed.values(), key=lambda w: w.weekday())]
+    said = "deploying on" if chosen else "deployments fell on"
     return True, (f"every renewed certificate is in service at least {margin_days} days before the old one "
-                  f"expires (deploying on {', '.join(days)})")
+                  f"expires ({said} {', '.join(day[:3] for day in dict.fromkeys(days))})")

@@ -31,8 +31,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide, lab
-from labkit.ca import PROFILES, CertificateAuthority, init_ca
+from labkit.ca import PROFILES, CertificateAuthority
 from labkit.chapters.ch07_crl_checks import LONG
+from labkit.chapters.lab_ca import init_ca
 from labkit.errors import InputError, LabkitError
 from labkit.exercises import check, exercise
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
@@ -270,8 +271,7 @@ def _node_of(cert, nodes: dict[str, ExpresswayNode]) -> str | None:
 @exercise("10.1", "A root CA and an issuing CA under it", guide.APPX_B)
 def _cas(root, issuing) -> tuple[bool, str]:
     if root is None:
-        return False, ("create the root CA: root = init_ca(work / 'root', 'labkit Root CA', "
-                       "key=lab.fixture_key('root-ca'), days=LONG)")
+        return False, "create the root CA first: step 1 names the call and the keywords it needs"
     if not isinstance(root, CertificateAuthority):
         return False, "root is the CertificateAuthority that labkit.ca.init_ca(...) returns"
     top = root.certificate
@@ -280,8 +280,7 @@ def _cas(root, issuing) -> tuple[bool, str]:
     if not _is_ca(top):
         return False, "the root's certificate lacks basicConstraints CA:TRUE"
     if issuing is None:
-        return False, ("now the issuing CA, signed by the root: issuing = init_ca(work / 'issuing', "
-                       "'labkit Issuing CA', key=lab.fixture_key('issuing-ca'), parent=root, days=LONG)")
+        return False, "now the issuing CA, signed by the root (step 1): what tells init_ca who signs it?"
     if not isinstance(issuing, CertificateAuthority):
         return False, "issuing is the CertificateAuthority that init_ca(..., parent=root) returns"
     below = issuing.certificate
@@ -304,8 +303,7 @@ def _cas(root, issuing) -> tuple[bool, str]:
 @exercise("10.2", "An Expressway-C cluster of two peers and an Expressway-E", guide.CH3_CLUSTER)
 def _model(cluster, expe, *, site: Site = SITE) -> tuple[bool, str]:
     if cluster is None:
-        return False, (f"model the Expressway-C cluster: Cluster({site.cluster_fqdn!r}, 'expressway-c', "
-                       f"{list(site.peers)!r})")
+        return False, "model the Expressway-C cluster first: step 2 names the class, the site table the names"
     if not isinstance(cluster, Cluster):
         return False, "cluster is a labkit.expressway.Cluster"
     if cluster.role != "expressway-c":
@@ -316,7 +314,7 @@ def _model(cluster, expe, *, site: Site = SITE) -> tuple[bool, str]:
     if sorted(p.lower() for p in cluster.peers) != sorted(p.lower() for p in site.peers):
         return False, f"the cluster's peers are {', '.join(site.peers)} (you gave {', '.join(cluster.peers)})"
     if expe is None:
-        return False, f"now the Expressway-E: ExpresswayNode({site.expe_fqdn!r}, 'expressway-e')"
+        return False, "now the Expressway-E: a standalone node (step 2), named as the site table says"
     if not isinstance(expe, ExpresswayNode):
         return False, "expe is a labkit.expressway.ExpresswayNode"
     if expe.role != "expressway-e":

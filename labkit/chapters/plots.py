@@ -69,11 +69,14 @@ def validity_timeline(ca, *, now=None):
     ax.axvline(mdates.date2num(moment), color="#1f4e79", linestyle="--")
     ax.set_yticks(range(len(entries)), [f"{e.serial_hex}  {e.subject.rsplit('=', 1)[-1]}" for e in entries])
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.set_title(f"Certificates issued by {ca.name}")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
     handles.append(plt.Line2D([], [], color="#1f4e79", linestyle="--"))
-    ax.legend(handles, ["valid", "revoked", "expired", f"now ({moment:%Y-%m-%d})"], loc="lower right", fontsize=8)
+    # the legend goes beside the axes, never on the bars (issue 14: it covered the last certificate)
+    ax.legend(handles, ["valid", "revoked", "expired", f"now ({moment:%Y-%m-%d})"], loc="upper left",
+              bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8, frameon=False)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -6,8 +6,8 @@ Before a member's single-user server starts, :class:`ClassroomSpawner` (running 
    The Littlest JupyterHub's ``UserCreatingSpawner`` does;
 2. gives their home the notebooks they should have (:mod:`labkit.classroom.workspace`): chapter notebooks for
    trainees, also solutions, the clinic and the class view for instructors (hub admins), never over their edits;
-3. starts the server as that user (``LocalProcessSpawner``) with ``$LABKIT_CLASS_URL`` (the class service),
-   ``$LABKIT_PORTS=free`` (the lab's servers take free ports, so trainees never collide) and a session marker.
+3. starts the server as that user (``LocalProcessSpawner``) with ``$LABKIT_CLASS_URL`` (the class service) and a
+   session marker. (The lab's servers always take free ports, so trainees never collide: :mod:`labkit.httpd`.)
 
 When the server stops (logout, the idle culler, the hub stopping), ``LocalProcessSpawner`` ends the server, which
 shuts its kernels down; the lab's CRL and OCSP servers are threads of a kernel and Pebble dies with the kernel that
@@ -60,7 +60,7 @@ class ClassroomSpawner(LocalProcessSpawner):
 
     def get_env(self):
         env = super().get_env()
-        env.update({"LABKIT_PORTS": "free", accounts.SESSION_ENV: self._marker,
+        env.update({accounts.SESSION_ENV: self._marker,
                     "MPLCONFIGDIR": os.path.join(env.get("HOME", "/tmp"), ".config", "matplotlib")})
         if self.class_url:
             env["LABKIT_CLASS_URL"] = self.class_url

@@ -89,7 +89,11 @@ class AcmePage:
         self.schedule: tuple[tuple[str, ...], str] | None = None
 
     def register(self, provider: Pebble, email: str, accept_terms: bool) -> str:
-        """Choose the provider and register the account (terms must be accepted)."""
+        """Choose the provider and register the account (terms must be accepted). A provider that was stopped
+        (``lab.reset_all()``) is started again first: a new Pebble, so what was signed before is gone."""
+        if provider is not None and not provider.running:
+            provider.start()
+            self.pending = None
         self.account = AcmeAccount.register(provider, email, accept_terms)
         self.provider = provider
         return f"Account registered with the ACME provider for {self.account.email}"
@@ -99,6 +103,7 @@ class AcmePage:
         if self.account is None:
             raise PolicyError("Register an ACME account first (provider, admin email, accept terms)",
                               rule="acme-account", value=self.node.name, chapter=guide.CH5)
+        self.account.require_current()
         self.pending = order_certificate(self.account, self.node, serve=serve)
         return (f"A signed certificate is staged for {self.node.name}: "
                 f"{', '.join(san_names(self.pending))}; deploy it to take it into service")
@@ -108,6 +113,9 @@ class AcmePage:
         if self.pending is None or self.provider is None:
             raise PolicyError("There is no pending ACME certificate: sign the CSR with the ACME provider first",
                               rule="acme-nothing-pending", value=self.node.name, chapter=guide.CH5)
+        if self.account is not None and not self.account.current:
+            self.pending = None  # signed by a provider that is gone: its CAs cannot be fetched to trust it
+            self.account.require_current()
         result = deploy(self.store, self.pending, self.provider.roots())
         self.pending = None
         return (f"Deployed on {self.node.name} without a restart; {len(result.appended)} CA certificates appended "

@@ -119,6 +119,16 @@ def _one_of(value: object, choices) -> bool:
     return isinstance(value, str) and value in choices
 
 
+def _choice(value: object, choices: dict[str, str]) -> object:
+    """The key of ``choices`` that ``value`` names, by key or by the label the page (and the widget) shows, in any
+    case: ``"CollabEdgeDNS"`` is ``"collab-edge"``, ``"Expressway-E"`` is ``"expressway-e"``. Anything else is
+    returned as given, for the field's check to refuse."""
+    if not isinstance(value, str):
+        return value
+    wanted = value.strip().lower()
+    return next((key for key, label in choices.items() if wanted in (key.lower(), label.lower())), value)
+
+
 def _check_role(role: str) -> str:
     if not _one_of(role, NODE_ROLES):
         raise _refuse("role", "choose expressway-c (the Expressway-C, inside) or expressway-e (the Expressway-E, "
@@ -185,6 +195,8 @@ class CsrRequest:
     :mod:`labkit.expressway.versions`); the request is the same on each, the guidance says what each does with a
     certificate that comes back without clientAuth.
 
+    The choices (``role``, ``common_name``, ``alternative_name``, ``ucm_domain_format``) may also be given as the
+    page shows them, in any case: ``"CollabEdgeDNS"``, ``"Expressway-E"``, ``"FQDN of Expressway cluster"``.
     Lists may be given as lists or tuples; a single string counts as one entry. Text is stripped of surrounding
     spaces, FQDNs of the root's trailing dot, IP addresses are written in their short form, and the country code
     is upper-cased.
@@ -218,6 +230,9 @@ class CsrRequest:
 
         for name in _NAME_TUPLES:
             put(name, tuple(item.strip() if isinstance(item, str) else item for item in _as_tuple(getattr(self, name))))
+        for name, choices in (("role", NODE_ROLES), ("common_name", COMMON_NAME_CHOICES),
+                              ("alternative_name", ALTERNATIVE_NAME_CHOICES), ("ucm_domain_format", DOMAIN_FORMATS)):
+            put(name, _choice(getattr(self, name), choices))  # the page's labels mean the same as the keys
         _check_role(self.role)
         if not isinstance(self.fqdn, str) or not self.fqdn.strip():
             raise _refuse("fqdn", "this field is required (the Expressway's own FQDN)", "field-required", self.fqdn,

@@ -12,13 +12,13 @@ import datetime as _dt
 import gzip
 import io
 import urllib.error
-import urllib.request
 import zipfile
 
 from cryptography import x509
 
 from labkit import guide, lab
 from labkit.errors import InputError
+from labkit.httpd import open_url
 from labkit.x509.loading import load
 
 __all__ = ["is_revoked", "bulk_crl", "fetch_crl"]
@@ -69,11 +69,14 @@ def _parse_crl(data: bytes, source: str) -> x509.CertificateRevocationList:
 
 
 def fetch_crl(url: str, *, timeout: float = 3.0, context=None) -> x509.CertificateRevocationList:
-    """Download and decode a CRL (PEM or DER; zip or gzip bundles too)."""
+    """Download and decode a CRL (PEM or DER; zip or gzip bundles too). A URL on a lab host name
+    (``http://crl.lab.example/issuing.crl``) goes to the lab's CRL server for that name
+    (:func:`labkit.httpd.open_url`). Raises InputError ``crl-url``, ``crl-unreachable`` or what the CRL's decoding
+    refuses."""
     if not url.lower().startswith(("http://", "https://")):
         raise InputError("CRL URLs are http:// or https://", rule="crl-url", value=url, chapter=guide.CH8)
     try:
-        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
+        with open_url(url, timeout=timeout, context=context) as response:
             data = response.read()
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import http.client
-import ipaddress
 import os
 import urllib.error
 import urllib.parse
@@ -32,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
+from labkit.httpd import open_url
 from labkit.x509.der import DerError, children, header_length, tlv
 from labkit.x509.reasons import REASONS
 
@@ -387,7 +387,8 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
     The request carries a fresh nonce; a response that echoes another one is refused. A responder that cannot be
     reached, does not answer within ``timeout`` seconds or answers with an HTTP error raises
     :class:`~labkit.InputError` rule ``ocsp-unreachable``: whether to fail open or closed then is the caller's policy
-    (the Expressway's "revocation checking failure" setting).
+    (the Expressway's "revocation checking failure" setting). A URL on a lab host name (``http://ocsp.lab.example/``)
+    goes to the lab's responder for that name (:func:`labkit.httpd.open_url`).
     """
     if url is None:
         url = ocsp_url(cert)
@@ -411,7 +412,7 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
     post = urllib.request.Request(url, data=body, method="POST",
                                   headers={"Content-Type": MEDIA_REQUEST, "Accept": MEDIA_RESPONSE})
     try:
-        with _opener(parts.hostname).open(post, timeout=timeout) as reply:
+        with open_url(post, timeout=timeout) as reply:
             answer = reply.read(MAX_MESSAGE + 1)
     except urllib.error.HTTPError as exc:
         raise InputError(f"The OCSP responder answered HTTP {exc.code} {exc.reason}", rule="ocsp-unreachable",
@@ -424,13 +425,3 @@ def query(url: str | None, cert: x509.Certificate, issuer: x509.Certificate, *, 
         raise InputError("The OCSP responder's answer is too large to be an OCSP response", rule="ocsp-response-der",
                          value=url, chapter=guide.CH8_OCSP)
     return verify_response(answer, cert, issuer, at=at, nonce=nonce)
-
-
-def _opener(host: str | None) -> urllib.request.OpenerDirector:
-    """urllib's opener; for a loopback responder without the environment's HTTP proxy (a lab server is local)."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        loopback = False
-    return urllib.request.build_opener(urllib.request.ProxyHandler({})) if loopback else urllib.request.build_opener()
-

@@ -8,6 +8,10 @@ Only transport lives here; what is served comes from :meth:`CertificateAuthority
     with CrlServer(issuing) as cdp:                 # the crlDistributionPoints URL the certificates carry
         urllib.request.urlopen(cdp.url).read()
 
+A CA whose URLs name a lab host (``http://ocsp.lab.example/``, ``http://crl.lab.example/issuing.crl``: no port,
+as a public CA's) gets servers that answer for that name on a free port while they run (:func:`labkit.httpd.resolve`),
+so every certificate it issues is the same on every run and no two labs ever ask for the same port.
+
 Time is an input: ``clock`` is a callable returning "now" (default: the lab clock, read at each request). Pass
 ``clock=lab.now_real`` when a real tool such as ``openssl ocsp`` checks the answers against the machine's clock.
 """
@@ -28,7 +32,7 @@ from cryptography.x509 import ocsp
 
 from labkit import guide, lab
 from labkit.errors import InputError, LabError, LabkitError, PolicyError
-from labkit.httpd import HOST, BackgroundServer, LabHTTPServer, QuietHandler, RequestLog, free_port
+from labkit.httpd import HOST, BackgroundServer, LabHTTPServer, QuietHandler, RequestLog, free_port, lab_host
 from labkit.revocation.ocsp import MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
 from labkit.x509.loading import load_crl
 
@@ -151,6 +155,7 @@ class CrlServer(_Service):
         suffix = PurePosixPath(configured).suffix
         stem = configured[: -len(suffix)] if suffix in (".crl", ".der", ".pem") else configured
         self.path = configured
+        self.host_name = lab_host(ca.config.crl_url)
         self.routes: dict[str, str] = {configured: "der", stem + ".crl": "der", stem + ".der": "der",
                                        stem + ".pem": "pem", stem + ".zip": "zip", stem + ".gz": "gz"}
         self._stem_path, self._stem = stem, PurePosixPath(stem).name or "ca"
@@ -256,6 +261,7 @@ class OcspServer(_Service):
                                   chapter=guide.CH8_OCSP)
         self.ca, self.responder, self.validity_hours = ca, responder, validity_hours
         self.path = (urllib.parse.urlsplit(ca.config.ocsp_url).path if ca.config.ocsp_url else "") or "/"
+        self.host_name = lab_host(ca.config.ocsp_url)
 
     def start(self):
         """Serve; first check that the signing key can be used (the delegated responder's was checked already)."""

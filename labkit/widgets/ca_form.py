@@ -26,7 +26,7 @@ def sign_form(ca, initial: str = "") -> w.VBox:
     # end-entity profiles only: a CA is made with init_ca(parent=...), not from a pasted request
     profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values() if not p.ca],
                          value="client-server", description="Profile", layout=w.Layout(width="95%"))
-    days = w.BoundedIntText(value=365, min=1, max=3650, description="Days")
+    days = w.IntText(value=365, description="Days")  # not clamped: a value the CA refuses is said so in the pane
     button = w.Button(description="Sign", button_style="primary")
     pane = result_pane()
 
