@@ -536,9 +536,11 @@ def test_csr_form_previews_live_and_shows_errors_as_fields_change():
     box.key_length.value = 2048
     box.common_name.value = "custom"
     assert "Custom common name: this field is required" in pane_text(box.pane)
-    # beside the field it is about, and under no other
-    assert "this field is required" in pane_text(box.notes["custom_common_name"])
-    assert [name for name, note in box.notes.items() if note.value] == ["custom_common_name"]
+    # right under the field it is about, and under no other
+    assert "this field is required" in pane_text(box.note) and box.note_field == "custom_common_name"
+    holder = next(s for s in box.children if box.custom_common_name in getattr(s, "children", ()))
+    assert holder.children[holder.children.index(box.custom_common_name) + 1] is box.note
+    assert sum(box.note in s.children for s in box.children if hasattr(s, "children")) == 1
     box.custom_common_name.value = "vcs.lab.example"
     assert box.preview.ok and "CN = vcs.lab.example" in pane_text(box.decoded)
     assert "Generate CSR form" in repr(box)

@@ -1301,12 +1301,14 @@ AA = 4.5  # WCAG 2.1 success criterion 1.4.3, normal text
 
 
 def html_colours() -> dict[str, set[str]]:
-    """Every literal ``color: #rrggbb`` labkit writes into HTML, by file."""
+    """Every text colour labkit writes into HTML, by file: literal ``color: #rrggbb`` and the ``..._COLOUR = "#..."``
+    constants the HTML is written with."""
     from conftest import ROOT
 
     found: dict[str, set[str]] = {}
+    pattern = r"(?:color:\s*|[A-Z_]*COLOU?R\w*\s*=\s*[\"'])(#[0-9a-fA-F]{6})\b"
     for path in (ROOT / "labkit").rglob("*.py"):
-        for colour in re.findall(r"color:\s*(#[0-9a-fA-F]{6})\b", path.read_text()):
+        for colour in re.findall(pattern, path.read_text()):
             found.setdefault(str(path.relative_to(ROOT)), set()).add(colour.lower())
     return found
 
@@ -1320,6 +1322,7 @@ def test_the_colours_of_meaning_pass_wcag_aa_as_text_on_white_and_behind_white_t
 
 
 def test_every_text_colour_in_labkits_html_passes_wcag_aa_on_white():
+    assert "#a4262c" in html_colours()["labkit/errors.py"]  # a named constant is found too
     weak = {(path, colour): round(contrast(colour, BACKGROUND), 2) for path, colours in html_colours().items()
             for colour in colours if contrast(colour, BACKGROUND) < AA}
     assert not weak, weak

@@ -101,7 +101,8 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     generate = w.Button(description="Generate CSR", button_style="primary", disabled=node is None)
     discard = w.Button(description="Discard CSR", disabled=node is None)
     pane, action, decoded, pem = result_pane(), w.HTML(), result_pane(), result_pane()
-    notes = {name: w.HTML(value="") for name in inputs}  # a refusal appears under its field
+    note = w.HTML(value="")  # a refusal, placed right under the field it is about
+    sections: dict[str, w.VBox] = {}  # field name -> the section that holds it
 
     def values() -> dict:
         return {name: widget.value for name, widget in inputs.items()}
@@ -113,8 +114,7 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
         else:
             first, _, rest = preview.summary().partition("\n")
             show_result(pane, first, lines=rest)
-        for name, note in notes.items():
-            note.value = _note(preview.error) if preview.error and preview.field == name else ""
+        place_note(preview.field if preview.error else None, _note(preview.error) if preview.error else "")
         show_text(decoded, preview.decoded or "(no CSR yet)")
         show_text(pem, preview.pem or "")
 
@@ -140,11 +140,21 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     generate.on_click(on_generate)
     discard.on_click(on_discard)
 
-    def field(name: str) -> w.VBox:
-        return w.VBox([inputs[name], notes[name]])
+    def place_note(field: str | None, message: str) -> None:
+        """Show ``message`` right under ``field`` (and nowhere else); None takes the note away."""
+        for section in {id(s): s for s in sections.values()}.values():
+            kept = [child for child in section.children if child is not note]
+            if field in sections and sections[field] is section:
+                kept.insert(kept.index(inputs[field]) + 1, note)
+            if tuple(kept) != section.children:
+                section.children = kept
+        note.value = message
+        box.note_field = field if message else None
 
     def section(title: str, *names: str) -> w.VBox:
-        return w.VBox([w.HTML(f"<b>{title}</b>"), *(field(name) for name in names)])
+        holder = w.VBox([w.HTML(f"<b>{title}</b>"), *(inputs[name] for name in names)])
+        sections.update(dict.fromkeys(names, holder))
+        return holder
 
     box = _CsrForm([
         w.HTML("<b>The request as it stands</b> (every change of a field updates it; a refusal also shows under "
@@ -163,6 +173,6 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     for name, widget in inputs.items():
         setattr(box, name, widget)
     box.inputs, box.node, box.generate, box.discard = inputs, node, generate, discard
-    box.pane, box.action, box.notes, box.decoded, box.pem = pane, action, notes, decoded, pem
+    box.pane, box.action, box.note, box.note_field, box.decoded, box.pem = pane, action, note, None, decoded, pem
     refresh()
     return box
