@@ -36,9 +36,17 @@ def _one_line(text: str) -> str:
 
 
 def _short(value: object) -> str:
+    """The value as a trainee reads it: text as text, bytes as their text when they are printable ASCII, else as hex
+    (never Python's ``b'...'``), cut at 60 characters."""
     if isinstance(value, bytes | bytearray):
-        text = repr(bytes(value[:_MAX_VALUE]))
-        return text + (f" ... ({len(value)} bytes)" if len(value) > _MAX_VALUE else "")
+        data = bytes(value)
+        if not data:
+            return "(nothing)"
+        head = data[:_MAX_VALUE]
+        printable = all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+        text = " ".join(head.decode("ascii").split()) if printable else head[:20].hex(" ")
+        cut = len(data) > (_MAX_VALUE if printable else 20)
+        return f"{text} ... ({len(data)} bytes)" if cut else (text if printable else f"{text} ({len(data)} bytes)")
     text = _one_line(str(value))
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
 
@@ -54,6 +62,11 @@ class LabkitError(Exception):
         self.value = value
         self.chapter = chapter or self.default_chapter
         super().__init__(str(self))
+
+    @property
+    def value_text(self) -> str:
+        """The value as the message shows it: shortened, bytes as text or hex (never ``b'...'``)."""
+        return _short(self.value)
 
     def __str__(self) -> str:
         parts = [f"rule: {self.rule}"]

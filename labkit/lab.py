@@ -58,6 +58,8 @@ __all__ = [
     "reset",
     "reset_all",
     "ResetReport",
+    "reset_plan",
+    "ResetPlan",
     "started",
     "stopped",
     "on_reset_all",
@@ -368,3 +370,21 @@ def reset_all() -> ResetReport:
     removed = tuple(sorted(p.name for p in root.iterdir() if p.is_dir())) if root.is_dir() else ()
     reset(workdirs=True)
     return ResetReport(tuple(sorted(names)), removed, DEFAULT_INSTANT)
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """What :func:`reset_all` would do now, without doing it (the clinic asks before it resets): the servers it
+    would stop, the working folders it would delete and the folder they are in."""
+
+    servers: tuple[str, ...]
+    folders: tuple[str, ...]
+    root: Path
+
+
+def reset_plan() -> ResetPlan:
+    """What :func:`reset_all` would stop and delete if it ran now; nothing is changed."""
+    servers = tuple(sorted(f"{type(s).__name__} on port {getattr(s, 'port', '?')}" for s in list(_SERVICES)))
+    root = _work_root()
+    folders = tuple(sorted(p.name for p in root.iterdir() if p.is_dir())) if root.is_dir() else ()
+    return ResetPlan(servers, folders, root)

@@ -288,40 +288,44 @@ def upload(box_upload, name: str, content: bytes) -> None:
 def test_clinic_widget_opens_on_an_example_with_its_verdict():
     box = certificate_clinic("good")
     assert box.picker.value == "good" and box.text.value == leaf_pem().decode()
-    assert "TRUSTED by &#x27;lab root + issuing CA&#x27;" in box.pane.value and box.report.chain.ok
+    assert "TRUSTED by &#x27;lab root + issuing CA&#x27;" in box.verdict.value and box.report.chain.ok
+    assert "Example &#x27;good&#x27; (good.pem)" in box.verdict.value
     assert "Certificate clinic" in repr(box)
 
 
 def test_switching_trust_lists_changes_the_verdict():
     box = certificate_clinic("good")
     box.trust.value = "lab root only"
-    assert "NOT TRUSTED by &#x27;lab root only&#x27;" in box.pane.value
+    assert "NOT TRUSTED by &#x27;lab root only&#x27;" in box.verdict.value
     box.trust.value = "rogue CA"
-    assert "NOT TRUSTED by &#x27;rogue CA&#x27;" in box.pane.value
+    assert "NOT TRUSTED by &#x27;rogue CA&#x27;" in box.verdict.value
     box.trust.value = "lab root + issuing CA"
     assert box.report.chain.ok
 
 
 def test_pasting_a_good_a_bad_and_a_garbage_certificate():
     box = certificate_clinic(None)
-    assert box.report is None and "Paste or upload" in box.pane.value
+    assert box.report is None and "Paste or upload" in box.verdict.value
     box.text.value = leaf_pem().decode()
     box.examine.click()
     assert box.report.chain.ok and box.report.doctor.ok
+    box.clock.value = "lab"  # the lab's own certificates, pasted: judged where they live
     box.text.value = clinic.example("expired").data.decode()
+    box.clock.value = "lab"
     box.examine.click()
     assert not box.report.chain.ok and "expired" in box.pane.value
     box.text.value = "this is not a certificate"
     box.examine.click()
-    assert box.report is None
-    assert "InputError" in box.pane.value and "pem-or-der" in box.pane.value and "Traceback" not in box.pane.value
+    assert box.report is None and box.pane.value == ""  # no report of an earlier input stays on the page
+    assert "pem-or-der" in box.verdict.value and "Traceback" not in box.verdict.value
+    assert "InputError" not in box.verdict.value
 
 
 def test_an_uploaded_der_file_is_examined_and_typing_replaces_it():
     box = certificate_clinic(None)
     upload(box.upload, "expe.cer", clinic.lab_cas().root.public_bytes(DER))
-    assert box.report.name == "labkit Root CA" and "a DER (binary) certificate" in box.pane.value
-    assert "Uploaded expe.cer" in box.status.value
+    assert box.report.name == "labkit Root CA" and "a DER (binary) certificate" in box.verdict.value
+    assert "Uploaded file expe.cer" in box.verdict.value
     box.text.value = leaf_pem().decode()  # pasting after an upload: the pasted text counts
     assert box.upload.value == ()
     box.examine.click()
@@ -331,7 +335,7 @@ def test_an_uploaded_der_file_is_examined_and_typing_replaces_it():
 def test_a_csr_where_a_certificate_belongs_shows_the_error():
     box = certificate_clinic("good")
     box.quick["a CSR"].click()
-    assert "WrongTypeError" in box.pane.value and "expect-certificate" in box.pane.value and box.report is None
+    assert "expect-certificate" in box.verdict.value and box.report is None and box.pane.value == ""
 
 
 def test_examples_set_the_names_doctor_expects():
@@ -360,7 +364,7 @@ def test_the_uploaded_ca_list_shows_its_fields_and_its_error_until_given():
     assert box.extra.layout.display == "none"  # the CA file fields show only for the uploaded list
     box.trust.value = clinic.UPLOADED
     assert box.extra.layout.display is None
-    assert "clinic-extra-ca" in box.pane.value
+    assert "clinic-extra-ca" in box.verdict.value
     cas = clinic.lab_cas()
     upload(box.extra_upload, "chain.pem", pem(cas.root, cas.issuing))
     box.examine.click()
@@ -376,28 +380,33 @@ def test_reset_lab_button_puts_the_clock_back_and_reexamines():
     assert "expired" in box.report.doctor.rules()
     folder = lab.workdir("clinic-scratch")
     box.reset.click()
-    assert lab.now() == lab.DEFAULT_INSTANT and "lab reset" in box.status.value
-    assert not folder.exists() and "clinic-scratch" in box.status.value
+    assert "clinic-scratch" in box.question.value and folder.exists()  # asked first, nothing done yet
+    box.reset_confirm.click()
+    assert lab.now() == lab.DEFAULT_INSTANT and "lab reset" in box.done.value
+    assert not folder.exists() and "clinic-scratch" in box.done.value
     assert box.report.chain.ok and box.report.doctor.ok
 
 
-def test_a_certificate_from_a_live_system_is_checked_at_the_machines_clock_when_asked():
-    """The lab clock is the default (the same page on every screen); a certificate someone brings from a live system,
-    issued after the lab clock's instant, is not yet valid then, and valid on the machine's clock. The test sets the
-    lab clock a month behind the machine's itself, rather than count on today being after the lab instant."""
+def test_a_certificate_from_a_live_system_is_checked_at_the_machines_clock_by_default():
+    """A certificate someone brings from a live system, issued after the lab clock's instant, is valid on the
+    machine's clock (the default for anything pasted or uploaded) and not yet valid at the lab clock (the default
+    for the lab's own examples). The test sets the lab clock a month behind the machine's itself, rather than count
+    on today being after the lab instant."""
     before = lab.now_real()
     lab.use_lab_time(before - dt.timedelta(days=30))
     live = pki.lab_chain(at=before - dt.timedelta(days=1)).server.certificate
     assert live.not_valid_before_utc > lab.now()
     box = certificate_clinic(None)
     box.text.value = live.public_bytes(serialization.Encoding.PEM).decode()
+    assert box.clock.value == "real"
     box.examine.click()
-    assert "not-yet-valid" in box.report.doctor.rules() and not box.report.chain.ok
-    assert box.report.at == lab.now()
-    box.clock.value = "real"  # re-examines at once
     after = lab.now_real()
     assert "not-yet-valid" not in box.report.doctor.rules() and box.report.chain.ok
     assert before <= box.report.at <= after  # the machine's clock, read during the click
+    assert "judged at " + f"{box.report.at:%Y-%m-%d %H:%M} UTC" in box.verdict.value
+    box.clock.value = "lab"  # re-examines at once
+    assert "not-yet-valid" in box.report.doctor.rules() and not box.report.chain.ok
+    assert box.report.at == lab.now()
 
 
 # -- the agreement check can say no -----------------------------------------------------------------------------
@@ -439,3 +448,13 @@ def test_clinic_says_openssl_disagrees_when_openssl_refuses_a_chain_labkit_accep
     assert report.verdict.endswith("; OpenSSL DISAGREES")
     assert "OpenSSL DISAGREES: it refused the chain" in report.text()
     assert "#a4262c" in report._repr_html_().rsplit("<p", 1)[1]  # the agreement line is drawn in the error colour
+
+
+def test_openssl_agreeing_that_a_chain_is_refused_is_not_drawn_as_good_news(openssl_bin):
+    refused = clinic.examine(clinic.example("expired").data)
+    assert refused.openssl_agrees and not refused.chain.ok
+    agreement = refused._repr_html_().rsplit("<p", 1)[1]
+    assert "OpenSSL agrees: it refused the chain too." in agreement
+    assert clinic.COLOURS["error"] in agreement and clinic.COLOURS["ok"] not in agreement
+    verified = clinic.examine(clinic.example("good").data)
+    assert clinic.COLOURS["ok"] in verified._repr_html_().rsplit("<p", 1)[1]

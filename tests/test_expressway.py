@@ -15,8 +15,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from labkit import lab
 from labkit.ca import init_ca
 from labkit.errors import InputError, PolicyError
-from labkit.expressway.csr import FIELD_LABELS, LAB_SUBJECT, CsrRequest, build_csr
-from labkit.expressway.csr_page import generate_from_form, preview_csr
+from labkit.expressway.csr import FIELD_LABELS, KEY_LENGTHS, LAB_SUBJECT, CsrRequest, build_csr
+from labkit.expressway.csr_page import SIZED_KEYS, generate_from_form, preview_csr
 from labkit.expressway.node import Cluster, ExpresswayNode
 from labkit.expressway.req_config import openssl_req_config
 from labkit.expressway.requirements import reissue_table, requirements_table
@@ -472,9 +472,25 @@ def test_preview_reads_comma_separated_fields_and_builds_the_csr():
 def test_preview_returns_the_error_instead_of_raising():
     preview = preview_csr({**FORM, "phone_security_profiles": "jabbersecure"}, lab.fixture_key("expc-1"))
     assert preview.csr is None and not preview.ok
-    assert preview.error.startswith("PolicyError: Unified CM phone security profile names:")
+    assert preview.error.startswith("Unified CM phone security profile names:")  # no class name
+    assert preview.field == "phone_security_profiles"  # so the page shows it under that field
     assert preview.summary() == preview.error and preview.decoded == "" and preview.pem == ""
-    assert "Key length (in bits)" in preview_csr({**FORM, "key_length": 4096}, lab.fixture_key("expc-1")).error
+
+
+@pytest.mark.parametrize("bits", KEY_LENGTHS)
+def test_preview_honours_every_key_length_with_a_fixture_key_of_that_size(bits):
+    preview = preview_csr({**FORM, "key_length": bits}, lab.fixture_key("expc-1"))
+    assert preview.ok and preview.csr.public_key().key_size == bits
+    used = lab.fixture_key("expc-1") if bits == 2048 else lab.fixture_key(SIZED_KEYS[bits])
+    assert preview.csr.public_key() == used.public_key()
+    assert ("fixture key" in preview.note) == (bits != 2048)
+
+
+def test_generate_from_form_makes_the_csr_with_the_key_of_the_chosen_length():
+    node = ExpresswayNode(C1, "expressway-c")
+    done = generate_from_form(node, {**FORM, "key_length": 4096}, lab.fixture_key("expc-1"))
+    assert done.ok and node.pending_csr.public_key() == lab.fixture_key("rsa-4096").public_key()
+    assert "rsa-4096" in done.summary()
 
 
 def test_preview_without_a_key_shows_names_and_guidance_but_no_csr():
@@ -515,11 +531,16 @@ def test_csr_form_previews_live_and_shows_errors_as_fields_change():
     box.ucm_registration_domains.value = "lab.example"
     assert box.preview.error and "field-not-for-role" in pane_text(box.pane)
     box.ucm_registration_domains.value = ""
-    box.key_length.value = 8192
-    assert "Key length (in bits)" in box.preview.error  # the fixture key has 2048 bits
+    box.key_length.value = 8192  # honoured: the fixture key of 8192 bits signs, and doctor's warning shows
+    assert box.preview.ok and "key-8192" in pane_text(box.pane) and "Public-Key: (8192 bit)" in pane_text(box.decoded)
     box.key_length.value = 2048
     box.common_name.value = "custom"
     assert "Custom common name: this field is required" in pane_text(box.pane)
+    # right under the field it is about, and under no other
+    assert "this field is required" in pane_text(box.note) and box.note_field == "custom_common_name"
+    holder = next(s for s in box.children if box.custom_common_name in getattr(s, "children", ()))
+    assert holder.children[holder.children.index(box.custom_common_name) + 1] is box.note
+    assert sum(box.note in s.children for s in box.children if hasattr(s, "children")) == 1
     box.custom_common_name.value = "vcs.lab.example"
     assert box.preview.ok and "CN = vcs.lab.example" in pane_text(box.decoded)
     assert "Generate CSR form" in repr(box)

@@ -27,6 +27,7 @@ from labkit.ca import init_ca
 from labkit.chapters.ch07_crl_checks import RevocationLab
 from labkit.expressway.acme_page import AcmePage
 from labkit.expressway.csr import LAB_SUBJECT, CsrRequest
+from labkit.expressway.findings import BACKGROUND
 from labkit.expressway.node import ExpresswayNode
 from labkit.expressway.store import CertificateStore
 from labkit.instructor import clinic
@@ -43,8 +44,9 @@ from labkit.widgets import (
     trusted_ca_page,
     widget_check,
 )
+from labkit.widgets._common import COLOURS
 from labkit.x509 import decode
-from labkit.x509.certs import CertSpec, request
+from labkit.x509.certs import CertSpec, issue, request
 from labkit.x509.pki import lab_chain
 
 PEM = serialization.Encoding.PEM
@@ -56,23 +58,24 @@ DER = serialization.Encoding.DER
 CONTROLS: dict[str, set[str]] = {
     "widget_check": {"button"},
     "signature_lab": {"text"},
-    "decoder": {"pem", "upload", "button"},
-    "sign_form": {"csr", "upload", "profile", "days", "button"},
+    "decoder": {"pem", "upload", "remove_file", "clock", "button"},
+    "sign_form": {"csr", "upload", "remove_file", "clock", "profile", "days", "button"},
     "csr_form": {"role", "fqdn", "cluster_fqdn", "peers", "common_name", "custom_common_name", "alternative_name",
                  "additional_names", "ucm_registration_domains", "ucm_domain_format", "xmpp_federation_domains",
                  "chat_node_aliases", "phone_security_profiles", "key_length", "digest", "country", "state",
                  "locality", "organization", "unit", "version", "generate", "discard"},
-    "trusted_ca_page": {"pem", "upload", "append", "which", "view", "delete", "reset"},
-    "server_certificate_page": {"cert_text", "cert_file", "key_text", "key_file", "upload", "restart"},
+    "trusted_ca_page": {"pem", "upload", "remove_file", "clock", "append", "which", "view", "delete", "reset"},
+    "server_certificate_page": {"cert_text", "cert_file", "cert_remove", "clock", "key_text", "key_file", "key_remove",
+                                "upload", "restart"},
     "revocation_settings": {"state", "checking", "ocsp", "crls", "cdp", "fallback", "root_crl"},
     "failure_lab": {"scenario", "version"},
     "acme_page": {"provider", "email", "terms", "register", "sign", "deploy", "days", "time", "automate"},
     "certificate_clinic": {
         "picker", "quick[good]", "quick[good + issuing CA (PEM bundle)]", "quick[cluster-peer-missing]",
-        "quick[expired]", "quick[sha1]", "quick[a CSR]", "quick[not a certificate]", "text", "upload", "role",
-        "names[fqdn]", "names[cluster_fqdn]", "names[peer_fqdn]", "names[ucm_domains]", "names[xmpp_domains]",
-        "names[chat_aliases]", "names[phone_profiles]", "trust", "extra_text", "extra_upload", "clock", "examine",
-        "reset"},
+        "quick[expired]", "quick[sha1]", "quick[a CSR]", "quick[not a certificate]", "text", "upload", "remove_file",
+        "role", "names[fqdn]", "names[cluster_fqdn]", "names[peer_fqdn]", "names[ucm_domains]", "names[xmpp_domains]",
+        "names[chat_aliases]", "names[phone_profiles]", "trust", "extra_text", "extra_upload", "extra_remove", "clock",
+        "examine", "reset", "reset_confirm", "reset_cancel"},
 }
 
 #: Widgets that show and never take input: not controls, even though ipywidgets makes them ValueWidgets.
@@ -231,8 +234,8 @@ def test_canary_a_control_added_to_a_widget_is_reported(tmp_path):
 
 def test_canary_a_listed_control_the_widget_lost_or_no_test_uses_is_reported():
     box = decoder()
-    box.children = (box.pem, box.children[2])  # the upload and Decode buttons are gone
-    assert compare("decoder", box) == (set(), {"upload", "button"})
+    box.children = (box.pem, box.pane)  # the upload, Remove file, clock and Decode controls are gone
+    assert compare("decoder", box) == (set(), {"upload", "remove_file", "clock", "button"})
     assert untested(CONTROLS, {**TESTED, "decoder": TESTED["decoder"] - {"upload"}}) == {("decoder", "upload")}
     assert untested({**CONTROLS, "decoder": CONTROLS["decoder"] | {"zoom"}}, TESTED) == {("decoder", "zoom")}
 
@@ -299,11 +302,54 @@ def test_decoder_decodes_only_when_decode_is_pressed():
     box = decoder(lab_chain().server.cert_pem().decode())
     assert seen(box.pane) == ""
     box.button.click()
-    assert seen(box.pane).startswith("Certificate:\n    Data:\n")
+    assert "\nCertificate:\n    Data:\n" in seen(box.pane)
     box.pem.value = "not a certificate"
-    assert seen(box.pane).startswith("Certificate:")  # nothing happens until the next press
+    assert "Certificate:" in seen(box.pane)  # nothing happens until the next press
     box.button.click()
-    assert "InputError" in seen(box.pane) and "pem-or-der" in seen(box.pane)
+    assert "pem-or-der" in seen(box.pane) and "Certificate:" not in seen(box.pane)
+    assert "InputError" not in seen(box.pane)  # the message, its rule and chapter: no class name
+
+
+MACHINE = lab.DEFAULT_INSTANT + dt.timedelta(days=2 * 365)  # the lab chain's server certificate ends 2027-01-05
+
+
+def paste(text_box: w.Textarea, text: str) -> None:
+    """What a trainee's paste does to a text box: its value changes (to ``text``, even if it held it before)."""
+    text_box.value = ""
+    text_box.value = text
+
+
+@effect("decoder", "clock")
+def test_decoder_judges_a_pasted_certificate_at_the_machines_clock_the_notebooks_at_the_lab_clock(monkeypatch):
+    monkeypatch.setattr(lab, "now_real", lambda: MACHINE)
+    pem = lab_chain().server.cert_pem().decode()
+    box = decoder(pem)  # the notebook's own certificate
+    assert box.clock.value == "lab"
+    box.button.click()
+    assert "Checked at the lab clock: 2026-01-05 09:00 UTC" in seen(box.pane)
+    assert "certificate 'expe.lab.example': valid (365 days left)" in seen(box.pane)
+    paste(box.pem, pem)  # the trainee's own paste: the machine's clock
+    assert box.clock.value == "real"
+    box.button.click()
+    assert "Checked at this machine's clock: 2028-01-05 09:00 UTC" in seen(box.pane)
+    assert "certificate 'expe.lab.example': expired (365 days ago)" in seen(box.pane)
+    box.clock.value = "lab"  # the trainee can choose
+    box.button.click()
+    assert "valid (365 days left)" in seen(box.pane)
+
+
+@effect("decoder", "remove_file")
+def test_decoder_remove_file_forgets_a_rejected_file_so_the_pasted_text_counts():
+    box = decoder(lab_chain().server.cert_pem().decode())
+    assert box.remove_file.layout.display == "none"  # nothing to remove
+    box.upload.value = file("bad.der", b"\x30\x03junk")
+    assert "bad.der" in seen(box.source.file_name) and box.remove_file.layout.display is None
+    box.button.click()
+    assert "der-content" in seen(box.pane) and "This came from the file bad.der: Remove file" in seen(box.pane)
+    box.remove_file.click()
+    assert box.upload.value == () and seen(box.source.file_name) == "" and box.remove_file.layout.display == "none"
+    box.button.click()
+    assert "CN = expe.lab.example" in seen(box.pane)
 
 
 # -- 05: the CA's signing form --------------------------------------------------------------------------------------
@@ -376,7 +422,32 @@ def test_sign_form_sign_adds_to_the_ca_database_or_shows_the_refusal(root_ca):
     assert [(e.serial_hex, e.status) for e in root_ca.entries()] == [("1000", "V"), ("1001", "V")]
     box.csr.value = root_ca.certificate.public_bytes(PEM).decode()  # a certificate, not a CSR
     box.button.click()
-    assert "WrongTypeError" in seen(box.pane) and "expect-csr" in seen(box.pane) and len(root_ca.entries()) == 2
+    assert "expect-csr" in seen(box.pane) and len(root_ca.entries()) == 2 and "Error" not in seen(box.pane)
+
+
+@effect("sign_form", "clock")
+def test_sign_form_issues_a_pasted_csr_at_the_machines_clock_the_notebooks_at_the_lab_clock(root_ca, monkeypatch):
+    monkeypatch.setattr(lab, "now_real", lambda: MACHINE)
+    box = sign_form(root_ca, csr_pem("lab.lab.example"))
+    assert box.clock.value == "lab"
+    box.button.click()
+    assert "Issued at the lab clock: 2026-01-05 09:00 UTC" in seen(box.pane)
+    paste(box.csr, csr_pem("mine.lab.example"))
+    box.button.click()
+    assert "Issued at this machine's clock: 2028-01-05 09:00 UTC" in seen(box.pane)
+    assert root_ca.issued("1001").not_valid_before_utc == lab.DEFAULT_INSTANT
+    assert root_ca.issued("1002").not_valid_before_utc == MACHINE
+
+
+@effect("sign_form", "remove_file")
+def test_sign_form_remove_file_lets_the_pasted_csr_be_signed(root_ca):
+    box = sign_form(root_ca, csr_pem("pasted.lab.example"))
+    box.upload.value = file("cert.pem", root_ca.certificate.public_bytes(PEM))  # a certificate, not a CSR
+    box.button.click()
+    assert "expect-csr" in seen(box.pane) and "This came from the file cert.pem" in seen(box.pane)
+    box.remove_file.click()
+    box.button.click()
+    assert "CN = pasted.lab.example" in seen(box.pane) and len(root_ca.entries()) == 2
 
 
 # -- 04: the Generate CSR page --------------------------------------------------------------------------------------
@@ -513,11 +584,16 @@ def test_csr_form_phone_security_profiles_become_sans_on_the_c():
 
 
 @effect("csr_form", "key_length")
-def test_csr_form_key_length_must_match_the_key_and_8192_is_warned():
+def test_csr_form_key_length_makes_a_key_of_that_size_and_8192_is_warned():
     box = form()
     assert "Public-Key: (2048 bit)" in seen(box.decoded)
-    box.key_length.value = 4096
-    assert "Key length (in bits)" in summary(box) and box.preview.csr is None  # the fixture key has 2048 bits
+    for bits in (4096, 8192, 2048):  # every length the form offers is honoured, never refused
+        box.key_length.value = bits
+        assert box.preview.ok and box.preview.csr.public_key().key_size == bits
+        assert f"Public-Key: ({bits} bit)" in seen(box.decoded)
+    box.key_length.value = 4096  # signed with the fixture key of that size: the same CSR on every run
+    assert box.preview.csr.public_key() == lab.fixture_key("rsa-4096").public_key()
+    assert "the fixture key rsa-4096 (4096 bits) signs this request" in summary(box)
     free = csr_form()  # no key: the CSR is made on Generate, with the length chosen
     assert "8192" not in summary(free) and free.key_length.value == 4096  # appendices A and B advise 4096
     free.key_length.value = 8192
@@ -621,6 +697,35 @@ def test_trusted_ca_page_append_changes_the_list_only_when_pressed():
     assert len(store.trusted) == 1
 
 
+@effect("trusted_ca_page", "clock")
+def test_trusted_ca_page_judges_a_pasted_ca_at_the_machines_clock_unless_told(monkeypatch):
+    short_ca = issue(CertSpec("Short CA", ca=True, days=30), lab.fixture_key("rogue-ca"))  # ends 2026-02-04
+    monkeypatch.setattr(lab, "now_real", lambda: lab.DEFAULT_INSTANT + dt.timedelta(days=60))
+    page = trusted_ca_page(CertificateStore())
+    paste(page.pem, short_ca.cert_pem().decode())
+    assert page.clock.value == "real"
+    page.append.click()
+    assert "expired" in seen(page.pane) and "Checked at this machine's clock: 2026-03-06 09:00 UTC" in seen(page.pane)
+    page.reset.click()
+    page.clock.value = "lab"
+    page.append.click()
+    assert "expired" not in seen(page.pane) and "Checked at the lab clock" in seen(page.pane)
+
+
+@effect("trusted_ca_page", "remove_file")
+def test_trusted_ca_page_remove_file_lets_the_pasted_certificate_be_appended():
+    chain = lab_chain()
+    store = CertificateStore()
+    page = trusted_ca_page(store)
+    page.pem.value = chain.root.cert_pem().decode()
+    page.upload.value = file("root.cer", chain.root.certificate.public_bytes(DER))  # DER: refused
+    page.append.click()
+    assert "pem-only" in seen(page.pane) and "This came from the file root.cer" in seen(page.pane)
+    page.remove_file.click()
+    page.append.click()
+    assert trusted_cns(store) == ["labkit Root CA"]
+
+
 def two_entry_page():
     chain = lab_chain()
     store = CertificateStore()
@@ -658,11 +763,11 @@ def test_trusted_ca_page_view_shows_the_entry_decoded_and_changes_nothing():
 @effect("trusted_ca_page", "delete")
 def test_trusted_ca_page_delete_removes_the_chosen_entry():
     store, page = two_entry_page()
-    root_cells = page.table.value.count("<td>labkit Root CA</td>")  # its row's subject and issuer, and issuer of #1
+    root_cells = page.table.value.count(">labkit Root CA</td>")  # its row's subject and issuer, and issuer of #1
     page.which.value = "0"
     page.delete.click()
     assert trusted_cns(store) == ["labkit Issuing CA"] and "Deleted: CN=labkit Root CA" in seen(page.pane)
-    assert (root_cells, page.table.value.count("<td>labkit Root CA</td>")) == (3, 1)
+    assert (root_cells, page.table.value.count(">labkit Root CA</td>")) == (3, 1)
 
 
 @effect("trusted_ca_page", "reset")
@@ -696,7 +801,8 @@ def test_server_page_uploads_the_pasted_certificate():
     assert "CN = other.lab.example" in seen(page.decoded)
     page.cert_file.value = file("bad.pem", b"not a certificate")
     page.upload.click()
-    assert "CN = other.lab.example" in seen(page.decoded) and "InputError" in seen(page.pane)
+    assert "CN = other.lab.example" in seen(page.decoded) and "pem-" in seen(page.pane)
+    assert "The files used: bad.pem" in seen(page.pane)  # and how to use the text box instead
     page.cert_text.value = server.cert_pem().decode()  # pasting after a file was chosen: the pasted text counts
     page.upload.click()
     assert page.store.server.current_certificate == server.certificate
@@ -763,6 +869,42 @@ def test_server_page_restart_puts_the_uploaded_certificate_in_service():
     assert "Restart required" not in seen(page.status)
 
 
+@effect("server_certificate_page", "clock")
+def test_server_page_checks_the_uploaded_certificate_at_the_machines_clock_unless_told(monkeypatch):
+    chain = lab_chain()
+    monkeypatch.setattr(lab, "now_real", lambda: MACHINE)  # the server certificate has expired by then
+    page = server_certificate_page(CertificateStore(trusted_default=[chain.root.certificate,
+                                                                     chain.intermediate.certificate]))
+    paste(page.cert_text, chain.server.cert_pem().decode())
+    page.key_text.value = key_pem(chain.server.key)
+    assert page.clock.value == "real"
+    page.upload.click()
+    assert "ca-not-recognised" in seen(page.pane) and "expired" in seen(page.pane)
+    assert "Checked at this machine's clock: 2028-01-05 09:00 UTC" in seen(page.pane)
+    page.clock.value = "lab"
+    page.upload.click()
+    assert "ca-not-recognised" not in seen(page.pane) and "Checked at the lab clock" in seen(page.pane)
+
+
+@effect("server_certificate_page", "cert_remove", "key_remove")
+def test_server_page_remove_file_lets_the_pasted_certificate_and_key_count():
+    server, page = server_page()
+    page.cert_text.value = server.cert_pem().decode()
+    page.key_text.value = key_pem(server.key)
+    page.cert_file.value = file("other.pem", lab_chain("other.lab.example").server.cert_pem())
+    page.key_file.value = file("wrong.key", key_pem(lab.fixture_key("expe-2")).encode())
+    page.upload.click()
+    assert "key-mismatch" in seen(page.pane) and "other.pem, wrong.key" in seen(page.pane)
+    page.key_remove.click()
+    assert page.key_file.value == () and page.cert_file.value != ()
+    page.upload.click()  # the pasted key, the chosen certificate file (the same key)
+    assert page.store.server.current_certificate.subject.rfc4514_string().startswith("CN=other.lab.example")
+    page.cert_file.value = file("other.pem", lab_chain("other.lab.example").server.cert_pem())
+    page.cert_remove.click()
+    page.upload.click()
+    assert page.store.server.current_certificate == server.certificate
+
+
 # -- 07: the SIP TLS revocation settings ----------------------------------------------------------------------------
 
 def decision(box) -> str:
@@ -786,8 +928,10 @@ def test_revocation_state_picks_the_peers_certificate(rlab):
 def test_revocation_checking_off_accepts_a_revoked_certificate(rlab):
     box = revocation_settings(rlab, "revoked")
     assert handshake(box).startswith("handshake: REFUSED")
-    box.checking.value = False
-    assert decision(box) == "decision: accept (good, from off)" and handshake(box) == "handshake: OK"
+    box.checking.value = False  # accepted, and said in the warning colour: the CA has revoked it
+    assert decision(box) == "decision: accept (good, from off): a revoked certificate was accepted"
+    assert handshake(box) == "handshake: OK" and COLOURS["warning"] in box.pane.value
+    assert COLOURS["ok"] not in box.pane.value
 
 
 @effect("revocation_settings", "ocsp")
@@ -949,10 +1093,10 @@ QUICK_EFFECTS = {  # what each quick button's example shows: doctor's rules, or 
 def test_clinic_quick_button_loads_its_example(name):
     box = certificate_clinic("sha1" if name == "good" else "good")
     box.quick[name].click()
-    assert box.picker.value == name and f"Example '{name}'" in seen(box.status)
+    assert box.picker.value == name and f"Example '{name}'" in seen(box.verdict)
     expected = QUICK_EFFECTS[name]
     if isinstance(expected, str):
-        assert box.report is None and expected in seen(box.pane)
+        assert box.report is None and expected in seen(box.verdict) and seen(box.pane) == ""
     else:
         assert (box.report.doctor.rules(), box.report.chain.ok) == expected
         assert len(box.report.bundle) == (1 if "bundle" in name else 0)
@@ -972,7 +1116,8 @@ def test_clinic_examines_an_uploaded_file_at_once():
     box = certificate_clinic("good")
     box.upload.value = file("root.cer", clinic.lab_cas().root.public_bytes(DER))
     assert box.report.name == "labkit Root CA" and box.report.source == "a DER (binary) certificate"
-    assert box.text.value == "" and "Uploaded root.cer" in seen(box.status)
+    assert "Uploaded file root.cer" in seen(box.verdict) and "Example" not in seen(box.verdict)
+    assert "root.cer" in seen(box.source.file_name) and box.picker.value == ""
 
 
 @effect("certificate_clinic", "role")
@@ -1015,14 +1160,14 @@ def test_clinic_trust_list_changes_the_chain_verdict_at_once():
     assert box.report.chain.ok and box.report.trusted == (clinic.lab_cas().root, clinic.lab_cas().issuing)
     box.trust.value = "lab root only"
     assert not box.report.chain.ok and box.report.trusted == (clinic.lab_cas().root,)
-    assert "NOT TRUSTED by 'lab root only'" in seen(box.pane)
+    assert "NOT TRUSTED by 'lab root only'" in seen(box.verdict)
 
 
 @effect("certificate_clinic", "extra_text")
 def test_clinic_trusts_the_pasted_ca_file():
     cas = clinic.lab_cas()
     box = certificate_clinic("good", trust=clinic.UPLOADED)
-    assert "clinic-extra-ca" in seen(box.pane)
+    assert "clinic-extra-ca" in seen(box.verdict)
     box.extra_text.value = (cas.root.public_bytes(PEM) + cas.issuing.public_bytes(PEM)).decode()
     box.examine.click()
     assert box.report.chain.ok and box.report.trusted == (cas.root, cas.issuing)
@@ -1048,15 +1193,41 @@ def test_clinic_trusts_an_uploaded_ca_file_before_the_pasted_one():
 
 
 @effect("certificate_clinic", "clock")
-def test_clinic_clock_checks_at_the_machines_instant_when_asked(monkeypatch):
-    machine = lab.DEFAULT_INSTANT + dt.timedelta(days=2 * 365)  # the good certificate ends 2027-01-05
-    monkeypatch.setattr(lab, "now_real", lambda: machine)
+def test_clinic_clock_checks_an_example_at_the_lab_clock_and_a_pasted_one_at_the_machines(monkeypatch):
+    monkeypatch.setattr(lab, "now_real", lambda: MACHINE)  # the good certificate ends 2027-01-05
     box = certificate_clinic("good")
-    assert box.report.at == lab.DEFAULT_INSTANT and box.report.chain.ok
-    box.clock.value = "real"
-    assert box.report.at == machine and "expired" in box.report.doctor.rules() and not box.report.chain.ok
+    assert box.report.at == lab.DEFAULT_INSTANT and box.report.chain.ok and box.clock.value == "lab"
+    assert "judged at 2026-01-05 09:00 UTC" in seen(box.verdict)
+    box.clock.value = "real"  # examines again at once
+    assert box.report.at == MACHINE and "expired" in box.report.doctor.rules() and not box.report.chain.ok
+    assert "judged at 2028-01-05 09:00 UTC" in seen(box.verdict)
     box.clock.value = "lab"
     assert box.report.at == lab.DEFAULT_INSTANT and box.report.doctor.ok
+    paste(box.text, clinic.example("good").data.decode())  # the same certificate, brought by someone
+    box.examine.click()
+    assert box.clock.value == "real" and box.report.at == MACHINE and "Pasted text" in seen(box.verdict)
+
+
+@effect("certificate_clinic", "remove_file")
+def test_clinic_remove_file_examines_the_text_again():
+    box = certificate_clinic("good")
+    box.upload.value = file("root.cer", clinic.lab_cas().root.public_bytes(DER))
+    assert box.report.name == "labkit Root CA"
+    box.remove_file.click()  # the text box (the good example) is examined again at once
+    assert box.report.name == "expe.lab.example" and "Uploaded file" not in seen(box.verdict)
+
+
+@effect("certificate_clinic", "extra_remove")
+def test_clinic_extra_remove_forgets_the_uploaded_ca_file():
+    cas = clinic.lab_cas()
+    box = certificate_clinic("good", trust=clinic.UPLOADED)
+    box.extra_text.value = (cas.root.public_bytes(PEM) + cas.issuing.public_bytes(PEM)).decode()
+    box.extra_upload.value = file("rogue.pem", cas.rogue.public_bytes(PEM))
+    box.examine.click()
+    assert box.report.trusted == (cas.rogue,) and not box.report.chain.ok
+    box.extra_remove.click()
+    box.examine.click()
+    assert box.report.trusted == (cas.root, cas.issuing) and box.report.chain.ok
 
 
 @effect("certificate_clinic", "examine")
@@ -1070,14 +1241,40 @@ def test_clinic_examine_applies_the_fields_typed_since():
 
 
 @effect("certificate_clinic", "reset")
-def test_clinic_reset_puts_the_lab_back_and_examines_again():
+def test_clinic_reset_asks_first_and_says_what_it_will_delete():
+    box = certificate_clinic("good")
+    lab.clock.advance(days=400)
+    folder = lab.workdir("clinic-scratch")
+    assert box.confirm.layout.display == "none"
+    box.reset.click()
+    assert box.confirm.layout.display is None  # the question shows; nothing is done yet
+    assert "delete 1 working folder(s)" in seen(box.question) and "clinic-scratch" in seen(box.question)
+    assert folder.exists() and lab.now() > lab.DEFAULT_INSTANT
+
+
+@effect("certificate_clinic", "reset_confirm")
+def test_clinic_reset_confirmed_puts_the_lab_back_and_examines_again():
     box = certificate_clinic("good")
     lab.clock.advance(days=400)
     box.examine.click()
     assert "expired" in box.report.doctor.rules()
+    folder = lab.workdir("clinic-scratch")
     box.reset.click()
+    box.reset_confirm.click()
     assert lab.now() == lab.DEFAULT_INSTANT and box.report.doctor.ok and box.report.at == lab.DEFAULT_INSTANT
-    assert "lab reset" in seen(box.status)
+    assert not folder.exists() and "lab reset" in seen(box.done) and "clinic-scratch" in seen(box.done)
+    assert box.confirm.layout.display == "none"
+
+
+@effect("certificate_clinic", "reset_cancel")
+def test_clinic_reset_cancelled_changes_nothing():
+    box = certificate_clinic("good")
+    lab.clock.advance(days=400)
+    folder = lab.workdir("clinic-scratch")
+    box.reset.click()
+    box.reset_cancel.click()
+    assert folder.exists() and lab.now() > lab.DEFAULT_INSTANT and box.confirm.layout.display == "none"
+    assert "nothing was stopped or deleted" in seen(box.done)
 
 
 def test_controls_are_found_inside_accordions_and_boxes():
@@ -1085,3 +1282,87 @@ def test_controls_are_found_inside_accordions_and_boxes():
     found = controls(box)
     assert found["names[peer_fqdn]"] is box.names["peer_fqdn"]  # inside the Accordion
     assert found["extra_upload"] is box.extra_upload  # inside a VBox
+
+
+# -- colours that mean what they say, readable (WCAG 2.1 AA) ---------------------------------------------------------
+
+def contrast(one: str, two: str) -> float:
+    """The WCAG 2.1 contrast ratio of two sRGB colours ``#rrggbb`` (1 to 21)."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+AA = 4.5  # WCAG 2.1 success criterion 1.4.3, normal text
+
+
+def html_colours() -> dict[str, set[str]]:
+    """Every text colour labkit writes into HTML, by file: literal ``color: #rrggbb`` and the ``..._COLOUR = "#..."``
+    constants the HTML is written with."""
+    from conftest import ROOT
+
+    found: dict[str, set[str]] = {}
+    pattern = r"(?:color:\s*|[A-Z_]*COLOU?R\w*\s*=\s*[\"'])(#[0-9a-fA-F]{6})\b"
+    for path in (ROOT / "labkit").rglob("*.py"):
+        for colour in re.findall(pattern, path.read_text()):
+            found.setdefault(str(path.relative_to(ROOT)), set()).add(colour.lower())
+    return found
+
+
+def test_the_colours_of_meaning_pass_wcag_aa_as_text_on_white_and_behind_white_text():
+    assert set(COLOURS) == {"ok", "error", "warning", "info"}
+    ratios = {meaning: round(contrast(colour, BACKGROUND), 2) for meaning, colour in COLOURS.items()}
+    assert all(ratio >= AA for ratio in ratios.values()), ratios
+    banner = certificate_clinic("expired").verdict.value  # white on the colour of the verdict
+    assert f"background:{COLOURS['error']};color:{BACKGROUND}" in banner
+
+
+def test_every_text_colour_in_labkits_html_passes_wcag_aa_on_white():
+    assert "#a4262c" in html_colours()["labkit/errors.py"]  # a named constant is found too
+    weak = {(path, colour): round(contrast(colour, BACKGROUND), 2) for path, colours in html_colours().items()
+            for colour in colours if contrast(colour, BACKGROUND) < AA}
+    assert not weak, weak
+
+
+def test_canary_the_contrast_check_knows_the_published_values_and_fails_a_pale_colour():
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0 and contrast("#ffffff", "#ffffff") == 1.0
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48  # the well-known grey that just misses AA
+    assert contrast("#8a6d00", "#ffffff") >= AA > contrast("#d4a017", "#ffffff")  # an amber that passes, one that fails
+
+
+# -- busy states: a slow action shows it is running, at once, and puts the page back ------------------------------
+
+def test_acme_actions_disable_the_buttons_and_say_what_runs_until_they_end():
+    page = AcmePage(expe_node())
+    box = acme_page(page, None)  # no provider: Register, Sign and Deploy start disabled
+    during = []
+    real = page.automate
+
+    def watched(*args):  # the real action, with what the page showed while it ran
+        during.append((box.automate.disabled, box.automate.icon, seen(box.pane)))
+        return real(*args)
+
+    page.automate = watched
+    box.automate.click()
+    assert during == [(True, "hourglass-half", "Turning on automated mode\u2026 (working)")]
+    assert not box.automate.disabled and box.automate.icon == "" and box.register.disabled  # as they were
+    assert seen(box.pane) == "Automated mode on: deployment on Monday at 02:00"
+
+
+def test_revocation_settings_are_disabled_while_the_handshake_runs(rlab):
+    box = revocation_settings(rlab, "good")
+    during = []
+    real = rlab.run
+
+    def watched(*args, **kwargs):
+        during.append((box.ocsp.disabled, box.state.disabled, "Running the handshake" in seen(box.pane)))
+        return real(*args, **kwargs)
+
+    rlab.run = watched
+    box.state.value = "revoked"
+    assert during == [(True, True, True)] and not box.ocsp.disabled and not box.state.disabled
+    assert decision(box) == "decision: refuse (revoked, from ocsp)"

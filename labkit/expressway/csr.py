@@ -106,10 +106,13 @@ def _label(name: str) -> str:
 
 
 def _refuse(name: str, message: str, rule: str, value: object, chapter: str = guide.CH3) -> PolicyError:
-    """A PolicyError whose message starts with the field's label on the page (an empty value is not repeated)."""
+    """A PolicyError whose message starts with the field's label on the page (an empty value is not repeated); its
+    ``field`` attribute is the field's name, so a form can show the refusal beside that field."""
     empty = value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, tuple) and not value)
     shown = None if empty else value
-    return PolicyError(f"{_label(name)}: {message}", rule=rule, value=shown, chapter=chapter)
+    error = PolicyError(f"{_label(name)}: {message}", rule=rule, value=shown, chapter=chapter)
+    error.field = name
+    return error
 
 
 def _one_of(value: object, choices) -> bool:

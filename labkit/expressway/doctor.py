@@ -93,7 +93,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
 from labkit.errors import InputError, WrongTypeError
-from labkit.expressway.findings import Finding
+from labkit.expressway.findings import Finding, html_table, severity_html
 from labkit.expressway.roles import ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_client_store, server_eku_switch
 from labkit.x509.names import fqdn_problem, is_fqdn, punycode_problem
@@ -183,14 +183,11 @@ class Report:
         printer.text(self.text())
 
     def _repr_html_(self) -> str:
-        colours = {"error": "#a4262c", "warning": "#8a6d00", "info": "#1f4e79"}
-        rows = "".join(f'<tr><td style="color:{colours[f.severity]}"><b>{f.severity}</b></td><td><code>{f.rule}'
-                       f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td>"
-                       f"<td>{html.escape(f.source)}</td></tr>" for f in self.findings)
+        rows = [(severity_html(f.severity), f"<code>{html.escape(f.rule)}</code>", html.escape(f.message),
+                 html.escape(f.chapter), html.escape(f.source)) for f in self.findings]
         verdict = "no errors" if self.ok else f"{len(self.errors)} error(s)"
         return (f"<p><b>{html.escape(self.subject)}</b>: {verdict}</p>"
-                f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>guide</th><th>source</th></tr>{rows}"
-                "</table>")
+                + html_table(("severity", "rule", "finding", "guide", "source"), rows))
 
 
 class _Subject:

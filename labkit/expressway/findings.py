@@ -9,9 +9,34 @@ findings without importing doctor back.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Finding"]
+__all__ = ["Finding", "COLOURS", "BACKGROUND", "CELL_STYLE", "html_table", "severity_html"]
+
+#: The colours labkit's HTML uses for what a result means, on a white :data:`BACKGROUND`: each has a contrast ratio of
+#: at least 4.5:1 against it (WCAG 2.1 AA for normal text; ``tests/test_widget_controls.py`` computes them), so they
+#: can be the text colour on white or the background behind white text. "ok" is only ever used for a good outcome.
+COLOURS = {"ok": "#1b7f3b", "error": "#a4262c", "warning": "#7a5c00", "info": "#1f4e79"}
+BACKGROUND = "#ffffff"
+#: The style of every cell of labkit's HTML tables: left-aligned (JupyterLab right-aligns table cells), on top, and
+#: wrapped between words only (JupyterLab's output area breaks ``<pre>`` text anywhere, mid-word).
+CELL_STYLE = "text-align:left;vertical-align:top;white-space:normal;word-break:normal;overflow-wrap:break-word"
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table of ``rows`` (cells already HTML, escaped by the caller) under ``header`` (plain text), every
+    cell left-aligned and wrapped between words (:data:`CELL_STYLE`)."""
+    head = "".join(f'<th style="{CELL_STYLE}">{html.escape(h)}</th>' for h in header)
+    body = "".join("<tr>" + "".join(f'<td style="{CELL_STYLE}">{cell}</td>' for cell in row) + "</tr>"
+                   for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def severity_html(severity: str) -> str:
+    """A finding's severity as bold text in its colour (:data:`COLOURS`)."""
+    return f'<b style="color:{COLOURS[severity]}">{html.escape(severity)}</b>'
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide, lab
 from labkit.errors import InputError
 from labkit.expressway.doctor import Expectations, doctor
-from labkit.expressway.findings import Finding
+from labkit.expressway.findings import Finding, html_table, severity_html
 from labkit.expressway.roles import PROBE_ROLES
 from labkit.tls.s_client import (
     SERVICES,
@@ -251,16 +251,14 @@ class ProbeResult:
         printer.text(self.text())
 
     def _repr_html_(self) -> str:
-        colours = {"error": "#a4262c", "warning": "#8a6d00", "info": "#1f4e79"}
-        chain = "".join(f"<tr><td>{c.depth}</td><td>{html.escape(c.subject)}</td><td>{html.escape(c.issuer)}</td>"
-                        f"<td>{c.not_after:%Y-%m-%d}</td></tr>" for c in self.chain)
-        rows = "".join(f'<tr><td style="color:{colours[f.severity]}"><b>{f.severity}</b></td><td><code>{f.rule}'
-                       f"</code></td><td>{html.escape(f.message)}</td><td>{html.escape(f.chapter)}</td></tr>"
-                       for f in self.findings)
+        chain = [(str(c.depth), html.escape(c.subject), html.escape(c.issuer), f"{c.not_after:%Y-%m-%d}")
+                 for c in self.chain]
+        rows = [(severity_html(f.severity), f"<code>{html.escape(f.rule)}</code>", html.escape(f.message),
+                 html.escape(f.chapter)) for f in self.findings]
         return (f"<p><b>{html.escape(hostport(self.host, self.port))}</b> ({html.escape(self.service)}): "
                 f"{html.escape(self.verdict())}; {html.escape(self.version or '-')}</p>"
-                f"<table><tr><th>depth</th><th>subject</th><th>issuer</th><th>not after</th></tr>{chain}</table>"
-                f"<table><tr><th>severity</th><th>rule</th><th>finding</th><th>source</th></tr>{rows}</table>")
+                + html_table(("depth", "subject", "issuer", "not after"), chain)
+                + html_table(("severity", "rule", "finding", "source"), rows))
 
 
 # -- the probe ------------------------------------------------------------------------------------------------------

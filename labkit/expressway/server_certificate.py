@@ -10,6 +10,8 @@ See :mod:`labkit.expressway.store` for the rule table and :mod:`labkit.expresswa
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, rsa
@@ -126,14 +128,15 @@ class ServerCertificateSlot:
         """The findings of the last successful upload."""
         return self._last
 
-    def upload(self, certificate, key=None, *, node=None) -> Findings:
+    def upload(self, certificate, key=None, *, node=None, at: _dt.datetime | str | None = None) -> Findings:
         """*Upload server certificate data*: the certificate file and, if the key was made outside the
         Expressway, the private key file (each PEM text, bytes or a Path).
 
         With a CSR pending on the node (``node``, or the store's), no key may be given: the certificate must carry
         the pending CSR's key and :meth:`~labkit.expressway.ExpresswayNode.install_certificate` installs it.
         Without a key file, the certificate must match the key already in use. Refusals raise a LabkitError; the
-        page's warnings come back as :class:`Findings` (they do not stop the upload).
+        page's warnings come back as :class:`Findings` (they do not stop the upload); the chain behind them is checked
+        at ``at`` (the lab clock by default; the machine's time for a certificate from a live system).
         """
         node = node if node is not None else self._node
         cert, extra = self._read_certificate(certificate)
@@ -167,7 +170,7 @@ class ServerCertificateSlot:
         else:
             self._check_key_in_place(cert, node)
         self._certificate = cert
-        findings += self._warnings(cert)
+        findings += self._warnings(cert, at)
         self._alarms = (("Server certificate has no CN: MRA, Jabber Guest and the CMS Web Proxy need one",)
                         if _cn(cert) is None else ())
         self._restart = True
@@ -229,7 +232,7 @@ class ServerCertificateSlot:
                               "its own key file with it", rule="key-mismatch", value=_label(cert.subject),
                               chapter=guide.CH7)
 
-    def _warnings(self, cert: x509.Certificate) -> list[Finding]:
+    def _warnings(self, cert: x509.Certificate, at: _dt.datetime | str | None = None) -> list[Finding]:
         findings = []
         weak = []
         public = cert.public_key()
@@ -245,7 +248,7 @@ class ServerCertificateSlot:
         if _cn(cert) is None:
             findings.append(Finding("cn-missing", "warning", "the subject has no CN, and an alarm follows: MRA, "
                                     "Jabber Guest and the CMS Web Proxy depend on the CN", guide.CH7))
-        verdict = self._trusted.chain_check(cert)
+        verdict = self._trusted.chain_check(cert, at=at)
         if not verdict:
             findings.append(Finding("ca-not-recognised", "warning", f"the CA is not recognised: {verdict.reason}",
                                     guide.CH7))
@@ -302,10 +305,11 @@ class ClientCertificateSlot:
         """The client certificate loaded, or None."""
         return self._certificate
 
-    def upload(self, certificate, key) -> Findings:
+    def upload(self, certificate, key, *, at: _dt.datetime | str | None = None) -> Findings:
         """Upload the client certificate and its private key file (PEM text, bytes or Paths). Refused before X15.5
         (``client-certificate-store``), without clientAuth in the EKU (``client-certificate-client-auth``), and for
-        the server page's reasons (passphrase, key mismatch)."""
+        the server page's reasons (passphrase, key mismatch). Its chain is checked at ``at`` (the lab clock by
+        default)."""
         version = self._settings.version
         if not separate_client_store(version):
             raise PolicyError(f"{version} has no client certificate store: the server certificate is also the client "
@@ -321,7 +325,7 @@ class ClientCertificateSlot:
             raise PolicyError("The private key file does not belong to this client certificate",
                               rule="key-mismatch", value=_label(cert.subject), chapter=guide.CH7)
         self._certificate, self._key = cert, new_key
-        verdict = self._trusted.chain_check(cert)
+        verdict = self._trusted.chain_check(cert, at=at)
         return Findings([*extra, *([] if verdict else [Finding("ca-not-recognised", "warning", "the CA is not "
                                                                f"recognised: {verdict.reason}", guide.CH7)])])
 

@@ -98,10 +98,11 @@ class TrustedCaList:
 
     # -- the page's buttons ---------------------------------------------------------------------------------------
 
-    def append(self, data) -> Findings:
+    def append(self, data, *, at: _dt.datetime | str | None = None) -> Findings:
         """**Append CA certificate**: add every certificate of a PEM file (text, bytes or a Path; a certificate
         object is taken as its PEM). CRLs in the file are kept too (chapter 8). Anything else is refused, and then
-        nothing is appended. Returns the findings about the new entries."""
+        nothing is appended. Returns the findings about the new entries; their validity is judged at ``at`` (the lab
+        clock by default; a page given a certificate from a live system passes the machine's time)."""
         if isinstance(data, x509.Certificate):
             data = _pem(data)
         raw = _file_bytes(data, "trusted CA certificate file")
@@ -119,15 +120,15 @@ class TrustedCaList:
                                         f"'{_label(item.obj.issuer)}' came with the file and is kept with the list",
                                         guide.CH8))
                 continue
-            findings += self._add(item.obj)
+            findings += self._add(item.obj, at)
         return findings
 
-    def _add(self, cert: x509.Certificate) -> list[Finding]:
+    def _add(self, cert: x509.Certificate, at: _dt.datetime | str | None = None) -> list[Finding]:
         name = _label(cert.subject)
         if any(entry.certificate == cert for entry in self._entries):
             return [Finding("trusted-already-present", "info", f"'{name}' ({_short_fingerprint(cert)}) is in the "
                             "list already; the list keeps one copy", guide.CH7)]
-        findings = self._ca_findings(cert)
+        findings = self._ca_findings(cert, at)
         cn = _cn(cert)
         same = [e for e in self._entries if cn is not None and e.cn is not None and e.cn.casefold() == cn.casefold()]
         self._appended += 1
@@ -151,8 +152,8 @@ class TrustedCaList:
         return findings
 
     @staticmethod
-    def _ca_findings(cert: x509.Certificate) -> list[Finding]:
-        findings = [f for f in doctor(cert, role="ca").findings
+    def _ca_findings(cert: x509.Certificate, at: _dt.datetime | str | None = None) -> list[Finding]:
+        findings = [f for f in doctor(cert, role="ca", at=at).findings
                     if f.rule in ("expired", "not-yet-valid", "expires-after-2050", "validity-time-encoding")]
         constraints = _basic_constraints(cert)
         if constraints is not None and constraints.ca:

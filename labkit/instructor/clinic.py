@@ -52,6 +52,7 @@ from labkit import guide, lab
 from labkit.chapters.ch03_expressway_certificates import specimens
 from labkit.errors import InputError, WrongTypeError
 from labkit.expressway.doctor import Expectations, Finding, Report, doctor
+from labkit.expressway.findings import BACKGROUND, COLOURS, html_table, severity_html
 from labkit.expressway.roles import ROLES
 from labkit.expressway.trusted_list import ChainCheck, TrustedCaList
 from labkit.x509 import decode
@@ -61,7 +62,9 @@ from labkit.x509.files import write_atomic
 from labkit.x509.loading import chain_order, load_all, outside_text
 
 __all__ = ["ROLES", "TRUST_LISTS", "DEFAULT_TRUST", "UPLOADED", "LabCas", "lab_cas", "Example",
-           "examples", "example", "ClinicReport", "examine"]
+           "examples", "example", "ClinicReport", "examine", "reset_question"]
+
+_PRE = "white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x:auto"
 
 UPLOADED = "uploaded extra CA"
 DEFAULT_TRUST = "lab root + issuing CA"
@@ -253,6 +256,12 @@ def _summary(cert: x509.Certificate, moment: _dt.datetime) -> tuple[tuple[str, s
     return tuple(picked)
 
 
+def _breakable(text: str) -> str:
+    """HTML ``text`` with a line-break opportunity after each colon of a long hex run (a fingerprint, a serial), so a
+    table cell wraps it instead of growing past the page; words are never broken."""
+    return re.sub(r"((?:[0-9A-F]{2}:){8,}[0-9A-F]{2})", lambda m: m.group(1).replace(":", ":<wbr>"), text)
+
+
 # -- the report ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -331,37 +340,75 @@ class ClinicReport:
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(self.text())
 
-    def _repr_html_(self) -> str:
+    @property
+    def meaning(self) -> str:
+        """What the verdict means, as one of :data:`~labkit.expressway.findings.COLOURS`' keys: ``"ok"`` when the
+        chain is trusted and doctor found no error, else ``"error"``."""
+        return "ok" if self.chain.ok and self.doctor.ok else "error"
+
+    def verdict_html(self, examined: str = "") -> str:
+        """The verdict as a banner for the projector: white on the colour of its meaning (contrast at least 4.5:1),
+        with what was examined (``examined``: "Example 'expired' (expired.pem)") and the clock it was judged at."""
         e = html.escape
-        good, bad, warn = "#1b7f3b", "#a4262c", "#8a6d00"
-        colour = good if self.chain.ok and self.doctor.ok else bad if not self.chain.ok else warn
-        parts = [f'<div class="labkit-clinic"><p style="font-size:110%;color:{colour}"><b>{e(self.verdict)}</b></p>',
-                 f"<p>Input: {e(self.source)}; examined <b>{e(self.name)}</b> at "
-                 f"{self.at:%Y-%m-%d %H:%M} UTC.</p>"]
+        what = f"{e(examined)}: " if examined else ""
+        return (f'<div class="labkit-verdict" style="background:{COLOURS[self.meaning]};color:{BACKGROUND};'
+                f'padding:8px 12px;border-radius:4px;font-size:120%;line-height:1.35">'
+                f"<b>{e(self.verdict)}</b><br>"
+                f'<span style="font-size:85%">{what}{e(self.source)}; judged at {e(self.clock)}.</span></div>')
+
+    def details_html(self) -> str:
+        """Everything under the verdict: the notes, the decode summary, doctor's findings, the chain check and
+        OpenSSL's answer, each coloured by what it means."""
+        e = html.escape
+        good, bad, warn = COLOURS["ok"], COLOURS["error"], COLOURS["warning"]
+        parts = ['<div class="labkit-clinic-report">']
         if self.bundle:
-            rows = "".join(f"<tr><td>{e(_label(c.subject))}</td><td>{e(_label(c.issuer))}</td>"
-                           f"<td>{c.not_valid_after_utc:%Y-%m-%d}</td></tr>" for c in self.bundle)
-            parts.append("<p>Other certificates in the file (offered as intermediates):</p><table><tr><th>subject"
-                         f"</th><th>issuer</th><th>expires</th></tr>{rows}</table>")
+            rows = [(e(_label(c.subject)), e(_label(c.issuer)), f"{c.not_valid_after_utc:%Y-%m-%d}")
+                    for c in self.bundle]
+            parts.append("<p>Other certificates in the file (offered as intermediates):</p>"
+                         + html_table(("subject", "issuer", "expires"), rows))
         parts += [f'<p style="color:{warn}">Note: {e(note)}</p>' for note in self.notes]
-        rows = "".join(f'<tr><td style="text-align:left;white-space:nowrap">{e(name)}</td>'
-                       f'<td style="text-align:left">{e(value)}</td>'
-                       "</tr>" for name, value in self.summary)
-        parts.append(f"<h4>1. Decode</h4><table>{rows}</table><details><summary>The whole certificate as "
-                     "<code>openssl x509 -text -noout</code> prints it</summary>"
-                     f'<pre style="white-space:pre-wrap">{e(self.decoded)}</pre></details>')
+        parts.append(f"<h4>1. Decode: {e(self.name)}</h4>"
+                     + html_table(("field", "value"), [(e(name), _breakable(e(value))) for name, value in self.summary])
+                     + "<details><summary>The whole certificate as <code>openssl x509 -text -noout</code> prints it"
+                     f'</summary><pre style="{_PRE}">{e(self.decoded)}</pre></details>')
         parts.append(f"<h4>2. Doctor (role {e(ROLES.get(self.role, self.role))})</h4>{self.doctor._repr_html_()}")
         anchors = ", ".join(_label(c.subject) for c in self.trusted) or "nothing"
         what = TRUST_LISTS[self.trust]
         parts.append(f"<h4>3. Chain check against &lsquo;{e(self.trust)}&rsquo;</h4><p>{e(what[:1].upper() + what[1:])}"
                      f" (the list holds: {e(anchors)}).</p>")
-        parts += [f"<p><b>{e(f.severity)}</b> <code>{e(f.rule)}</code> {e(f.message)}</p>" for f in self.trust_findings]
+        parts += [f"<p>{severity_html(f.severity)} <code>{e(f.rule)}</code> {e(f.message)}</p>"
+                  for f in self.trust_findings]
         parts.append(f'<p style="color:{good if self.chain.ok else bad}"><b>{e(str(self.chain))}</b></p>')
         run = str(self.openssl_run) if self.openssl_run is not None else f"$ {self.command}"
-        agree_colour = {None: "inherit", True: good, False: bad}[self.openssl_agrees]
-        parts.append(f'<pre style="white-space:pre-wrap">{e(run)}</pre>'
-                     f'<p style="color:{agree_colour}">{e(self._agreement())}</p></div>')
+        # Agreement is not good news in itself: OpenSSL agreeing that the chain is refused is said in red, and so is
+        # a disagreement (one of the two verdicts is wrong for this chain).
+        agree_colour = {None: "inherit", True: good if self.chain.ok else bad, False: bad}[self.openssl_agrees]
+        parts.append(f'<pre style="{_PRE}">{e(run)}</pre>'
+                     f'<p style="color:{agree_colour}"><b>{e(self._agreement())}</b></p></div>')
         return "".join(parts)
+
+    @property
+    def clock(self) -> str:
+        """The instant the report judged at, in words."""
+        return f"{self.at:%Y-%m-%d %H:%M} UTC"
+
+    def _repr_html_(self) -> str:
+        return self.verdict_html() + self.details_html()
+
+
+def reset_question(plan: lab.ResetPlan) -> str:
+    """What *Reset lab* will do, asked before it is done: the servers it stops, the working folders it deletes (and
+    where), the exercise results, clock and serials it puts back (:func:`labkit.lab.reset_all`)."""
+    servers = (f"stop {len(plan.servers)} lab server(s) ({', '.join(plan.servers)})" if plan.servers
+               else "stop no server (none is running)")
+    folders = (f"delete {len(plan.folders)} working folder(s) in {plan.root}: {', '.join(plan.folders)}"
+               if plan.folders else f"delete no folder ({plan.root} holds none)")
+    return (f"Reset the whole lab? This will {servers}, {folders}, forget every exercise result of this session, and "
+            f"put the lab clock back to {lab.DEFAULT_INSTANT:%Y-%m-%d %H:%M} UTC and the serial numbers to "
+            f"{lab.FIRST_SERIAL:#x}."
+            + (" What the notebooks made in those folders is lost; the notebooks themselves are not touched."
+               if plan.folders else ""))
 
 
 # -- the verb -----------------------------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Sign a pasted or uploaded CSR with a lab CA (twin: ``CertificateAuthority.sign_pasted``)."""
+"""Sign a pasted or uploaded CSR with a lab CA (twin: ``CertificateAuthority.sign_pasted``).
+
+The certificate starts at the lab clock when the CSR is the one the notebook gave, and at this machine's clock when
+the trainee brings one (*Issue at* changes it); the answer says which.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import ipywidgets as w
 
 from labkit.ca import PROFILES
 from labkit.errors import LabkitError
-from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
+from labkit.widgets._common import paste_or_upload, result_pane, show_result
 from labkit.x509 import decode
 
 
@@ -17,8 +21,8 @@ class _SignForm(w.VBox):
 
 def sign_form(ca, initial: str = "") -> w.VBox:
     """A CSR box, an upload button, profile and days; Sign shows the certificate decoded, or the CA's refusal."""
-    csr, upload = paste_or_upload("-----BEGIN CERTIFICATE REQUEST-----", ".csr,.pem,.der,.req", "Upload CSR",
-                                  initial=initial)
+    source = paste_or_upload("-----BEGIN CERTIFICATE REQUEST-----", ".csr,.pem,.der,.req", "Upload CSR",
+                             initial=initial, clock=True, clock_label="Issue at")
     # end-entity profiles only: a CA is made with init_ca(parent=...), not from a pasted request
     profile = w.Dropdown(options=[(f"{p.name}: {p.description}", p.name) for p in PROFILES.values() if not p.ca],
                          value="client-server", description="Profile", layout=w.Layout(width="95%"))
@@ -27,15 +31,18 @@ def sign_form(ca, initial: str = "") -> w.VBox:
     pane = result_pane()
 
     def on_click(_):
-        data = pasted(csr, upload)
+        at = source.at()
         try:
-            cert = ca.sign_pasted(data, profile.value, days=days.value)
+            cert = ca.sign_pasted(source.data(), profile.value, days=days.value, at=at)
         except LabkitError as exc:
-            show_error(pane, exc)
+            source.refused(pane, exc)
             return
-        show_text(pane, f"Issued serial {cert.serial_number:X} by {ca.name}\n\n{decode.text(cert)}", ok=True)
+        show_result(pane, f"Issued serial {cert.serial_number:X} by {ca.name}", ok=True, lines=source.clock_words(at),
+                    details=decode.text(cert))
 
     button.on_click(on_click)
-    box = _SignForm([csr, w.HBox([upload, days]), profile, button, pane])
-    box.csr, box.upload, box.profile, box.days, box.button, box.pane = csr, upload, profile, days, button, pane
+    box = _SignForm([source, w.HBox([days, button]), profile, pane])
+    box.source, box.csr, box.upload, box.remove_file, box.clock = (source, source.text, source.upload, source.remove,
+                                                                   source.clock)
+    box.profile, box.days, box.button, box.pane = profile, days, button, pane
     return box

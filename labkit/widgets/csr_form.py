@@ -1,18 +1,22 @@
 """The Expressway's Generate CSR page as a widget (twins: ``labkit.expressway.preview_csr`` and
 ``generate_from_form``).
 
-Every change of a field calls :func:`~labkit.expressway.preview_csr` once and renders its answer: the error naming
-the field, or the subject, the alternative names "as they will appear", the guidance and (with a key) the CSR
-decoded and as PEM. With a peer, *Generate CSR* calls :func:`~labkit.expressway.generate_from_form` and *Discard
-CSR* calls :meth:`~labkit.expressway.ExpresswayNode.discard_csr`.
+Every change of a field calls :func:`~labkit.expressway.preview_csr` once and renders its answer where the trainee
+looks: a refusal right under the field it is about (and in the summary), and the summary at the top of the form: the
+subject, the alternative names "as they will appear", the guidance and (with a key) the CSR decoded and as PEM. The
+key length chosen is the key's size (the preview signs with the fixture key of that size when the page's own key
+has another). With a peer, *Generate CSR* calls :func:`~labkit.expressway.generate_from_form` and *Discard CSR*
+calls :meth:`~labkit.expressway.ExpresswayNode.discard_csr`; their answer also shows beside the buttons.
 """
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as w
 
 import labkit.expressway as xw
-from labkit.widgets._common import result_pane, show_text
+from labkit.widgets._common import COLOURS, busy, result_pane, show_result, show_text
 
 
 class _CsrForm(w.VBox):
@@ -37,6 +41,12 @@ def _choice(name: str, options, value) -> w.Dropdown:
 
 def _reverse(choices: dict[str, str]) -> list[tuple[str, str]]:
     return [(label, key) for key, label in choices.items()]
+
+
+def _note(message: str) -> str:
+    """A refusal under its field: in the error colour, indented to line up with the field's box."""
+    return (f'<div style="color:{COLOURS["error"]};margin-left:31em;white-space:normal;word-break:normal;'
+            f'overflow-wrap:break-word"><b>&#9650;</b> {html.escape(message)}</div>')
 
 
 def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | None = None, *,
@@ -71,8 +81,8 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     xmpp_federation_domains = _text("xmpp_federation_domains", "", "Expressway-E only, comma separated")
     chat_node_aliases = _text("chat_node_aliases", "", "both roles, comma separated")
     phone_security_profiles = _text("phone_security_profiles", "", "Expressway-C only, FQDNs, comma separated")
-    # With a key, the preview signs with it, so its size; without one the page starts at 4096 bits, what appendices A
-    # and B advise.
+    # With a key, the page starts at its size; without one at 4096 bits, what appendices A and B advise. Any length
+    # chosen is honoured: the preview then signs with the fixture key of that size.
     key_bits = key.key_size if key is not None and getattr(key, "key_size", None) in xw.KEY_LENGTHS else 4096
     key_length = _choice("key_length", list(xw.KEY_LENGTHS), key_bits)
     digest = _choice("digest", [("SHA-256", "sha256"), ("SHA-384", "sha384"), ("SHA-512", "sha512")], "sha256")
@@ -90,50 +100,79 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
     }
     generate = w.Button(description="Generate CSR", button_style="primary", disabled=node is None)
     discard = w.Button(description="Discard CSR", disabled=node is None)
-    pane, decoded, pem = result_pane(), result_pane(), result_pane()
+    pane, action, decoded, pem = result_pane(), w.HTML(), result_pane(), result_pane()
+    note = w.HTML(value="")  # a refusal, placed right under the field it is about
+    sections: dict[str, w.VBox] = {}  # field name -> the section that holds it
 
     def values() -> dict:
         return {name: widget.value for name, widget in inputs.items()}
 
     def render(preview: xw.CsrPreview) -> None:
         box.preview = preview
-        show_text(pane, preview.summary(), ok=False if preview.error else None)
+        if preview.error:
+            show_result(pane, preview.error, ok=False)
+        else:
+            first, _, rest = preview.summary().partition("\n")
+            show_result(pane, first, lines=rest)
+        place_note(preview.field if preview.error else None, _note(preview.error) if preview.error else "")
         show_text(decoded, preview.decoded or "(no CSR yet)")
         show_text(pem, preview.pem or "")
 
     def refresh(_=None) -> None:
         render(xw.preview_csr(values(), key))
+        action.value = ""
 
     def on_generate(_) -> None:
-        render(xw.generate_from_form(node, values(), key))
+        doing = f"Generating the key and the CSR on {node.name}"
+        with busy(action, doing, generate, discard, *inputs.values()):
+            preview = xw.generate_from_form(node, values(), key)
+        render(preview)
+        show_result(action, preview.note if preview.ok else preview.error, ok=preview.ok)
 
     def on_discard(_) -> None:
         had = node.discard_csr()
-        show_text(pane, f"CSR discarded on {node.name}." if had else f"{node.name} had no CSR to discard.")
+        done = f"CSR discarded on {node.name}." if had else f"{node.name} had no CSR to discard."
+        show_result(pane, done)
+        show_result(action, done)
 
     for widget in inputs.values():
         widget.observe(refresh, names="value")
     generate.on_click(on_generate)
     discard.on_click(on_discard)
 
-    def section(title: str, *children) -> w.VBox:
-        return w.VBox([w.HTML(f"<b>{title}</b>"), *children])
+    def place_note(field: str | None, message: str) -> None:
+        """Show ``message`` right under ``field`` (and nowhere else); None takes the note away."""
+        for section in {id(s): s for s in sections.values()}.values():
+            kept = [child for child in section.children if child is not note]
+            if field in sections and sections[field] is section:
+                kept.insert(kept.index(inputs[field]) + 1, note)
+            if tuple(kept) != section.children:
+                section.children = kept
+        note.value = message
+        box.note_field = field if message else None
+
+    def section(title: str, *names: str) -> w.VBox:
+        holder = w.VBox([w.HTML(f"<b>{title}</b>"), *(inputs[name] for name in names)])
+        sections.update(dict.fromkeys(names, holder))
+        return holder
 
     box = _CsrForm([
-        section("This Expressway", role, version, fqdn, cluster_fqdn, peers),
-        section("Common name and alternative names", common_name, custom_common_name, alternative_name,
-                additional_names),
-        section("Unified Communications (chapter 4)", ucm_registration_domains, ucm_domain_format,
-                xmpp_federation_domains, chat_node_aliases, phone_security_profiles),
-        section("Key and digest", key_length, digest),
-        section("Subject", country, state, locality, organization, unit),
-        w.HBox([generate, discard]),
+        w.HTML("<b>The request as it stands</b> (every change of a field updates it; a refusal also shows under "
+               "its field)"),
         pane,
+        section("This Expressway", "role", "version", "fqdn", "cluster_fqdn", "peers"),
+        section("Common name and alternative names", "common_name", "custom_common_name", "alternative_name",
+                "additional_names"),
+        section("Unified Communications (chapter 4)", "ucm_registration_domains", "ucm_domain_format",
+                "xmpp_federation_domains", "chat_node_aliases", "phone_security_profiles"),
+        section("Key and digest", "key_length", "digest"),
+        section("Subject", "country", "state", "locality", "organization", "unit"),
+        w.HBox([generate, discard, action], layout=w.Layout(align_items="center")),
         w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)")),
     ])
     for name, widget in inputs.items():
         setattr(box, name, widget)
     box.inputs, box.node, box.generate, box.discard = inputs, node, generate, discard
-    box.pane, box.decoded, box.pem = pane, decoded, pem
+    box.pane, box.action, box.note, box.note_field, box.decoded, box.pem = pane, action, note, None, decoded, pem
     refresh()
     return box

@@ -8,17 +8,20 @@
   (:meth:`~labkit.expressway.store.ServerCertificateSlot.upload`); the warnings, the restart note and alarms; *Restart*;
   *Show (decoded)* and *Show (PEM file)* of the current certificate.
 
-Each callback calls one labkit function, then redraws the page from the store; a refusal shows its message.
+Each callback calls one labkit function, then redraws the page from the store; a refusal shows its message. A
+certificate the trainee pastes or uploads is checked at this machine's clock (*Check at* changes it), and the answer
+says which clock it used.
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
 
+from labkit import frame_html
 from labkit.errors import LabkitError
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.upload import Findings
-from labkit.widgets._common import paste_or_upload, pasted, result_pane, show_error, show_text
+from labkit.widgets._common import paste_or_upload, result_pane, show_error, show_result, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
@@ -37,10 +40,15 @@ class _ServerCertificatePage(w.VBox):
                 "server certificate data, read the warnings, restart)")
 
 
-def _findings(findings: Findings, done: str) -> tuple[str, bool | None]:
-    if not findings:
-        return done, True
-    return f"{done}\n{findings.text()}", None
+def _done(pane, findings: Findings, done: str, clock: str) -> None:
+    """What an upload did, the clock it was checked at, and its findings (a warning is not a refusal)."""
+    show_result(pane, done, ok=True if not findings else None, lines=clock, details=findings.text() if findings else "")
+
+
+def _which_file(*sources) -> str:
+    names = [s.filename for s in sources if s.filename]
+    return (f"The files used: {', '.join(names)}. Remove file, or type or paste into its box, to use the text "
+            "instead." if names else "")
 
 
 def _which(text: str) -> int | str:
@@ -50,28 +58,28 @@ def _which(text: str) -> int | str:
 
 def trusted_ca_page(store: CertificateStore) -> w.VBox:
     """The trusted CA list of ``store``: append, list, view, delete, reset."""
-    pem, upload = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer", "Select file")
-    append = w.Button(description="Append CA certificate", button_style="primary", layout=w.Layout(width="14em"))
+    source = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer", "Select file", clock=True)
+    append = w.Button(description="Append CA certificate", button_style="primary", layout=w.Layout(width="auto"))
     table = w.HTML()
     which = w.Text(description="Entry", placeholder="number or SHA-256 fingerprint")
     view = w.Button(description="View (decoded)")
     delete = w.Button(description="Delete", button_style="danger")
-    reset = w.Button(description="Reset to default CA certificate", layout=w.Layout(width="18em"))
+    reset = w.Button(description="Reset to default CA certificate", layout=w.Layout(width="auto"))
     pane = result_pane()
 
     def redraw() -> None:
         frame = store.trusted.list()
-        table.value = frame.to_html() if len(frame) else "<p><i>The trusted CA list is empty.</i></p>"
+        table.value = frame_html(frame) if len(frame) else "<p><i>The trusted CA list is empty.</i></p>"
 
     def on_append(_) -> None:
+        at = source.at()
         try:
-            findings = store.trusted.append(pasted(pem, upload))
+            findings = store.trusted.append(source.data(), at=at)
         except LabkitError as exc:
-            show_error(pane, exc)
+            source.refused(pane, exc)
             return
-        upload.value = ()
-        text, ok = _findings(findings, f"Appended; the list has {len(store.trusted)} certificates.")
-        show_text(pane, text, ok=ok)
+        source.clear_file()
+        _done(pane, findings, f"Appended; the list has {len(store.trusted)} certificates.", source.clock_words(at))
         redraw()
 
     def on_view(_) -> None:
@@ -86,21 +94,22 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
         except LabkitError as exc:
             show_error(pane, exc)
             return
-        show_text(pane, "Deleted: " + ", ".join(c.subject.rfc4514_string() for c in removed), ok=True)
+        show_result(pane, "Deleted: " + ", ".join(c.subject.rfc4514_string() for c in removed), ok=True)
         redraw()
 
     def on_reset(_) -> None:
         store.trusted.reset()
-        show_text(pane, f"Reset to the default list ({len(store.trusted)} certificates).", ok=True)
+        show_result(pane, f"Reset to the default list ({len(store.trusted)} certificates).", ok=True)
         redraw()
 
     append.on_click(on_append)
     view.on_click(on_view)
     delete.on_click(on_delete)
     reset.on_click(on_reset)
-    box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), pem, w.HBox([upload, append]), table,
-                          w.HBox([which, view, delete]), reset, pane])
-    box.store, box.pem, box.upload, box.append, box.table = store, pem, upload, append, table
+    box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), source, append, pane, table,
+                          w.HBox([which, view, delete]), reset])
+    box.store, box.source, box.append, box.table = store, source, append, table
+    box.pem, box.upload, box.remove_file, box.clock = source.text, source.upload, source.remove, source.clock
     box.which, box.view, box.delete, box.reset, box.pane = which, view, delete, reset, pane
     redraw()
     return box
@@ -108,13 +117,12 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
 
 def server_certificate_page(store: CertificateStore) -> w.VBox:
     """The server certificate of ``store``: upload a certificate (and key), read the warnings, restart, show."""
-    cert_text, cert_file = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer",
-                                           "Select the server certificate file", height="6em", upload_width="22em")
-    key_text, key_file = paste_or_upload("-----BEGIN PRIVATE KEY----- (only if the key was made outside the "
-                                         "Expressway)", ".pem,.key", "Select the server private key file",
-                                         height="6em", upload_width="22em")
+    cert = paste_or_upload("-----BEGIN CERTIFICATE-----", ".pem,.crt,.cer", "Select the server certificate file",
+                           height="6em", clock=True)
+    key = paste_or_upload("-----BEGIN PRIVATE KEY----- (only if the key was made outside the Expressway)", ".pem,.key",
+                          "Select the server private key file", height="6em")
     upload = w.Button(description="Upload server certificate data", button_style="primary",
-                      layout=w.Layout(width="18em"))
+                      layout=w.Layout(width="auto"))
     restart = w.Button(description="Restart")
     pane, status, decoded, pem = result_pane(), result_pane(), result_pane(), result_pane()
 
@@ -124,33 +132,35 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
         if server.restart_required:
             lines.append("Restart required: the uploaded certificate is used after the next restart.")
         show_text(status, "\n".join(lines), ok=False if lines else None)
-        cert = server.current_certificate
-        show_text(decoded, server.view() if cert is not None else "(no server certificate yet)")
-        show_text(pem, server.pem() if cert is not None else "")
+        current = server.current_certificate
+        show_text(decoded, server.view() if current is not None else "(no server certificate yet)")
+        show_text(pem, server.pem() if current is not None else "")
 
     def on_upload(_) -> None:
-        key = pasted(key_text, key_file)
+        at = cert.at()
         try:
-            findings = store.server.upload(pasted(cert_text, cert_file), key or None)
+            findings = store.server.upload(cert.data(), key.data() or None, at=at)
         except LabkitError as exc:
-            show_error(pane, exc)
+            show_error(pane, exc, hint=_which_file(cert, key))
             return
-        cert_file.value = key_file.value = ()
-        text, ok = _findings(findings, "Files uploaded.")
-        show_text(pane, text, ok=ok)
+        cert.clear_file()
+        key.clear_file()
+        _done(pane, findings, "Files uploaded.", cert.clock_words(at))
         redraw()
 
     def on_restart(_) -> None:
-        show_text(pane, store.server.restart(), ok=True)
+        show_result(pane, store.server.restart(), ok=True)
         redraw()
 
     upload.on_click(on_upload)
     restart.on_click(on_restart)
     box = _ServerCertificatePage([
-        w.HTML("<b>Server certificate</b>"), cert_text, cert_file, key_text, key_file, w.HBox([upload, restart]),
-        pane, status, w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
-    box.store, box.cert_text, box.cert_file = store, cert_text, cert_file
-    box.key_text, box.key_file = key_text, key_file
+        w.HTML("<b>Server certificate</b>"), w.HTML("Server certificate file"), cert,
+        w.HTML("Server private key file"), key, w.HBox([upload, restart]), pane, status,
+        w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
+    box.store, box.cert, box.key = store, cert, key
+    box.cert_text, box.cert_file, box.cert_remove, box.clock = cert.text, cert.upload, cert.remove, cert.clock
+    box.key_text, box.key_file, box.key_remove = key.text, key.upload, key.remove
     box.upload, box.restart, box.pane, box.status, box.decoded, box.pem = upload, restart, pane, status, decoded, pem
     redraw()
     return box

@@ -1,4 +1,8 @@
-"""Pick a TLS failure scenario and see the real handshake, the outcome and the fix (twin: ``tls_lab.run_scenario``)."""
+"""Pick a TLS failure scenario and see the real handshake, the outcome and the fix (twin: ``tls_lab.run_scenario``).
+
+The answer reads as prose: the outcome in the colour of its meaning, what it means on the Expressway, the alert in
+plain words and the fix; the message ladder alone is monospace.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import ipywidgets as w
 
 from labkit.chapters.ch02_tls_handshake import SCENARIOS, run_scenario
 from labkit.errors import LabkitError
-from labkit.widgets._common import result_pane, show_error, show_text
+from labkit.widgets._common import busy, result_pane, show_error, show_result
 
 
 class _FailureLab(w.VBox):
@@ -22,19 +26,23 @@ def failure_lab(initial: str = "untrusted-ca") -> w.VBox:
     pane = result_pane()
 
     def refresh(_=None):
-        try:
-            chosen, trace = run_scenario(scenario.value, tls=version.value)
-        except LabkitError as exc:
-            show_error(pane, exc)
-            return
+        with busy(pane, "Running the handshake", scenario, version):
+            try:
+                chosen, trace = run_scenario(scenario.value, tls=version.value)
+            except LabkitError as exc:
+                show_error(pane, exc)
+                return
         outcome = trace.outcome
-        lines = [f"On the Expressway: {chosen.story}", "", trace.ladder(), ""]
-        if not outcome.ok:
+        lines = [f"On the Expressway: {chosen.story}"]
+        if outcome.ok:
+            headline = f"outcome: OK ({outcome.explanation})"
+        else:
+            headline = f"outcome: REFUSED by the {outcome.failed_side}: {outcome.explanation}"
             lines += [f"failing side: {outcome.failed_side}   verify_code: {outcome.verify_code}   "
                       f"alert: {outcome.alert}"]
             lines += [f"the alert means: {outcome.alert_explanation}"] if outcome.alert_explanation else []
             lines += [f"fix: {chosen.fix}", f"see {chosen.chapter}"]
-        show_text(pane, "\n".join(lines), ok=outcome.ok)
+        show_result(pane, headline, ok=outcome.ok, lines="\n".join(lines), details=trace.ladder())
 
     scenario.observe(refresh, names="value")
     version.observe(refresh, names="value")

@@ -4,7 +4,7 @@
 * :func:`table` -- the same content as a pandas DataFrame (one row per field or extension);
 * :func:`fingerprint` -- SHA-1 / SHA-256 fingerprints in OpenSSL's ``AB:CD:...`` format;
 * :func:`status` -- valid, expired or not yet valid at an instant (the lab clock unless told); for a CRL, current or
-  expired (its nextUpdate has passed).
+  expired (its nextUpdate has passed); :func:`validity` says it for every certificate and CRL of a file.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from labkit.errors import InputError
 from labkit.x509.loading import Loaded, load_all
 from labkit.x509.text import certificate_text, crl_text, csr_text
 
-__all__ = ["text", "table", "fingerprint", "fingerprint_line", "status", "label"]
+__all__ = ["text", "table", "fingerprint", "fingerprint_line", "status", "validity", "label"]
 
 _HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}
 
@@ -102,6 +102,19 @@ def status(cert: x509.Certificate | x509.CertificateRevocationList, at: _dt.date
     if moment > end:
         return f"expired ({_span(moment - end)} ago)"
     return f"valid ({_span(end - moment)} left)"
+
+
+def validity(source, at: _dt.datetime | str | None = None) -> list[str]:
+    """One line per certificate and CRL of ``source`` (what :func:`text` reads): its name and :func:`status` at
+    ``at`` (the lab clock by default), e.g. ``certificate 'expe.lab.example': valid (365 days left)``. CSRs and keys
+    have no validity and give no line."""
+    lines = []
+    for item in _items(source):
+        if item.kind == "certificate":
+            lines.append(f"certificate '{label(item.obj.subject)}': {status(item.obj, at)}")
+        elif item.kind == "crl":
+            lines.append(f"CRL of '{label(item.obj.issuer)}': {status(item.obj, at)}")
+    return lines
 
 
 def _crl_status(crl: x509.CertificateRevocationList, moment: _dt.datetime) -> str:
