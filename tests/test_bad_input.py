@@ -586,6 +586,8 @@ def _api_cases(a, work) -> dict[str, list[tuple[str, object, str]]]:
             ("garbage response", lambda: verify_response(b"\x30\x03garbage", leaf, issuer), "ocsp-response-der"),
             ("CertID digest", lambda: ocsp_request(leaf, issuer, digest="md4"), "ocsp-digest"),
             ("CRL URL", lambda: fetch_crl("ftp://127.0.0.1/c.crl"), "crl-url"),
+            ("OCSP server of None", lambda: OcspServer(None), "server-ca"),
+            ("CRL server of a path", lambda: CrlServer("lab-work/issuing"), "server-ca"),
             ("OCSP port 70000", lambda: OcspServer(issuing, port=70000), "server-port"),
             ("OCSP port -1", lambda: OcspServer(issuing, port=-1), "server-port"),
             ("CRL port 70000", lambda: CrlServer(issuing, port=70000), "server-port"),

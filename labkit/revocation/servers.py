@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from labkit import guide, lab
-from labkit.errors import InputError, LabError, LabkitError, PolicyError
+from labkit.ca import CertificateAuthority
+from labkit.errors import InputError, LabError, LabkitError, PolicyError, WrongTypeError
 from labkit.httpd import HOST, BackgroundServer, LabHTTPServer, QuietHandler, RequestLog, free_port, lab_host
 from labkit.revocation.ocsp import MAX_MESSAGE, MEDIA_REQUEST, MEDIA_RESPONSE, check_responder, respond
 from labkit.x509.loading import load_crl
@@ -133,6 +134,14 @@ class _CrlHandler(_Handler):
         self.send_body(200, _CRL_FORMATS[fmt], body, head=head)
 
 
+def _checked_ca(ca, what: str) -> CertificateAuthority:
+    """``ca`` if it is a :class:`~labkit.ca.CertificateAuthority`, else WrongTypeError ``server-ca``."""
+    if not isinstance(ca, CertificateAuthority):
+        raise WrongTypeError(f"{what} serves a CA (labkit.ca.CertificateAuthority, e.g. open_ca(folder)), not "
+                             f"{type(ca).__name__}", rule="server-ca", value=repr(ca)[:60], chapter=guide.CH8_OCSP)
+    return ca
+
+
 class CrlServer(_Service):
     """Serve the CRL ``ca`` last published (``crl/ca.crl.pem``), re-read at each request.
 
@@ -149,7 +158,7 @@ class CrlServer(_Service):
     def __init__(self, ca, *, port: int = 0, path: str | None = None,
                  clock: Callable[[], _dt.datetime] | None = None):
         super().__init__(port=port, clock=clock)
-        self.ca = ca
+        self.ca = _checked_ca(ca, "A CRL server")
         configured = path or (urllib.parse.urlsplit(ca.config.crl_url).path if ca.config.crl_url else "")
         configured = "/" + (configured or "/ca.crl").lstrip("/")
         suffix = PurePosixPath(configured).suffix
@@ -248,6 +257,7 @@ class OcspServer(_Service):
     def __init__(self, ca, *, port: int = 0, responder: tuple | None = None,
                  clock: Callable[[], _dt.datetime] | None = None, validity_hours: int = 24):
         super().__init__(port=port, clock=clock)
+        _checked_ca(ca, "An OCSP responder")
         if isinstance(validity_hours, bool) or not isinstance(validity_hours, int) \
                 or not 1 <= validity_hours <= MAX_VALIDITY_HOURS:
             raise InputError(f"OCSP answers are valid for 1 to {MAX_VALIDITY_HOURS} hours (a year)",
