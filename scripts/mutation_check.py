@@ -122,8 +122,8 @@ MUTATIONS: tuple[Mutation, ...] = (
        "revocation widget: 'Allow CRL downloads from CDPs' is tied to True",
        _WIDGETS, "tests/test_exercises.py", "-k", "widget"),
     _m("widget-acme-automate-noop", _I, "labkit/widgets/acme.py",
-       "automate.on_click(lambda _: _run(pane, lambda: page.automate(days.value, when.value)))",
-       "automate.on_click(lambda _: None)",
+       "lambda: page.automate(days.value, when.value)))",
+       "lambda: None))",
        "ACME page: the 'Enable automated mode' button does nothing",
        _WIDGETS, "tests/test_acme.py", "-k", "widget"),
     _m("crl-lookup-without-index", _I, "labkit/revocation/crl.py",
@@ -336,6 +336,22 @@ MUTATIONS: tuple[Mutation, ...] = (
        "                    if entry[0] == 0x30:", "                    if entry[0] == 0x30 and not items:",
        "loading: only the first certificate of a PKCS#7 bundle is read",
        "tests/test_field_inputs.py"),
+    # -- issue 14: the trainee's path --------------------------------------------------------------------------------
+    _m("notebook-handler-not-installed", "issue 14", "labkit/errors.py",
+       "    shell.set_custom_exc((LabkitError,), show_in_notebook)\n    return True",
+       "    return True",
+       "notebooks: a LabkitError in a cell shows its whole traceback again (no one-line refusal)",
+       "tests/test_notebooks.py", "-k", "one_line"),
+    _m("revocation-lab-decides-on-stopped-servers", "issue 14", "labkit/chapters/ch07_crl_checks.py",
+       "        settings = settings or RevocationSettings()\n        self.start()\n",
+       "        settings = settings or RevocationSettings()\n",
+       "notebook 07: the revocation lab decides on servers that were stopped (a revoked certificate accepted)",
+       "tests/test_revocation_services.py", "-k", "reset"),
+    _m("paste-keeps-the-uploaded-file", "issue 14", "labkit/widgets/_common.py",
+       "            self.upload.value = ()  # typing or pasting replaces the file\n",
+       "            pass\n",
+       "paste-or-upload: typing leaves the uploaded file in place, and the file still wins",
+       _WIDGETS),
 )
 
 
