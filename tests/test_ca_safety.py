@@ -18,7 +18,7 @@ from labkit import lab
 from labkit.ca import authority as ca_authority
 from labkit.ca import config as ca_config
 from labkit.ca import init_ca, open_ca
-from labkit.errors import InputError
+from labkit.errors import InputError, LabError
 from labkit.x509.certs import CertSpec, request, sign_builder
 from labkit.x509.files import write_new
 
@@ -306,3 +306,33 @@ def test_a_newcerts_file_is_whole_or_absent_and_never_overwritten(tmp_path, monk
     with pytest.raises(FileExistsError):
         write_new(target, b"another")
     assert target.read_bytes() == b"certificate" and stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+# -- a CA whose folder went away (lab.reset_all() under a live notebook object) -------------------------------------
+
+
+def test_a_ca_whose_folder_was_deleted_refuses_in_one_rule_and_makes_nothing_again(tmp_path):
+    ca = init_ca(tmp_path / "gone", "Gone Root", key=lab.fixture_key("root-ca"))
+    csr = request(CertSpec("leaf.lab.example"), lab.fixture_key("expe-1"))
+    ca.sign(csr)  # the CA works, and holds its folder open for the lock
+    import shutil
+    shutil.rmtree(tmp_path / "gone")
+    for call in (lambda: ca.sign(csr), ca.crl, lambda: ca.revoke("1001"), ca.entries, ca.update_db,
+                 lambda: ca.issued("1001"), lambda: ca.certificate):
+        error = assert_refused("ca-folder-gone", call, error=LabError, chapter="guide appendix")
+        assert "was deleted" in str(error)
+    assert not (tmp_path / "gone").exists()  # not even the crl folder made again
+
+
+def test_a_ca_whose_folder_was_replaced_refuses_rather_than_signing_into_the_new_one(tmp_path):
+    ca = init_ca(tmp_path / "same", "First Root", key=lab.fixture_key("root-ca"))
+    ca.crl()
+    before_new = tmp_path / "same"
+    import shutil
+    shutil.rmtree(before_new)
+    again = init_ca(before_new, "Second Root", key=lab.fixture_key("issuing-ca"))
+    after = snapshot(before_new)
+    error = assert_refused("ca-folder-gone", ca.crl, error=LabError)
+    assert "replaced by another folder" in str(error)
+    assert snapshot(before_new) == after  # the new CA's CRL number and files untouched
+    assert again.crl().issuer == again.certificate.subject  # the new CA itself works

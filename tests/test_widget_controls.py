@@ -425,6 +425,17 @@ def test_sign_form_sign_adds_to_the_ca_database_or_shows_the_refusal(root_ca):
     assert "expect-csr" in seen(box.pane) and len(root_ca.entries()) == 2 and "Error" not in seen(box.pane)
 
 
+def test_sign_form_on_a_ca_that_reset_all_deleted_says_so_in_the_pane(tmp_path):
+    work = tmp_path / "reset"
+    ca = init_ca(work, "Reset Root", key=lab.fixture_key("root-ca"))
+    box = sign_form(ca, csr_pem("s.lab.example"))
+    import shutil
+    shutil.rmtree(work)  # what lab.reset_all() does to the lab's working folders
+    box.button.click()
+    assert "ca-folder-gone" in seen(box.pane) and "run its cell again" in seen(box.pane)
+    assert "Error" not in seen(box.pane) and not work.exists()
+
+
 @effect("sign_form", "clock")
 def test_sign_form_issues_a_pasted_csr_at_the_machines_clock_the_notebooks_at_the_lab_clock(root_ca, monkeypatch):
     monkeypatch.setattr(lab, "now_real", lambda: MACHINE)

@@ -69,6 +69,7 @@ class CertificateAuthority:
 
     def _read(self) -> list[IndexEntry]:
         """``index.txt``, refused (with the line and the repair) where ``openssl ca`` could not read it."""
+        self._lock.check_present()
         return read_index(self.config.database, unique_subject=self.unique_subject)
 
     @property
@@ -77,6 +78,7 @@ class CertificateAuthority:
 
     @property
     def certificate(self) -> x509.Certificate:
+        self._lock.check_present()
         return load_certificate(self.config.certificate.read_bytes())
 
     @property
@@ -87,6 +89,7 @@ class CertificateAuthority:
     def private_key(self):
         """The CA's private key (``private/ca.key.pem``, decrypted with the passphrase the CA was opened with),
         loaded once per opened CA. For lab tools that sign as this CA, as ``openssl ca`` does with ``-keyfile``."""
+        self._lock.check_present()
         if self._cached_key is None:
             self._cached_key = load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
         return self._cached_key
@@ -116,6 +119,7 @@ class CertificateAuthority:
         Every CSR is checked before anything is issued; the serial file is advanced before any certificate is
         written, so it never falls behind an issued serial, and the database lines are appended in one write.
         """
+        self._lock.check_present()
         prof = profile(profile_name)
         for csr in csrs:
             _check_request(csr)
@@ -263,6 +267,7 @@ class CertificateAuthority:
     def revoke(self, serial_or_cert: int | str | x509.Certificate, reason: str = "unspecified", *,
                at: _dt.datetime | None = None) -> IndexEntry:
         """Mark a certificate revoked (an ``R`` line, like ``openssl ca -revoke -crl_reason``)."""
+        self._lock.check_present()
         if reason not in REASONS:
             raise PolicyError(f"Unknown revocation reason; RFC 5280 reasons: {', '.join(REASONS)}",
                               rule="revocation-reason", value=reason, chapter=guide.CH8)
@@ -282,6 +287,7 @@ class CertificateAuthority:
 
     def update_db(self, *, at: _dt.datetime | None = None) -> list[IndexEntry]:
         """Mark valid entries whose expiry has passed as ``E`` (``openssl ca -updatedb``); returns those."""
+        self._lock.check_present()
         moment = lab.now(at)
         with self._lock.held():
             entries = self._read()
@@ -301,6 +307,7 @@ class CertificateAuthority:
         negative or non-integer spans are refused (PolicyError ``crl-next-update``; RFC 5280 5.1.2.5), never replaced
         by the default, as is a nextUpdate past 9999 (``validity-end``). The CRL path and the crlnumber file are
         checked before the number is used up (``output-writable``, ``output-is-regular-file``)."""
+        self._lock.check_present()
         moment = lab.now(at)
         next_update = _next_update(moment, days if days is not None else (None if hours is not None else
                                                                            self.config.default_crl_days), hours)
@@ -347,6 +354,7 @@ class CertificateAuthority:
         return entries[self._find(entries, self._serial(serial))]
 
     def issued(self, serial: int | str) -> x509.Certificate:
+        self._lock.check_present()
         return load_certificate((self.config.new_certs_dir / f"{serial_hex(self._serial(serial))}.pem").read_bytes())
 
     def table(self):
@@ -372,6 +380,7 @@ class CertificateAuthority:
 
         Lab only: the copy continues the same serial numbers, so two certificates with one serial would exist.
         """
+        self._lock.check_present()
         import shutil
 
         with self._lock.held():

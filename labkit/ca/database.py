@@ -349,12 +349,33 @@ class DirectoryLock:
                     raise LabError("Another process holds the CA directory's lock", rule="ca-lock",
                                    value=str(self.folder), chapter=guide.APPX_B) from None
                 time.sleep(0.002)
+        try:
+            self.check_present()
+        except LabError:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self.close()
+            raise
         self._depth = 1
         try:
             yield
         finally:
             self._depth = 0
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def check_present(self) -> None:
+        """The CA folder is still there (and, once it was opened, still the same folder); else LabError
+        ``ca-folder-gone``: deleted since the CA was opened (``lab.reset_all()`` deletes the lab's working folders) or
+        replaced by another folder. Nothing is read or written in its place."""
+        try:
+            now = os.stat(self.folder)
+        except OSError:
+            now = None
+        held = os.fstat(self._fd) if self._fd is not None else now
+        if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            what = "was deleted" if now is None else "was replaced by another folder"
+            raise LabError(f"This CA's folder {what} since it was opened (lab.reset_all() deletes the lab's working "
+                           "folders): open or make the CA again (in a notebook, run its cell again)",
+                           rule="ca-folder-gone", value=str(self.folder), chapter=guide.APPX_B)
 
     def close(self) -> None:
         if self._fd is not None:
