@@ -172,11 +172,15 @@ def error_outputs(nb) -> list[str]:
     stream (a widget callback or a thread that failed): ``"cell N: ..."`` lines, empty when there is none."""
     found = []
     for number, cell in enumerate(nb.cells):
+        streams: dict[str, str] = {}  # a thread's traceback may arrive in several stream outputs: read them joined
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if out.output_type == "error":
                 found.append(f"cell {number}: {out.ename}: {out.evalue}")
-            elif out.output_type == "stream" and "Traceback (most recent call last)" in out.text:
-                found.append(f"cell {number}: a traceback on {out.name}: {out.text.strip().splitlines()[-1]}")
+            elif out.output_type == "stream":
+                streams[out.name] = streams.get(out.name, "") + out.text
+        for name, text in streams.items():
+            if "Traceback (most recent call last)" in text:
+                found.append(f"cell {number}: a traceback on {name}: {text.strip().splitlines()[-1]}")
     return found
 
 

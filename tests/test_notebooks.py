@@ -210,7 +210,8 @@ def _canary(tmp_path, *cells):
 
 @pytest.mark.parametrize("failure", ["raise RuntimeError('made twice')",
                                      "raise labkit.LabError('A CA already exists', rule='canary')",
-                                     "import threading; threading.Thread(target=lambda: 1 / 0).start()"],
+                                     "import threading\n    t = threading.Thread(target=lambda: 1 / 0)\n"
+                                     "    t.start(); t.join()"],
                          ids=["traceback", "labkit-refusal", "thread-traceback"])
 def test_run_all_twice_canary_a_second_run_that_fails_is_caught(tmp_path, failure):
     """Canary: a notebook whose first Run All is clean and whose second fails (an error with a traceback, a
