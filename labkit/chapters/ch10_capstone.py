@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -47,6 +46,7 @@ from labkit.tls.connection import Endpoint, Handshake, handshake_tcp
 from labkit.x509.files import write_atomic
 from labkit.x509.names import fqdn_problem
 from labkit.x509.openssl import Run, openssl
+from labkit.x509.verify import signed_by
 
 __all__ = ["LONG", "Site", "SITE", "describe", "openssl_verify", "CertificateStore", "check", "Cluster", "CrlStore",
            "CsrRequest", "Endpoint", "ExpresswayNode", "handshake_tcp", "init_ca", "LAB_SUBJECT", "PROFILES",
@@ -214,14 +214,6 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
 def _usages(cert: x509.Certificate) -> set:
     try:
         return set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
@@ -275,7 +267,7 @@ def _cas(root, issuing) -> tuple[bool, str]:
     if not isinstance(root, CertificateAuthority):
         return False, "root is the CertificateAuthority that labkit.ca.init_ca(...) returns"
     top = root.certificate
-    if top.issuer != top.subject or not _signed_by(top, top):
+    if top.issuer != top.subject or not signed_by(top, top):
         return False, f"'{root.name}' is not self-signed: a root CA signs its own certificate (init_ca with no parent)"
     if not _is_ca(top):
         return False, "the root's certificate lacks basicConstraints CA:TRUE"
@@ -288,7 +280,7 @@ def _cas(root, issuing) -> tuple[bool, str]:
         return False, "root and issuing are the same CA: make a second one under the root"
     if below.issuer == below.subject:
         return False, f"'{issuing.name}' signed itself: it is a second root; create it with parent=root"
-    if not _signed_by(below, top):
+    if not signed_by(below, top):
         return False, f"'{issuing.name}' was not signed by '{root.name}': create it with parent=root"
     if not _is_ca(below):
         return False, "the issuing CA's certificate lacks basicConstraints CA:TRUE"
@@ -377,7 +369,7 @@ def _certificates(certificates, *, ca, cluster, expe, site: Site = SITE) -> tupl
             return False, f"no certificate for {name} yet (certificates[{name!r}] = ...)"
         if not isinstance(cert, x509.Certificate):
             return False, f"certificates[{name!r}] is a {type(cert).__name__}, not a certificate"
-        if not _signed_by(cert, issuer):
+        if not signed_by(cert, issuer):
             return False, f"{name}'s certificate was not signed by '{ca.name}': servers get theirs from the issuing CA"
         if not {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH} <= _usages(cert):
             return False, (f"{name}'s certificate lacks serverAuth or clientAuth. The CA's profile decides the "

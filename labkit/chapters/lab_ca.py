@@ -18,14 +18,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
 
 from labkit import lab
 from labkit.ca import CertificateAuthority, open_ca
 from labkit.ca import init_ca as _init_ca
 from labkit.errors import LabkitError
+from labkit.x509.verify import signed_by
 
 __all__ = ["init_ca"]
 
@@ -40,15 +39,7 @@ def _same(ca: CertificateAuthority, common_name: str, key, parent, days: int, op
             and cert.issuer == issuer and (cert.not_valid_after_utc - cert.not_valid_before_utc).days == days
             and config.crl_url == options.get("crl_url") and config.ocsp_url == options.get("ocsp_url")
             and config.policy.name == options.get("policy", "policy_anything")
-            and _signed_by(cert, parent.certificate if parent is not None else cert))
-
-
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+            and signed_by(cert, parent.certificate if parent is not None else cert))
 
 
 def _in_lab(folder: Path) -> bool:

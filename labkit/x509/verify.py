@@ -46,7 +46,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 
-__all__ = ["VERIFY_CODES", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code",
+__all__ = ["VERIFY_CODES", "signed_by", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code",
            "explain_alert", "openssl_verify_args"]
 
 #: OpenSSL's verify codes (``X509_V_ERR_*``) that the lab meets, in a trainee's words.
@@ -317,9 +317,11 @@ def openssl_verify_args(cert_file: str, *, ca_file: str | None, untrusted_file: 
 
 # -- the explanation, in OpenSSL's order ---------------------------------------------------------------------------
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer``'s key made ``cert``'s signature, whatever its digest: cryptography's
-    ``verify_directly_issued_by`` refuses SHA-1, which OpenSSL reports later, as too weak (code 68)."""
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer`` (its subject is ``cert``'s issuer name) made ``cert``'s signature with its key, whatever the
+    digest (RFC 5280 6.1.3 (a)(1)); False, never an error, for anything else. Neither validity nor extensions are
+    looked at. Unlike cryptography's ``verify_directly_issued_by``, SHA-1 is not refused here: OpenSSL reports it
+    later, as too weak (code 68)."""
     if cert.issuer != issuer.subject:
         return False
     key = issuer.public_key()
@@ -382,7 +384,7 @@ class _Case:
                 trusted = current in self.anchors
                 return path, (f"'{_label(current.issuer)}', which issued '{_label(current.subject)}', is not in "
                               f"{self.words.anchors}: {self.words.add}", 2 if trusted else 20, depth)
-            signing = [c for c in parents if _signed_by(current, c)]
+            signing = [c for c in parents if signed_by(current, c)]
             if not signing:
                 return path, (f"a CA certificate with the issuer's name is in {self.words.anchors}, but its key did "
                               "not sign this certificate: it is another CA with the same name", 7, depth)
