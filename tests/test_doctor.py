@@ -117,6 +117,7 @@ def findings(path, *flags, at=None):
     done = run_cli("doctor", path, "--json", "--at", at or now(), *flags, expect=(0, 1))
     result = json.loads(done.stdout)["findings"]
     assert done.returncode == (1 if any(f["severity"] == "error" for f in result) else 0)
+    assert b"Warning:" not in done.stderr, done.stderr  # no library warning reaches the user (issue 15)
     return result
 
 

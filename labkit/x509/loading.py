@@ -327,6 +327,12 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         ) from None
 
 
+# cryptography warns each time the serial number of such a certificate is read (not only when it is loaded): labkit
+# reads it as OpenSSL does and reports it itself (doctor's rule ``serial-number``, RFC 5280 4.1.2.2), so this one
+# warning is silenced for the process, by its message; every other warning stays as it is.
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
+                        category=CryptographyDeprecationWarning)
+
 _NOUNS = {"certificate": "certificate", "csr": "CSR", "crl": "CRL", "public-key": "public key"}
 
 def _certificate(der: bytes) -> x509.Certificate:
