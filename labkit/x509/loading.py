@@ -64,6 +64,7 @@ __all__ = [
     "chain_order",
     "load_certificate",
     "load_certificates",
+    "load_trusted",
     "load_csr",
     "load_crl",
     "load_private_key",
@@ -598,6 +599,24 @@ def load_certificates(data: bytes | str) -> list[x509.Certificate]:
     for item in items:
         _check_kind(item, "certificate")
     return [item.obj for item in items]
+
+
+def load_trusted(path: str | Path, option: str = "--ca") -> list[Loaded]:
+    """The certificates of a trusted CA list file (``handshake --ca``, ``probe --ca``): a PEM bundle (text around
+    the blocks skipped), a PKCS#7 file in PEM or DER, or one DER certificate, read as OpenSSL reads them. Refused
+    before any connection is made: a file with no certificate at all (InputError ``ca-file-certificate``, naming
+    what it holds), and a file that mixes in a key or CSR (WrongTypeError ``expect-certificate``); a CRL (which
+    ``-CAfile`` may carry) is left out."""
+    items = load_all(read_file(path))
+    certs = [item for item in items if item.kind == "certificate"]
+    if not certs:
+        raise InputError(f"{option} takes the trusted CA certificates (PEM, or a PKCS#7 file), but the file holds "
+                         f"{describe(items).split(' holding ', 1)[-1]}", rule="ca-file-certificate",
+                         value=str(path), chapter=guide.CH7_TRUSTED)
+    for item in items:
+        if item.kind != "crl":
+            _check_kind(item, "certificate")
+    return certs
 
 
 def load_csr(data: bytes | str) -> x509.CertificateSigningRequest:
