@@ -40,7 +40,7 @@ def ordered(items: list[Loaded]) -> list[Loaded]:
 
 
 def pem_command(items: list[Loaded], path: str, out: str, *, password_file: str | None = None,
-                part: str = "all") -> list[str] | None:
+                part: str = "all", passin: bool = True) -> list[str] | None:
     """The ``openssl`` command (a list of arguments, ``openssl`` first) that writes the certificates of the file at
     ``path`` (which labkit read as ``items``) to ``out`` as PEM, for the OpenSSL commands that read PEM certificates
     only (``openssl verify`` and its ``-CAfile``/``-untrusted``, ``s_client -CAfile``); None when OpenSSL reads the
@@ -49,7 +49,8 @@ def pem_command(items: list[Loaded], path: str, out: str, *, password_file: str 
     A PKCS#7 file: ``openssl pkcs7 -print_certs [-inform DER]``; a DER certificate: ``openssl x509 -inform DER``; a
     PKCS#12 file: ``openssl pkcs12 -nokeys`` (``part="certificate"``: ``-clcerts``, only the certificate of the
     file's key; ``part="chain"``: ``-cacerts``), its password from ``password_file`` (``-passin file:``; the empty
-    password when the file opened without one). The certificates come out in the file's order."""
+    password when the file opened without one; ``passin=False``: no ``-passin``, so openssl asks for it). The
+    certificates come out in the file's order."""
     first = items[0]
     if first.container == "PKCS#7":
         return ["openssl", "pkcs7", "-print_certs", *(["-inform", "DER"] if first.encoding == "DER" else []),
@@ -58,7 +59,8 @@ def pem_command(items: list[Loaded], path: str, out: str, *, password_file: str 
         has_key = any(item.kind == "private-key" for item in items)
         which = {"certificate": ["-clcerts"] if has_key else [], "chain": ["-cacerts"]}.get(part, [])
         secret = f"file:{password_file}" if password_file else "pass:"
-        return ["openssl", "pkcs12", "-in", path, *which, "-nokeys", "-passin", secret, "-out", out]
+        return ["openssl", "pkcs12", "-in", path, *which, "-nokeys", *(["-passin", secret] if passin else []),
+                "-out", out]
     if first.encoding == "DER":
         tool = {"csr": "req", "crl": "crl", "private-key": "pkey", "public-key": "pkey"}.get(first.kind, "x509")
         return ["openssl", tool, "-inform", "DER", "-in", path, "-out", out]
