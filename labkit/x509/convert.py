@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
 from labkit.x509.files import write_atomic, write_private
-from labkit.x509.loading import Loaded, chain_order, load_all, read_file
+from labkit.x509.loading import Loaded, chain_order, describe, load_all, read_file
 
 __all__ = ["FORMATS", "convert", "convert_file", "ordered", "pem_command"]
 
@@ -123,6 +124,11 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
         if not certs:
             raise InputError("--chain-out needs a file with certificates", rule="chain-out-certificates",
                              value=str(src), chapter=guide.CH7)
+        if all(_is_ca(item.obj) for item in certs):
+            raise InputError(f"--chain-out splits a server certificate from its CA chain, but the file holds only CA "
+                             f"certificates ({describe(certs)}): write them all as the chain with `-o "
+                             "chain.pem` alone, for the trusted CA list", rule="chain-out-server-certificate",
+                             value=str(src), chapter=guide.CH7_TRUSTED)
         main = [certs[0]]
         writes.append((Path(chain_out), _join(certs[1:], target, "chain"), False))
     result = _join(main, target, "output")
@@ -131,6 +137,13 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
     for path, data, private in writes:
         (write_private if private else write_atomic)(path, data)
     return result
+
+
+def _is_ca(cert) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _join(items: list[Loaded], target: str, what: str) -> bytes:
