@@ -42,7 +42,8 @@ starttls-failed               error     the XMPP server did not offer or accept 
 
 Refused with a :class:`~labkit.errors.LabkitError` (the command line exits 2): ``probe-unreachable`` (the name does
 not resolve, the connection is refused or times out, or nothing answers within ``timeout``), and bad input
-(``probe-service``, ``probe-port``, ``probe-role``, ``probe-timeout``, ``cert-and-key``).
+(``probe-service``, ``probe-port``, ``probe-role``, ``probe-timeout``, ``cert-and-key``; a ``ca`` file without a
+certificate, ``ca-file-certificate``, or a list without one, ``probe-ca``), always before any connection.
 
 Roles: ``expressway`` (either kind, doctor's default), ``expressway-c``, ``expressway-e``, and ``peer`` (a server
 that is not an Expressway, such as an LDAP server or Unified CM: ``doctor`` is not applied).

@@ -49,7 +49,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from labkit import guide
 from labkit.errors import InputError, PasswordError, WrongTypeError
-from labkit.x509.der import DerError, children, oid_der
+from labkit.x509.der import DerError, children, oid_der, plain_problem
 
 __all__ = [
     "KINDS",
@@ -322,7 +322,7 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         return [Loaded(kind, _DER_PARSERS[kind](der), "PEM", label)]
     except ValueError as exc:
         raise InputError(
-            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]} (cut short or corrupted?): {exc}",
+            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]}: {plain_problem(exc)}",
             rule="pem-content",
             value=label,
         ) from None
@@ -363,7 +363,8 @@ def _private_key(data: bytes, password: bytes | None, *, pem: bool):
                 "Wrong passphrase for the encrypted private key", rule="key-passphrase", value="(hidden)"
             ) from None
         raise InputError(
-            f"Not a valid private key: {exc}", rule="key-content", value="private key", chapter=guide.APPX_D
+            f"Not a valid private key: {plain_problem(exc)}", rule="key-content", value="private key",
+            chapter=guide.APPX_D
         ) from None
 
 
@@ -401,7 +402,7 @@ def _pkcs7(der: bytes, encoding: str, label: str | None) -> list[Loaded]:
                         items.append(Loaded(kind, _DER_PARSERS[kind](entry), encoding, label, "PKCS#7"))
     except (DerError, ValueError, IndexError) as exc:
         raise InputError(
-            f"A PKCS#7 file that cannot be read (cut short or corrupted?): {exc}", rule="pkcs7-content",
+            f"A PKCS#7 file that cannot be read: {plain_problem(exc)}", rule="pkcs7-content",
             value=label or f"DER, {len(der)} bytes", chapter=guide.APPX_C,
         ) from None
     if not items:
