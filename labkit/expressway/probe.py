@@ -312,7 +312,7 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         if verify_code not in (None, 0):
             verify_code, verify_message, why = _first_cause(served, trusted_certs, moment, verify_code,
                                                             verify_message)
-            findings.append(Finding("verify-failed", "error", f"the served chain does not verify against "
+            findings.append(Finding("verify-failed", "error", f"OpenSSL could not verify the served chain against "
                                     f"{trusted_label}: code {verify_code} ({verify_message}): {why}", _RFC_PATH))
         findings += name_findings(served[0], name)
         if expect is not None:
@@ -342,8 +342,8 @@ def _first_cause(served, trusted, moment, code: int, message: str) -> tuple[int,
     trusted root at all (codes 2, 18-21: nothing carried on after that), OpenSSL's code stands."""
     check = verify_chain(served[0], trusted=trusted, intermediates=served[1:], at=moment, purpose="expressway")
     if check.ok or check.code is None or check.code == code or code in _NO_PATH:
-        return code, message, check.reason if (check.code == code and not check.ok) else explain_verify_code(code)
-    why = f"{check.reason} ({explain_verify_code(check.code)})"
+        return code, message, explain_verify_code(code)
+    why = f"{check.reason} ({explain_verify_code(check.code)}; s_client's last error was {code}, {message})"
     return check.code, VERIFY_MESSAGES.get(check.code, f"error {check.code}"), why
 
 
