@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -91,7 +92,23 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(material, case, comman
     assert done.returncode == 2, err
     assert done.stdout == b""
     assert err.count("\n") == 1 and err.startswith(f"labkit {command}: ") and f"rule: {rule}" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and not INTERNALS.search(err), err
+
+
+#: A parser's own words (pyca/cryptography's Rust ParseError) that must never reach a trainee.
+INTERNALS = re.compile(r"ParseError|error parsing asn1|kind: [A-Z]\w+|\{ needed: ")
+
+
+def test_pem_content_a_body_cut_short_is_said_in_plain_words(tmp_path, openssl_bin):
+    """Case bonus-1b: the PEM lines are whole, but the base64 body lacks its middle; the message says how many bytes
+    the DER lacks, not the library's ParseError."""
+    run_openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "k.pem", "-subj", "/CN=cut",
+                "-out", tmp_path / "c.pem")
+    lines = (tmp_path / "c.pem").read_bytes().splitlines()
+    (tmp_path / "cut.pem").write_bytes(b"\n".join(lines[:4] + lines[-1:]) + b"\n")
+    assert subprocess.run(["openssl", "x509", "-in", tmp_path / "cut.pem", "-noout"], capture_output=True).returncode
+    err = run_cli("decode", tmp_path / "cut.pem", expect=2).stderr.decode()
+    assert "rule: pem-content" in err and re.search(r"the DER ends \d+ bytes early", err) and not INTERNALS.search(err)
 
 
 def test_a_csr_where_a_certificate_is_expected_says_it_must_be_signed_first(material):
@@ -167,13 +184,13 @@ TLS_CASES = [
     (("handshake", "127.0.0.1:70000"), "host-port"),
     (("handshake", "127.0.0.1:0"), "host-port"),
     (("handshake", f"{LONG_HOST}:443"), "host-port"),
-    (("handshake", "127.0.0.1:1", "--ca", "{f}/server.key.pem"), "expect-certificate"),
-    (("handshake", "127.0.0.1:1", "--ca", "{f}/r.csr"), "expect-certificate"),
+    (("handshake", "127.0.0.1:1", "--ca", "{f}/server.key.pem"), "ca-file-certificate"),
+    (("handshake", "127.0.0.1:1", "--ca", "{f}/r.csr"), "ca-file-certificate"),
     (("handshake", "127.0.0.1:1", "--cert", "{f}/server.pem", "--key", "{f}/other.key"), "key-mismatch"),
     (("handshake", "127.0.0.1:1", "--cert", "{f}/server.pem"), "cert-and-key"),
     (("probe", LONG_HOST), "probe-unreachable"),
     (("probe", "127.0.0.1:70000"), "host-port"),
-    (("probe", "127.0.0.1:1", "--ca", "{f}/r.csr"), "probe-ca"),
+    (("probe", "127.0.0.1:1", "--ca", "{f}/r.csr"), "ca-file-certificate"),
 ]
 
 
@@ -274,6 +291,8 @@ def refusal_problems(argv, rule: str | None, *watch, cwd=None, command=None) -> 
         problems.append(f"rule {rule} not named")
     if SECRET in done.stderr or SECRET in done.stdout:
         problems.append("the secret was printed")
+    if INTERNALS.search(err):
+        problems.append("the library's internal error text")
     if [snapshot(folder) for folder in watch] != before:
         problems.append("something changed on disk")
     return [f"{p}: {err.strip()[:300]}" for p in problems]
@@ -379,9 +398,9 @@ CLI_CASES = {
         (("handshake", "127.0.0.1:0"), "host-port"),
         (("handshake", "127.0.0.1:abc"), "host-port"),
         (("handshake", "a" * 10_000 + ":443"), "host-port"),
-        (("handshake", "127.0.0.1:1", "--ca", f"{F}/k.pem"), "expect-certificate"),
-        (("handshake", "127.0.0.1:1", "--ca", f"{F}/r.csr"), "expect-certificate"),
-        (("handshake", "127.0.0.1:1", "--ca", f"{F}/crl.pem"), "expect-certificate"),
+        (("handshake", "127.0.0.1:1", "--ca", f"{F}/k.pem"), "ca-file-certificate"),
+        (("handshake", "127.0.0.1:1", "--ca", f"{F}/r.csr"), "ca-file-certificate"),
+        (("handshake", "127.0.0.1:1", "--ca", f"{F}/crl.pem"), "ca-file-certificate"),
         (("handshake", "127.0.0.1:1", "--ca", f"{F}/fifo"), "input-is-regular-file"),
         (("handshake", "127.0.0.1:1", "--ca", f"{F}/zero"), "input-is-regular-file"),
         (("handshake", "127.0.0.1:1", "--ca", f"{F}/pass.txt"), "pem-or-der"),
@@ -393,8 +412,8 @@ CLI_CASES = {
     ],
     "probe": [
         (("probe", "127.0.0.1:70000"), "host-port"),
-        (("probe", "127.0.0.1:1", "--ca", f"{F}/r.csr"), "probe-ca"),
-        (("probe", "127.0.0.1:1", "--ca", f"{F}/crl.pem"), "probe-ca"),
+        (("probe", "127.0.0.1:1", "--ca", f"{F}/r.csr"), "ca-file-certificate"),
+        (("probe", "127.0.0.1:1", "--ca", f"{F}/crl.pem"), "ca-file-certificate"),
         (("probe", "127.0.0.1:1", "--ca", f"{F}/fifo"), "input-is-regular-file"),
         (("probe", "127.0.0.1:1", "--ca", f"{F}/zero"), "input-is-regular-file"),
         (("probe", "127.0.0.1:1", "--ca", f"{F}/missing.pem"), "file-exists"),
@@ -462,6 +481,9 @@ def test_the_checker_fails_a_traceback_two_lines_a_change_and_a_printed_secret(t
     assert any("changed on disk" in p for p in run(changed))
     leak = f"import sys; sys.stderr.write({SECRET.decode()!r} + ' (rule: x)\\n'); sys.exit(2)"
     assert any("secret" in p for p in run(leak))
+    internals = ("import sys; sys.stderr.write('bad: ParseError { kind: ShortData { needed: 4 } } (rule: x)\\n'); "
+                 "sys.exit(2)")
+    assert any("library's internal" in p for p in run(internals))
 
 
 def test_a_closed_pipe_ends_decode_quietly(site):

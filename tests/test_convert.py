@@ -82,3 +82,26 @@ def test_an_existing_output_is_replaced_whole(tmp_path):
     convert_file(tmp_path / "c.pem", "der", tmp_path / "out.der")
     assert (tmp_path / "out.der").read_bytes() == convert(pem, "der")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left behind
+
+
+def test_chain_out_server_certificate_a_ca_only_bundle_is_refused_and_the_hint_says_o_chain(tmp_path, openssl_bin):
+    """A PKCS#7 file of CA certificates only (case 05's cachain.p7b): --chain-out would write the issuing CA as if it
+    were the server certificate; labkit refuses, writes nothing, and its hints suggest `-o chain.pem` alone."""
+    run_openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "root.key", "-out",
+                tmp_path / "root.pem", "-subj", "/CN=Root CA", "-addext", "basicConstraints=critical,CA:true")
+    run_openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "ca.key", "-out",
+                tmp_path / "ca.csr", "-subj", "/CN=Issuing CA")
+    (tmp_path / "ca.cnf").write_text("basicConstraints=critical,CA:true\n")
+    run_openssl("x509", "-req", "-in", tmp_path / "ca.csr", "-CA", tmp_path / "root.pem", "-CAkey",
+                tmp_path / "root.key", "-set_serial", "2", "-extfile", tmp_path / "ca.cnf", "-out", tmp_path / "ca.pem")
+    run_openssl("crl2pkcs7", "-nocrl", "-certfile", tmp_path / "ca.pem", "-certfile", tmp_path / "root.pem", "-out",
+                tmp_path / "cachain.p7b")
+    said = run_cli("convert", "cachain.p7b", "--to", "pem", "-o", "a.pem", "--chain-out", "b.pem", cwd=tmp_path,
+                   expect=2).stderr.decode()
+    assert "rule: chain-out-server-certificate" in said and "-o chain.pem" in said
+    assert not (tmp_path / "a.pem").exists() and not (tmp_path / "b.pem").exists()
+    note = run_cli("decode", "cachain.p7b", cwd=tmp_path).stderr.decode()
+    assert "-o chain.pem" in note and "--chain-out" not in note
+    run_cli("convert", "cachain.p7b", "--to", "pem", "-o", "chain.pem", cwd=tmp_path)
+    assert (tmp_path / "chain.pem").read_bytes() == (tmp_path / "ca.pem").read_bytes() + (
+        tmp_path / "root.pem").read_bytes()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
+import shlex
 
 import pytest
 from conftest import run_cli, run_openssl
@@ -12,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import InputError, lab
 from labkit.expressway.doctor import doctor
+from labkit.x509.loading import load_certificates
 
 BASE_SUBJ = "/C=GB/O=Lab/CN=expe.example.com"
 BASE_SAN = "subjectAltName=DNS:expe.example.com"
@@ -185,7 +188,25 @@ CASES = [
      "critical-extension-unknown"),
     ("punycode-san", dict(ext=(BASE_SAN + ",DNS:xn--zz.example.com", BOTH)), (), 0, "punycode-label"),
     ("ca-false", dict(ext=("basicConstraints=critical,CA:FALSE",)), ("--role", "ca"), 0, "ca-no-basic-constraints"),
+    ("pkcs7-pem", dict(builder=lambda w, n: pkcs7(w, n, der=False)), (), 0, "pem-only"),
+    ("text-before-pem", dict(builder=lambda w, n: text_before(make(w, n))), (), 0, "pem-extra-text"),
 ]
+
+
+def pkcs7(workdir, name, *, der=True):
+    """A certificate and its (self-signed) CA in a PKCS#7 file made by `openssl crl2pkcs7`, PEM or DER."""
+    ca = make(workdir, f"{name}-ca", subj="/O=Lab/CN=P7 CA", ext=("basicConstraints=critical,CA:true",))
+    leaf = signed_by(workdir, f"{name}-leaf", ca)
+    out = workdir / f"{name}.p7b"
+    run_openssl("crl2pkcs7", "-nocrl", "-certfile", leaf, "-certfile", ca, "-outform", "DER" if der else "PEM",
+                "-out", out)
+    return out
+
+
+def text_before(path):
+    """``path`` with the text dump `openssl x509 -text` prints before its PEM block (as `openssl ca -out` writes)."""
+    path.write_bytes(run_openssl("x509", "-in", path, "-text").stdout)
+    return path
 
 
 @pytest.mark.parametrize("case,options,flags,offset,rule", CASES, ids=[c[0] for c in CASES])
@@ -376,3 +397,60 @@ def test_each_specimen_fires_its_rule_and_no_other_error():
         else:
             assert specimen.expected_rule in report.rules(), (specimen.name, report.rules())
             assert set(errors) <= {specimen.expected_rule}, (specimen.name, errors)
+
+
+def _converted_by_the_finding(workdir, source, *passin):
+    """Run the openssl command of the der-file finding on ``source`` (FILE replaced by its path, with ``passin`` for a
+    password) and return the certificates it wrote, or fail with openssl's message."""
+    finding = next(f for f in findings(source) if f["rule"] == "der-file")
+    command = re.search(r"(openssl [^,(`]+?)(?: \(|,|$)", finding["message"])[1].strip()
+    args = shlex.split(command.replace("FILE.pem", str(workdir / f"{source.name}.out.pem"))
+                       .replace("FILE", str(source)))
+    done = run_openssl(*args[1:], *passin)
+    assert done.returncode == 0, (command, done.stderr)
+    return finding, [c.subject for c in load_certificates((workdir / f"{source.name}.out.pem").read_bytes())]
+
+
+def test_der_file_a_der_pkcs7_file_is_named_and_its_openssl_command_converts_it(workdir):
+    p7b = pkcs7(workdir, "p7-der")
+    finding, subjects = _converted_by_the_finding(workdir, p7b)
+    assert "PKCS#7 file (DER) holding 2 certificates" in finding["message"] and "x509 -inform" not in finding["message"]
+    assert [s.rfc4514_string() for s in subjects] == ["CN=expe.example.com,O=Lab,C=GB", "CN=P7 CA,O=Lab"]
+
+
+def test_der_file_a_pkcs12_file_is_named_and_its_openssl_command_gives_the_certificate(workdir):
+    leaf = make(workdir, "p12-leaf")
+    pfx = workdir / "p12.pfx"
+    run_openssl("pkcs12", "-export", "-in", leaf, "-inkey", workdir / "trainee.key", "-passout", "pass:s3cret",
+                "-out", pfx)
+    (workdir / "pw.txt").write_text("s3cret\n")
+    done = run_cli("doctor", pfx, "--json", "--at", now(), "--password-file", workdir / "pw.txt", expect=(0, 1))
+    finding = next(f for f in json.loads(done.stdout)["findings"] if f["rule"] == "der-file")
+    assert "PKCS#12 file (DER)" in finding["message"] and "-clcerts -nokeys" in finding["message"]
+    command = re.search(r"(openssl pkcs12 [^(]+?) \(", finding["message"])[1]
+    args = shlex.split(command.replace("FILE.pem", str(workdir / "p12.out.pem")).replace("FILE", str(pfx)))
+    assert run_openssl(*args[1:], "-passin", "pass:s3cret").returncode == 0
+    assert load_certificates((workdir / "p12.out.pem").read_bytes()) == load_certificates(leaf.read_bytes())
+
+
+def test_pem_only_a_pem_pkcs7_file_gets_the_upload_models_note(workdir):
+    from labkit.expressway.server_certificate import ServerCertificateSlot
+    from labkit.expressway.trusted_list import TrustedCaList
+
+    p7b = pkcs7(workdir, "p7-pem", der=False)
+    note = next(f for f in findings(p7b) if f["rule"] == "pem-only")
+    with pytest.raises(InputError) as refused:
+        ServerCertificateSlot(TrustedCaList()).upload(p7b, key=(workdir / "trainee.key").read_bytes())
+    assert refused.value.rule == "pem-only" and note["message"][4:] in refused.value.message
+
+
+def test_pem_extra_text_doctor_says_on_stderr_and_in_json_that_text_was_skipped(workdir):
+    path = text_before(make(workdir, "dumped"))
+    text = run_cli("doctor", path, "--at", now(), expect=(0, 1))
+    assert b"text outside the PEM blocks was skipped" in text.stderr
+    assert "pem-extra-text" in [f["rule"] for f in findings(path)]
+
+
+def test_doctor_reads_a_path_as_the_upload_does(workdir):
+    path = make(workdir, "by-path")
+    assert doctor(path, at=lab.now_real()).findings == doctor(path.read_bytes(), at=lab.now_real()).findings

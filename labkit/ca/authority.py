@@ -32,6 +32,7 @@ from labkit.ca.database import (
 from labkit.ca.policy import POLICIES, apply_policy, profile
 from labkit.errors import InputError, LabError, PolicyError
 from labkit.x509.certs import CertSpec, Issued, check_days, issue, sign_builder, validity_end
+from labkit.x509.der import plain_problem
 from labkit.x509.files import (
     check_output,
     clear_abandoned,
@@ -465,7 +466,7 @@ def _check_request(csr: x509.CertificateSigningRequest) -> None:
     try:
         extensions = list(csr.extensions)
     except ValueError as exc:  # a duplicate or undecodable extension
-        raise InputError(f"The CSR's extensions cannot be read: {exc}", rule="csr-extensions",
+        raise InputError(f"The CSR's extensions cannot be read: {plain_problem(exc)}", rule="csr-extensions",
                          value=csr.subject.rfc4514_string(), chapter=guide.CH3) from None
     for ext in extensions:
         if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):

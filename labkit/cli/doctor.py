@@ -7,12 +7,14 @@ the other objects named."""
 
 from __future__ import annotations
 
+import sys
+
 from labkit import lab
 from labkit.cli import HELP, add_password_file, read_input
 from labkit.expressway.doctor import doctor
 from labkit.expressway.roles import ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
-from labkit.x509.loading import read_file
+from labkit.x509.loading import outside_text, read_file
 
 __all__ = ["COMMANDS"]
 
@@ -51,6 +53,9 @@ def _doctor(args) -> int:
                     chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
                     at=lab.parse_instant(args.at) if args.at else lab.now_real(), version=args.expressway_version,
                     csr=read_file(args.csr) if args.csr else None)
+    if not args.json and outside_text(raw) is not None:
+        print("note: text outside the PEM blocks was skipped, as OpenSSL skips it (finding pem-extra-text)",
+              file=sys.stderr)
     print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 

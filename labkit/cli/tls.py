@@ -13,7 +13,7 @@ from labkit import guide
 from labkit.cli import HELP
 from labkit.errors import InputError
 from labkit.tls.connection import Endpoint, connect
-from labkit.x509.loading import load_certificates, load_file, read_file
+from labkit.x509.loading import load_certificates, load_file, load_trusted, read_file
 
 __all__ = ["COMMANDS"]
 
@@ -25,7 +25,8 @@ def add_handshake(sub) -> None:
                          description="Connect to HOST:PORT as a TLS client, show every handshake message, the "
                                      "peer's chain and whether verification succeeded, with an explanation.")
     cmd.add_argument("address", metavar="HOST:PORT")
-    cmd.add_argument("--ca", metavar="FILE", help="trusted CA certificates (PEM bundle); default: the system's")
+    cmd.add_argument("--ca", metavar="FILE",
+                     help="trusted CA certificates (PEM bundle or PKCS#7 file); default: the system's")
     cmd.add_argument("--cert", metavar="FILE", help="client certificate chain (PEM), for mutual TLS")
     cmd.add_argument("--key", metavar="FILE", help="the client certificate's private key (PEM)")
     cmd.add_argument("--servername", metavar="NAME", help="the name to ask for and check (default: HOST)")
@@ -55,7 +56,7 @@ def run(args) -> int:
     if key is not None and key.public_key() != chain[0].public_key():
         raise InputError("--key is not the private key of the first certificate in --cert", rule="key-mismatch",
                          value=args.key, chapter=guide.CH7)
-    trusted = tuple(load_certificates(read_file(args.ca))) if args.ca else ()  # a key, CSR or CRL is refused
+    trusted = tuple(item.obj for item in load_trusted(args.ca)) if args.ca else ()  # probe reads --ca the same way
     client = Endpoint(chain=chain, key=key, trusted=trusted, system_trust=not args.ca,
                       server_name=args.servername or host, tls="1.2" if args.tls12 else "any")
     trace = connect(host, port, client=client)

@@ -13,6 +13,7 @@ exits 2, with one line naming the rule (``openssl verify`` exits 1 then).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from labkit import lab
 from labkit.cli import HELP, add_password_file, read_input
@@ -119,10 +120,13 @@ def _convert(args) -> None:
         sys.stdout.flush()
 
 
-def _objects(path: str, kind: str, option: str) -> list:
+def _objects(path: str, kind: str, option: str, read=None) -> list:
     """The objects of ``kind`` in the file ``option`` names; a file with none (a CSR or key given as --ca-file, a
-    certificate as --crl-file) is refused, WrongTypeError ``expect-KIND``, as openssl verify cannot load it."""
+    certificate as --crl-file) is refused, WrongTypeError ``expect-KIND``, as openssl verify cannot load it.
+    ``read``: a list that gets the file's objects (for the openssl command)."""
     items = read_input(path)[1]
+    if read is not None:
+        read.extend(items)
     found = [item.obj for item in items if item.kind == kind]
     if not found:
         from labkit import guide
@@ -136,10 +140,9 @@ def _objects(path: str, kind: str, option: str) -> list:
 
 def _verify(args) -> int:
     import json
-    import shlex
 
     from labkit.x509.loading import chain_order
-    from labkit.x509.verify import explain_verify_code, openssl_verify_args, verify_chain
+    from labkit.x509.verify import explain_verify_code, verify_chain
 
     raw, items, _ = read_input(args.cert, args.password_file)
     certs = chain_order([item.obj for item in items if item.kind == "certificate"])
@@ -149,15 +152,17 @@ def _verify(args) -> int:
 
         raise WrongTypeError(f"verify checks a certificate, but {args.cert} holds {items[0].description}",
                              rule="expect-certificate", value=args.cert, chapter=guide.APPX_D)
-    trusted = _objects(args.ca_file, "certificate", "--ca-file")
-    untrusted = _objects(args.untrusted, "certificate", "--untrusted") if args.untrusted else []
-    crls = _objects(args.crl_file, "crl", "--crl-file") if args.crl_file else None
+    ca_items: list = []
+    untrusted_items: list = []
+    trusted = _objects(args.ca_file, "certificate", "--ca-file", ca_items)
+    untrusted = _objects(args.untrusted, "certificate", "--untrusted", untrusted_items) if args.untrusted else []
+    crl_items: list = []
+    crls = _objects(args.crl_file, "crl", "--crl-file", crl_items) if args.crl_file else None
     at = lab.parse_instant(args.at) if args.at else lab.now_real()
     check = verify_chain(certs[0], trusted=trusted, intermediates=certs[1:] + untrusted, at=at,
                          purpose="expressway", crls=crls)
-    command = shlex.join(["openssl", *openssl_verify_args(
-        args.cert, ca_file=args.ca_file, untrusted_file=args.untrusted, crl_file=args.crl_file,
-        at=at if args.at else None)])
+    command, first_not_leaf = _openssl_commands(args, items, ca_items, untrusted_items, crl_items,
+                                                at if args.at else None)
     if args.json:
         print(json.dumps({
             "ok": check.ok, "code": check.code, "depth": check.depth, "rule": check.rule, "reason": check.reason,
@@ -174,10 +179,50 @@ def _verify(args) -> int:
         if check.code is not None:
             print(f"  OpenSSL's error {check.code}: {explain_verify_code(check.code)}")
         print(f"  the same check: {command}")
-    if len(certs) > 1 and not args.json:
-        print(f"  (the other {len(certs) - 1} certificate(s) of {args.cert} were offered as untrusted intermediates; "
-              "openssl verify needs them in -untrusted)", file=sys.stderr)
+    if first_not_leaf and not args.json:
+        print(f"  (openssl verify checks the first certificate of {args.cert}, which is not its end-entity "
+              "certificate: put that one first for the same answer)", file=sys.stderr)
     return 0 if check.ok else 2
+
+
+def _openssl_commands(args, items, ca_items, untrusted_items, crl_items, at) -> tuple[str, bool]:
+    """The shell commands that ask ``openssl verify`` what labkit verify asked, and whether openssl would check
+    another certificate than labkit (a bundle whose first certificate is not its end-entity one).
+
+    ``openssl verify`` reads PEM certificates only (text around them is fine): a PKCS#7, PKCS#12 or DER input is
+    first written as PEM (``FILE.pem`` in the current folder) by the ``openssl`` command that reads it
+    (:func:`labkit.x509.convert.pem_command`), and the commands are joined with ``&&``. The other certificates of
+    CERT (a bundle, a PKCS#7 file, a PKCS#12 file's CA certificates) go into ``-untrusted``, as labkit offered them."""
+    import shlex
+
+    from labkit.x509.convert import pem_command
+    from labkit.x509.loading import chain_order
+    from labkit.x509.verify import openssl_verify_args
+
+    steps: list[list[str]] = []
+
+    def readable(path, loaded, part="all", out=None):
+        converted = pem_command(loaded, path, out or f"{Path(path).name}.pem", password_file=args.password_file,
+                                part=part)
+        if converted is None:
+            return path
+        steps.append(converted)
+        return converted[-1]
+
+    certs = [item for item in items if item.kind == "certificate"]
+    pkcs12 = items[0].container == "PKCS#12"
+    cert_file = readable(args.cert, items, part="certificate")
+    untrusted = [readable(args.untrusted, untrusted_items)] if args.untrusted else []
+    if len(certs) > 1:
+        untrusted.insert(0, readable(args.cert, items, part="chain", out=f"{Path(args.cert).name}-chain.pem")
+                         if pkcs12 else cert_file)
+    crl_file = readable(args.crl_file, crl_items) if args.crl_file else None
+    verify = openssl_verify_args(cert_file, ca_file=readable(args.ca_file, ca_items), crl_file=crl_file,
+                                 untrusted_file=untrusted[0] if untrusted else None, at=at)
+    for extra in untrusted[1:]:
+        verify[-1:-1] = ["-untrusted", extra]
+    first_not_leaf = not pkcs12 and len(certs) > 1 and chain_order([c.obj for c in certs])[0] is not certs[0].obj
+    return " && ".join(shlex.join(step) for step in [*steps, ["openssl", *verify]]), first_not_leaf
 
 
 COMMANDS = {"decode": add_decode, "convert": add_convert, "verify": add_verify}

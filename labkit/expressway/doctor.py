@@ -56,7 +56,12 @@ uc-phone-profile            error     guide ch. 4         (C) a phone security p
 uc-phone-profile-not-fqdn   error     guide ch. 4         (C) a phone security profile name is not an FQDN
 uc-not-for-role             info      guide ch. 4         a UC name was given for a role that does not carry it
 ca-no-basic-constraints     error     guide ch. 2         (role ca) basicConstraints missing, or CA:FALSE
-der-file                    info      guide ch. 7, app. C the file was DER: the Expressway's pages take PEM only
+der-file                    info      guide ch. 7, app. C the file was DER (a certificate, a PKCS#7 or a PKCS#12 file):
+                                                          the Expressway's pages take PEM only; the finding names the
+                                                          file's form and the openssl command that converts it
+pem-only                    info      guide ch. 7, app. C a PEM PKCS#7 file: the server certificate upload wants PEM
+                                                          certificates (labkit's assumption, as the upload model's)
+pem-extra-text              info      guide ch. 7         text outside the PEM blocks was skipped, as OpenSSL skips it
 csr-key-mismatch            error     RFC 2986            with ``csr``: the certificate is for another key than the
                                                           CSR's
 csr-san-dropped             error     guide ch. 4         with ``csr``: a SAN the CSR asked for is missing
@@ -72,7 +77,9 @@ issuer-OID and basicConstraints rules.
 ``version`` is the Expressway software release (:mod:`labkit.expressway.versions`; X14.0, the guide's, by default).
 The ``csr-*`` rules (``--csr``: what the CA changed) come from :mod:`labkit.expressway.csr_compare`.
 
-Given a file (PEM, DER, a bundle, PKCS#7 or PKCS#12 with ``password=``), doctor examines its end-entity certificate
+Given a file (PEM, DER, a bundle, PKCS#7 or PKCS#12 with ``password=``; as bytes, text or a ``pathlib.Path``, which
+is read as :meth:`ServerCertificateSlot.upload <labkit.expressway.server_certificate.ServerCertificateSlot.upload>`
+reads one), doctor examines its end-entity certificate
 (the one that issued none of the others; :func:`labkit.x509.loading.chain_order`) and names the other objects in
 :attr:`Report.others`; a certificate whose subject holds a value that is not a string (which OpenSSL 3 refuses to
 read) is still examined, from its DER.
@@ -82,8 +89,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -99,7 +108,7 @@ from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_
 from labkit.x509.names import fqdn_problem, is_fqdn, punycode_problem
 from labkit.x509.text import is_named_oid, name_entries, name_line, oid_short_name, validity_encodings
 
-__all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor"]
+__all__ = ["ROLES", "Finding", "Report", "Expectations", "doctor", "extra_text_findings", "split_options"]
 
 
 _XMPP_ADDRESS = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.5")
@@ -193,9 +202,9 @@ class Report:
 class _Subject:
     """What every check needs, read once from a certificate or a CSR."""
 
-    def __init__(self, obj, encoding: str | None = None):
+    def __init__(self, obj, read: tuple[bytes, list] | None = None):
         self.obj = obj
-        self.encoding = encoding  # "PEM" or "DER" when doctor read a file, else None
+        self.read = read  # the file's bytes and its objects (labkit.x509.loading.Loaded) when doctor read a file
         self.is_cert = isinstance(obj, x509.Certificate)
         # Read from the DER: cryptography refuses a subject whose value is not a string (appendix A's example).
         self.attributes = name_entries(obj)
@@ -243,16 +252,20 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     list), an unknown role (``doctor-role``) or version (``expressway-version``).
     """
     others: tuple[str, ...] = ()
-    encoding = None
+    read = None
+    if isinstance(obj, Path):
+        from labkit.x509.loading import read_file
+
+        obj = read_file(obj)
     if isinstance(obj, bytes | bytearray | str):
-        obj, others, encoding = _examined(obj, password)
+        obj, others, read = _examined(obj, password)
     elif not isinstance(obj, x509.Certificate | x509.CertificateSigningRequest):
         raise WrongTypeError(f"doctor checks a certificate or a CSR (an object, or PEM/DER text or bytes), not "
                              f"{type(obj).__name__}", rule="doctor-input", value=repr(obj)[:60],
                              chapter=guide.CH2_AWARE)
     expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
                           tuple(chat_aliases), tuple(phone_profiles), version)
-    subject = _Subject(obj, encoding)
+    subject = _Subject(obj, read)
     moment = lab.now(at)
     checks = [_key, _signature, _request_signature, _serial_number, _critical_extensions, _validity, _name_oids,
               _punycode]
@@ -266,9 +279,9 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     return Report(("certificate " if subject.is_cert else "CSR ") + subject.label, tuple(findings), others)
 
 
-def _examined(data, password) -> tuple[object, tuple[str, ...], str]:
-    """The object doctor examines in a file, how the other objects of the file are named, and the file's encoding
-    ("PEM" or "DER")."""
+def _examined(data, password) -> tuple[object, tuple[str, ...], tuple[bytes, list]]:
+    """The object doctor examines in a file, how the other objects of the file are named, and the file as read (its
+    bytes and its objects)."""
     from labkit.x509.loading import chain_order, load_all
 
     items = load_all(data, password=password, check_names=False)
@@ -284,8 +297,8 @@ def _examined(data, password) -> tuple[object, tuple[str, ...], str]:
         chosen, rest = csrs[0], csrs[1:]
     others = [f"{'certificate' if isinstance(o, x509.Certificate) else 'CSR'} {name_line(o)}" for o in rest]
     others += [item.description for item in items if item.kind not in ("certificate", "csr")]
-    encoding = next(item.encoding for item in items if item.obj is chosen)
-    return chosen, tuple(others), encoding
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return chosen, tuple(others), (raw, items)
 
 
 # -- the checks (each yields findings) --------------------------------------------------------------------------
@@ -551,8 +564,68 @@ def _ca(s: _Subject, _e, _at) -> Iterator[Finding]:
 
 
 def _file_format(s: _Subject, _e, _at) -> Iterator[Finding]:
-    if s.encoding == "DER":
+    """What the Expressway's pages would make of the file's form: DER, a PKCS#7 or a PKCS#12 file (with the openssl
+    command that gives PEM certificates), a PEM PKCS#7 file, text outside the PEM blocks."""
+    if s.read is None:
+        return
+    from labkit.x509.convert import pem_command
+    from labkit.x509.loading import describe
+
+    raw, items = s.read
+    first = items[0]
+    command = shlex.join(pem_command(items, "FILE", "FILE.pem", part="certificate", passin=False) or [])
+    if first.container == "PKCS#12":
+        yield Finding("der-file", "info", f"this file is {describe(items)}: the Expressway's pages take PEM only, the "
+                      f"certificate, its CA chain and the key each apart; the certificate: {command} (-cacerts "
+                      "instead of -clcerts: the CA chain; openssl asks for the password), or `labkit convert FILE "
+                      f"--to pem {split_options(items)} --key-out key.pem`", guide.CH7_PEM)
+    elif first.container == "PKCS#7" and first.encoding == "DER":
+        yield Finding("der-file", "info", f"this file is {describe(items)}: the Expressway's pages take PEM "
+                      f"certificates only; convert it first: {command}, or `labkit convert FILE --to pem "
+                      f"{split_options(items)}`", guide.CH7_PEM)
+    elif first.container == "PKCS#7":
+        yield Finding("pem-only", "info", pkcs7_advice(items, "file"), guide.CH7_PEM)
+    elif first.encoding == "DER":
         what = "certificate" if s.is_cert else "CSR"
-        tool = "x509" if s.is_cert else "req"
         yield Finding("der-file", "info", f"this file is a DER (binary) {what}: the Expressway's pages take PEM only; "
-                      f"convert it first: openssl {tool} -inform DER -in FILE -out FILE.pem", guide.CH7_PEM)
+                      f"convert it first: {command}", guide.CH7_PEM)
+    yield from extra_text_findings(raw, "file")
+
+
+def pkcs7_advice(items: list, what: str) -> str:
+    """Why a PEM PKCS#7 file (``items``: what it holds) is no upload for the Expressway, and how to convert it: the
+    upload model's refusal (rule ``pem-only``) and doctor's note say it in these words."""
+    from labkit.x509.loading import describe
+
+    return (f"the {what} is {describe(items)}: the Expressway takes PEM certificates (-----BEGIN CERTIFICATE-----; "
+            "that it refuses PKCS#7 is labkit's assumption); convert it: `labkit convert FILE.p7b --to pem "
+            f"{split_options(items)}` (openssl pkcs7 -print_certs -in FILE.p7b -out chain.pem)")
+
+
+def split_options(items: list) -> str:
+    """The ``labkit convert`` options that take a bundle apart: the server certificate and its chain, or, when every
+    certificate in it is a CA, the chain alone (``--chain-out`` refuses to call a CA the server certificate)."""
+    certs = [item.obj for item in items if item.kind == "certificate"]
+    if certs and all(_is_ca(cert) for cert in certs):
+        return "-o chain.pem (CA certificates only: for the trusted CA list)"
+    return "-o cert.pem --chain-out chain.pem"
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def extra_text_findings(raw: bytes, what: str) -> list[Finding]:
+    """The ``pem-extra-text`` finding when the file has text outside its PEM blocks (skipped, as OpenSSL does)."""
+    from labkit.x509.loading import outside_text
+
+    extra = outside_text(raw)
+    if extra is None:
+        return []
+    return [Finding("pem-extra-text", "info", f"the {what} has text outside its PEM blocks ('{extra[:40]}'), "
+                    "such as the dump `openssl ca -out` writes unless -notext; it is skipped, as OpenSSL skips it "
+                    "(labkit's assumption for the Expressway: appendix B uploads such a file). `labkit convert FILE "
+                    "--to pem -o clean.pem` writes a clean copy", guide.CH7)]

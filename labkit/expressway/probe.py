@@ -42,7 +42,8 @@ starttls-failed               error     the XMPP server did not offer or accept 
 
 Refused with a :class:`~labkit.errors.LabkitError` (the command line exits 2): ``probe-unreachable`` (the name does
 not resolve, the connection is refused or times out, or nothing answers within ``timeout``), and bad input
-(``probe-service``, ``probe-port``, ``probe-role``, ``probe-timeout``, ``cert-and-key``).
+(``probe-service``, ``probe-port``, ``probe-role``, ``probe-timeout``, ``cert-and-key``; a ``ca`` file without a
+certificate, ``ca-file-certificate``, or a list without one, ``probe-ca``), always before any connection.
 
 Roles: ``expressway`` (either kind, doctor's default), ``expressway-c``, ``expressway-e``, and ``peer`` (a server
 that is not an Expressway, such as an LDAP server or Unified CM: ``doctor`` is not applied).
@@ -55,6 +56,7 @@ import datetime as _dt
 import html
 import inspect
 import ipaddress
+import shlex
 import ssl
 import tempfile
 import time
@@ -85,10 +87,11 @@ from labkit.tls.s_client import (
     s_client_args,
     shown,
 )
+from labkit.x509.convert import pem_command
 from labkit.x509.decode import fingerprint, label
-from labkit.x509.loading import load_all, read_file
+from labkit.x509.loading import load_all, load_trusted, read_file
 from labkit.x509.text import name_line
-from labkit.x509.verify import explain_verify_code
+from labkit.x509.verify import VERIFY_MESSAGES, explain_verify_code, verify_chain
 
 __all__ = ["SERVICES", "ROLES", "Service", "ServedCertificate", "ProbeResult", "probe", "chain_findings",
            "name_findings"]
@@ -290,7 +293,7 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="labkit-probe-") as tmp:
         folder = Path(tmp)
-        trusted_certs, trusted_label, ca_file = _trust(ca, folder)  # files first: bad input before the network
+        trusted_certs, trusted_label, ca_file, converted = _trust(ca, folder)  # files first: bad input, then network
         client_files = _client_files(cert, key, folder)
         resolve(host, port, timeout)
         args = s_client_args(host, port, spec, servername, ca_file, client_files, moment)
@@ -303,12 +306,14 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
     served = session.chain
     name = servername or host
     findings += _session_findings(session, spec, name, bool(client_files))
+    verify_code, verify_message = session.verify_code, session.verify_message
     if served:
         findings += chain_findings(served, trusted_certs, moment)
-        if session.verify_code not in (None, 0):
+        if verify_code not in (None, 0):
+            verify_code, verify_message, why = _first_cause(served, trusted_certs, moment, verify_code,
+                                                            verify_message)
             findings.append(Finding("verify-failed", "error", f"OpenSSL could not verify the served chain against "
-                                    f"{trusted_label}: code {session.verify_code} ({session.verify_message}): "
-                                    f"{explain_verify_code(session.verify_code)}", _RFC_PATH))
+                                    f"{trusted_label}: code {verify_code} ({verify_message}): {why}", _RFC_PATH))
         findings += name_findings(served[0], name)
         if expect is not None:
             findings += _doctor_findings(served[0], expect, moment, expressway_version)
@@ -316,11 +321,30 @@ def probe(host: str, port: int | None = None, *, service: str = "https", ca=None
         host=host, port=port, service=spec.name, servername=servername, role=role, at=moment,
         version=session.version, cipher=session.cipher,
         chain=tuple(ServedCertificate.of(i, c) for i, c in enumerate(served)), trusted=trusted_label,
-        verify_code=session.verify_code if served else None,
-        verify_message=session.verify_message if served else "",
+        verify_code=verify_code if served else None,
+        verify_message=verify_message if served else "",
         name_checked=name if served else None, client_certificate_requested=session.certificate_requested,
         client_ca_names=session.ca_names, client_certificate_sent=bool(client_files) and session.certificate_requested,
-        findings=tuple(findings), command=shown(args, folder), expressway_version=expressway_version)
+        findings=tuple(findings), expressway_version=expressway_version,
+        command=" && ".join([*([shlex.join(converted)] if converted else []), shown(args, folder)]))
+
+
+_NO_PATH = {2, 18, 19, 20, 21}  # OpenSSL found no path to a trusted root
+
+
+def _first_cause(served, trusted, moment, code: int, message: str) -> tuple[int, str, str]:
+    """The code, OpenSSL's short message and the kit's explanation of why the served chain fails verification.
+
+    ``s_client`` prints only OpenSSL's *last* verify error (its callback carries on past each one), so a chain whose
+    issuing CA lacks basicConstraints ends on code 26 (purpose) though the first fault is 79. The one chain check,
+    :func:`labkit.x509.verify.verify_chain`, names the first cause as ``labkit verify`` and ``labkit handshake`` do;
+    when it finds no fault (a fault of the purpose, which it leaves to TLS), or when OpenSSL found no path to a
+    trusted root at all (codes 2, 18-21: nothing carried on after that), OpenSSL's code stands."""
+    check = verify_chain(served[0], trusted=trusted, intermediates=served[1:], at=moment, purpose="expressway")
+    if check.ok or check.code is None or check.code == code or code in _NO_PATH:
+        return code, message, explain_verify_code(code)
+    why = f"{check.reason} ({explain_verify_code(check.code)}; s_client's last error was {code}, {message})"
+    return check.code, VERIFY_MESSAGES.get(check.code, f"error {check.code}"), why
 
 
 
@@ -349,23 +373,31 @@ def _check_input(host, port, service, role, timeout, cert, key) -> Service:
 
 
 
-def _trust(ca, folder: Path) -> tuple[list[x509.Certificate], str, Path | None]:
-    """The trust anchors for the chain checks, a label for the text, and the file for ``-CAfile`` (None: the
-    machine's store, which ``s_client`` loads by default). A file is given to OpenSSL as it is."""
+def _trust(ca, folder: Path) -> tuple[list[x509.Certificate], str, Path | None, list[str] | None]:
+    """The trust anchors for the chain checks, a label for the text, the file for ``-CAfile`` (None: the
+    machine's store, which ``s_client`` loads by default) and the command that converted a file OpenSSL cannot take
+    as ``-CAfile`` (None when it took the file as it is). A PEM file is given to OpenSSL as it is; a PKCS#7 file (PEM
+    or DER) or a DER certificate is read as ``handshake --ca`` reads it (:func:`labkit.x509.loading.load_trusted`)
+    and given as PEM."""
     if ca is None:
-        return _system_certificates(), "this machine's CA store", None
+        return _system_certificates(), "this machine's CA store", None, None
     if isinstance(ca, str | Path):
-        certs = [item.obj for item in load_all(read_file(ca)) if item.kind == "certificate"]
+        items = load_trusted(ca)
+        certs = [item.obj for item in items]
         label, path = Path(ca).name, Path(ca).absolute()
+        converted = pem_command(items, str(ca), f"{Path(ca).name}.pem")
+        if converted is not None:
+            path = folder / converted[-1]
+            path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
+        return certs, label, path, converted
     else:
         certs = [ca] if isinstance(ca, x509.Certificate) else list(ca)
         label, path = "the given CA certificates", folder / "trusted.pem"
     if not certs or not all(isinstance(c, x509.Certificate) for c in certs):
         raise InputError("The trusted CA list must hold at least one certificate", rule="probe-ca", value=label,
                          chapter=guide.CH7_TRUSTED)
-    if path.parent == folder:
-        path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
-    return certs, label, path
+    path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs))
+    return certs, label, path, None
 
 
 def _system_certificates() -> list[x509.Certificate]:

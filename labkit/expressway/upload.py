@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from labkit import guide
 from labkit.errors import InputError, LabkitError, PasswordError
-from labkit.expressway.doctor import Finding
+from labkit.expressway.doctor import extra_text_findings, pkcs7_advice, split_options
 from labkit.x509 import decode
 from labkit.x509.loading import KINDS, describe, load, load_all, outside_text, read_file
 
@@ -94,8 +94,8 @@ def _not_pem(raw: bytes, what: str) -> InputError:
                 "-clcerts -nokeys -out cert.pem)")
         value = f"PKCS#12, {len(raw)} bytes"
     elif items and items[0].container == "PKCS#7":
-        hint = (f"it is {describe(items)}; convert it: `labkit convert FILE.p7b --to pem -o cert.pem --chain-out "
-                "chain.pem` (openssl pkcs7 -inform DER -print_certs -in FILE.p7b -out chain.pem)")
+        hint = (f"it is {describe(items)}; convert it: `labkit convert FILE.p7b --to pem {split_options(items)}` "
+                "(openssl pkcs7 -inform DER -print_certs -in FILE.p7b -out chain.pem)")
         value = f"PKCS#7 DER, {len(raw)} bytes"
     elif items:
         kind = items[0].kind
@@ -116,25 +116,15 @@ def _not_pem(raw: bytes, what: str) -> InputError:
 
 def _refuse_pkcs7(raw: bytes, what: str) -> None:
     """A PEM PKCS#7 file (``-----BEGIN PKCS7-----``) is refused as DER is (labkit's assumption: the guide asks for
-    PEM certificates), saying what it holds and how to get the certificates out."""
+    PEM certificates), saying what it holds and how to get the certificates out (doctor's ``pem-only`` note says the
+    same)."""
     if not any(label in ("PKCS7", "PKCS #7 SIGNED DATA") for label in _labels(raw)):
         return
-    raise InputError(f"The {what} is {describe(load_all(raw))}: the Expressway takes PEM certificates "
-                     "(-----BEGIN CERTIFICATE-----; that it refuses PKCS#7 is labkit's assumption); convert it: "
-                     "`labkit convert FILE.p7b --to pem -o cert.pem --chain-out chain.pem` (openssl pkcs7 "
-                     "-print_certs -in FILE.p7b -out chain.pem)", rule="pem-only", value="PKCS7",
-                     chapter=guide.CH7_PEM)
+    text = pkcs7_advice(load_all(raw), what)
+    raise InputError(text[0].upper() + text[1:], rule="pem-only", value="PKCS7", chapter=guide.CH7_PEM)
 
 
-def _extra_text(raw: bytes, what: str) -> list[Finding]:
-    """The ``pem-extra-text`` finding when the file has text outside its PEM blocks (skipped, as OpenSSL does)."""
-    extra = outside_text(raw)
-    if extra is None:
-        return []
-    return [Finding("pem-extra-text", "info", f"the {what} has text outside its PEM blocks ('{extra[:40]}'), "
-                    "such as the dump `openssl ca -out` writes unless -notext; it is skipped, as OpenSSL skips it "
-                    "(labkit's assumption for the Expressway: appendix B uploads such a file). `labkit convert FILE "
-                    "--to pem -o clean.pem` writes a clean copy", guide.CH7)]
+_extra_text = extra_text_findings  # the pem-extra-text finding, as doctor gives it
 
 
 def pem_notes(raw: bytes, items: list) -> list[str]:
@@ -151,8 +141,7 @@ def pem_notes(raw: bytes, items: list) -> list[str]:
                      f"--chain-out chain.pem --key-out key.pem` [{guide.CH7_PEM}]")
     elif first.container == "PKCS#7":
         notes.append(f"{describe(items)}; the Expressway takes PEM certificates (that it refuses PKCS#7 is labkit's "
-                     "assumption): `labkit convert FILE --to pem -o cert.pem --chain-out chain.pem` (server "
-                     f"certificate and trusted CA chain) [{guide.CH7_PEM}]")
+                     f"assumption): `labkit convert FILE --to pem {split_options(items)}` [{guide.CH7_PEM}]")
     elif first.encoding == "DER":
         notes.append(f"DER input: the Expressway takes PEM only; `labkit convert FILE --to pem -o FILE.pem` "
                      f"[{guide.CH7_PEM}]")

@@ -32,7 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 from labkit.httpd import open_url
-from labkit.x509.der import DerError, children, header_length, tlv
+from labkit.x509.der import DerError, children, header_length, plain_problem, tlv
 from labkit.x509.reasons import REASONS
 
 __all__ = ["OcspStatus", "request", "respond", "verify_response", "query", "ocsp_url", "crl_urls",
@@ -271,8 +271,8 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
     try:
         response = ocsp.load_der_ocsp_response(bytes(response_der))
     except ValueError as exc:
-        raise InputError(f"Not a DER OCSP response: {exc}", rule="ocsp-response-der", value=bytes(response_der),
-                         chapter=guide.CH8_OCSP) from None
+        raise InputError(f"Not a DER OCSP response: {plain_problem(exc)}", rule="ocsp-response-der",
+                         value=bytes(response_der), chapter=guide.CH8_OCSP) from None
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         raise PolicyError("The responder did not answer with a status: it refused the request",
                           rule="ocsp-status", value=response.response_status.name, chapter=guide.CH8_OCSP)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
 from labkit.x509.files import write_atomic, write_private
-from labkit.x509.loading import Loaded, chain_order, load_all, read_file
+from labkit.x509.loading import Loaded, chain_order, describe, load_all, read_file
 
-__all__ = ["FORMATS", "convert", "convert_file", "ordered"]
+__all__ = ["FORMATS", "convert", "convert_file", "ordered", "pem_command"]
 
 FORMATS = ("pem", "der")
 
@@ -37,6 +38,34 @@ def ordered(items: list[Loaded]) -> list[Loaded]:
     by_cert = {id(item.obj): item for item in certs}
     chain = [by_cert[id(cert)] for cert in chain_order([item.obj for item in certs])]
     return chain + [item for item in items if item.kind != "certificate"]
+
+
+def pem_command(items: list[Loaded], path: str, out: str, *, password_file: str | None = None,
+                part: str = "all", passin: bool = True) -> list[str] | None:
+    """The ``openssl`` command (a list of arguments, ``openssl`` first) that writes the certificates of the file at
+    ``path`` (which labkit read as ``items``) to ``out`` as PEM, for the OpenSSL commands that read PEM certificates
+    only (``openssl verify`` and its ``-CAfile``/``-untrusted``, ``s_client -CAfile``); None when OpenSSL reads the
+    file as it is (PEM certificates, text around the blocks allowed).
+
+    A PKCS#7 file: ``openssl pkcs7 -print_certs [-inform DER]``; a DER certificate: ``openssl x509 -inform DER``; a
+    PKCS#12 file: ``openssl pkcs12 -nokeys`` (``part="certificate"``: ``-clcerts``, only the certificate of the
+    file's key; ``part="chain"``: ``-cacerts``), its password from ``password_file`` (``-passin file:``; the empty
+    password when the file opened without one; ``passin=False``: no ``-passin``, so openssl asks for it). The
+    certificates come out in the file's order."""
+    first = items[0]
+    if first.container == "PKCS#7":
+        return ["openssl", "pkcs7", "-print_certs", *(["-inform", "DER"] if first.encoding == "DER" else []),
+                "-in", path, "-out", out]
+    if first.container == "PKCS#12":
+        has_key = any(item.kind == "private-key" for item in items)
+        which = {"certificate": ["-clcerts"] if has_key else [], "chain": ["-cacerts"]}.get(part, [])
+        secret = f"file:{password_file}" if password_file else "pass:"
+        return ["openssl", "pkcs12", "-in", path, *which, "-nokeys", *(["-passin", secret] if passin else []),
+                "-out", out]
+    if first.encoding == "DER":
+        tool = {"csr": "req", "crl": "crl", "private-key": "pkey", "public-key": "pkey"}.get(first.kind, "x509")
+        return ["openssl", tool, "-inform", "DER", "-in", path, "-out", out]
+    return None
 
 
 def convert(data: bytes | str, to: str, *, password: bytes | str | None = None) -> bytes:
@@ -95,6 +124,11 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
         if not certs:
             raise InputError("--chain-out needs a file with certificates", rule="chain-out-certificates",
                              value=str(src), chapter=guide.CH7)
+        if all(_is_ca(item.obj) for item in certs):
+            raise InputError(f"--chain-out splits a server certificate from its CA chain, but the file holds only CA "
+                             f"certificates ({describe(certs)}): write them all as the chain with `-o "
+                             "chain.pem` alone, for the trusted CA list", rule="chain-out-server-certificate",
+                             value=str(src), chapter=guide.CH7_TRUSTED)
         main = [certs[0]]
         writes.append((Path(chain_out), _join(certs[1:], target, "chain"), False))
     result = _join(main, target, "output")
@@ -103,6 +137,13 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
     for path, data, private in writes:
         (write_private if private else write_atomic)(path, data)
     return result
+
+
+def _is_ca(cert) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def _join(items: list[Loaded], target: str, what: str) -> bytes:

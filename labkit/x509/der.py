@@ -11,11 +11,46 @@ complete encoding (tag, length and content), so nothing is decoded twice or re-e
 
 from __future__ import annotations
 
-__all__ = ["DerError", "element", "children", "tlv", "header_length", "element_length", "oid_der"]
+import re
+
+__all__ = ["DerError", "plain_problem", "element", "children", "tlv", "header_length", "element_length", "oid_der"]
 
 
 class DerError(ValueError):
     """The bytes are not a complete DER (or definite-length BER) element."""
+
+
+_KINDS = {
+    "UnexpectedTag": "an element of the wrong type where the structure needs another (corrupted, or another kind "
+                     "of object)",
+    "ExtraData": "bytes left over after the end of the structure (two objects joined, or corrupted)",
+    "InvalidLength": "a length that does not fit its element (corrupted)",
+    "InvalidValue": "a value that is not valid for its type (corrupted)",
+    "InvalidTag": "a tag that is not valid DER (corrupted)",
+    "InvalidSetOrdering": "a SET whose elements are not in DER order",
+    "EncodedDefault": "a field that holds its default value, which DER leaves out",
+    "IntegerOverflow": "a number too large for its field",
+    "OidTooLong": "an object identifier too long to read",
+    "UnknownDefinedBy": "an algorithm or type labkit's library does not know",
+}
+
+
+def plain_problem(exc: BaseException) -> str:
+    """What a parser's complaint (cryptography's ``ValueError``, a :class:`DerError`) means, in plain words and without
+    the library's internals (``ParseError { kind: ShortData { needed: 435 } }`` becomes "the DER ends 435 bytes
+    early: the data was cut short"). Unknown complaints are named as corrupted data."""
+    text = str(exc)
+    short = re.search(r"ShortData \{ needed: (\d+) \}", text)
+    if short:
+        return f"the DER ends {short[1]} bytes early: the data was cut short"
+    kind = re.search(r"kind: (\w+)", text)
+    if kind and kind[1] in _KINDS:
+        return f"the DER holds {_KINDS[kind[1]]}"
+    if isinstance(exc, DerError):
+        return f"the DER is {text}" if text.startswith("cut short") else f"the DER is not as expected ({text})"
+    if "ParseError" in text or "asn1" in text.lower():
+        return "the DER is cut short or corrupted"
+    return text
 
 
 def _length(data: bytes, offset: int) -> tuple[int | None, int]:

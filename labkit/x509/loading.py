@@ -49,7 +49,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from labkit import guide
 from labkit.errors import InputError, PasswordError, WrongTypeError
-from labkit.x509.der import DerError, children, oid_der
+from labkit.x509.der import DerError, children, oid_der, plain_problem
 
 __all__ = [
     "KINDS",
@@ -64,6 +64,7 @@ __all__ = [
     "chain_order",
     "load_certificate",
     "load_certificates",
+    "load_trusted",
     "load_csr",
     "load_crl",
     "load_private_key",
@@ -321,7 +322,7 @@ def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None)
         return [Loaded(kind, _DER_PARSERS[kind](der), "PEM", label)]
     except ValueError as exc:
         raise InputError(
-            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]} (cut short or corrupted?): {exc}",
+            f"The PEM block labelled '{label}' does not hold a valid {_NOUNS[kind]}: {plain_problem(exc)}",
             rule="pem-content",
             value=label,
         ) from None
@@ -368,7 +369,8 @@ def _private_key(data: bytes, password: bytes | None, *, pem: bool):
                 "Wrong passphrase for the encrypted private key", rule="key-passphrase", value="(hidden)"
             ) from None
         raise InputError(
-            f"Not a valid private key: {exc}", rule="key-content", value="private key", chapter=guide.APPX_D
+            f"Not a valid private key: {plain_problem(exc)}", rule="key-content", value="private key",
+            chapter=guide.APPX_D
         ) from None
 
 
@@ -406,7 +408,7 @@ def _pkcs7(der: bytes, encoding: str, label: str | None) -> list[Loaded]:
                         items.append(Loaded(kind, _DER_PARSERS[kind](entry), encoding, label, "PKCS#7"))
     except (DerError, ValueError, IndexError) as exc:
         raise InputError(
-            f"A PKCS#7 file that cannot be read (cut short or corrupted?): {exc}", rule="pkcs7-content",
+            f"A PKCS#7 file that cannot be read: {plain_problem(exc)}", rule="pkcs7-content",
             value=label or f"DER, {len(der)} bytes", chapter=guide.APPX_C,
         ) from None
     if not items:
@@ -604,6 +606,24 @@ def load_certificates(data: bytes | str) -> list[x509.Certificate]:
     for item in items:
         _check_kind(item, "certificate")
     return [item.obj for item in items]
+
+
+def load_trusted(path: str | Path, option: str = "--ca") -> list[Loaded]:
+    """The certificates of a trusted CA list file (``handshake --ca``, ``probe --ca``): a PEM bundle (text around
+    the blocks skipped), a PKCS#7 file in PEM or DER, or one DER certificate, read as OpenSSL reads them. Refused
+    before any connection is made: a file with no certificate at all (InputError ``ca-file-certificate``, naming
+    what it holds), and a file that mixes in a key or CSR (WrongTypeError ``expect-certificate``); a CRL (which
+    ``-CAfile`` may carry) is left out."""
+    items = load_all(read_file(path))
+    certs = [item for item in items if item.kind == "certificate"]
+    if not certs:
+        raise InputError(f"{option} takes the trusted CA certificates (PEM, or a PKCS#7 file), but the file holds "
+                         f"{describe(items).split(' holding ', 1)[-1]}", rule="ca-file-certificate",
+                         value=str(path), chapter=guide.CH7_TRUSTED)
+    for item in items:
+        if item.kind != "crl":
+            _check_kind(item, "certificate")
+    return certs
 
 
 def load_csr(data: bytes | str) -> x509.CertificateSigningRequest:

@@ -46,8 +46,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from labkit import guide, lab
 from labkit.errors import InputError, PolicyError
 
-__all__ = ["VERIFY_CODES", "signed_by", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain", "explain_verify_code",
-           "explain_alert", "openssl_verify_args"]
+__all__ = ["VERIFY_CODES", "VERIFY_MESSAGES", "signed_by", "TLS_ALERTS", "PURPOSES", "ChainCheck", "verify_chain",
+           "explain_verify_code", "explain_alert", "openssl_verify_args"]
 
 #: OpenSSL's verify codes (``X509_V_ERR_*``) that the lab meets, in a trainee's words.
 VERIFY_CODES = {
@@ -100,6 +100,32 @@ TLS_ALERTS = {
 
 PURPOSES = ("tls-server", "expressway")
 
+
+#: OpenSSL 3's own short message for each code of :data:`VERIFY_CODES` (``X509_verify_cert_error_string``: what
+#: ``openssl verify`` prints after ``error N at D depth lookup:`` and ``s_client`` after ``Verify return code: N``).
+VERIFY_MESSAGES = {
+    2: "unable to get issuer certificate",
+    3: "unable to get certificate CRL",
+    7: "certificate signature failure",
+    8: "CRL signature failure",
+    9: "certificate is not yet valid",
+    10: "certificate has expired",
+    11: "CRL is not yet valid",
+    12: "CRL has expired",
+    18: "self-signed certificate",
+    19: "self-signed certificate in certificate chain",
+    20: "unable to get local issuer certificate",
+    21: "unable to verify the first certificate",
+    23: "certificate revoked",
+    25: "path length constraint exceeded",
+    26: "unsuitable certificate purpose",
+    62: "hostname mismatch",
+    64: "IP address mismatch",
+    66: "EE certificate key too weak",
+    67: "CA certificate key too weak",
+    68: "CA signature digest algorithm too weak",
+    79: "invalid CA certificate",
+}
 
 def explain_verify_code(code: int | None) -> str:
     """What OpenSSL's verify ``code`` means ("" for None; unknown codes are named by number)."""
