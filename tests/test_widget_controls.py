@@ -44,7 +44,7 @@ from labkit.widgets import (
     trusted_ca_page,
     widget_check,
 )
-from labkit.widgets._common import COLOURS
+from labkit.widgets._common import COLOURS, WHOLE
 from labkit.x509 import decode
 from labkit.x509.certs import CertSpec, issue, request
 from labkit.x509.pki import lab_chain
@@ -212,6 +212,31 @@ def test_the_controls_of_each_widget_are_the_listed_ones(factory, tmp_path):
     unlisted, gone = compare(factory, BUILD[factory](tmp_path))
     assert not unlisted, f"{factory}: controls without a listing and an effect test here: {sorted(unlisted)}"
     assert not gone, f"{factory}: listed controls the widget no longer has: {sorted(gone)}"
+
+
+def squeezable(box: w.Widget) -> list[str]:
+    """Buttons (and uploads, toggle buttons) in a row that may shrink: a long message beside them cuts their label
+    ("Gene..."), as a trainee saw at 1366 px (issue 14). Each row of a page is made by ``row()``, which stops it."""
+    found: list[str] = []
+
+    def walk(widget: w.Widget) -> None:
+        for child in getattr(widget, "children", ()):
+            if isinstance(widget, w.HBox) and isinstance(child, WHOLE) and child.layout.flex != "0 0 auto":
+                found.append(f"{type(child).__name__} {getattr(child, 'description', '')!r}")
+            walk(child)
+
+    walk(box)
+    return found
+
+
+@pytest.mark.parametrize("factory", sorted(BUILD))
+def test_no_button_in_a_row_can_be_squeezed_by_a_message_beside_it(factory, tmp_path):
+    assert squeezable(BUILD[factory](tmp_path)) == []
+
+
+def test_canary_a_button_in_a_plain_hbox_is_squeezable():
+    assert squeezable(w.VBox([w.HBox([w.Button(description="Generate CSR"), w.HTML("a long refusal")])])) == [
+        "Button 'Generate CSR'"]
 
 
 def test_every_listed_control_has_an_effect_test():

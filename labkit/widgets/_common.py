@@ -3,6 +3,8 @@
 * result panes: :func:`result_pane`, :func:`show_text` (text as the page's message, in a colour that says what it
   means), :func:`show_error` (a :class:`~labkit.errors.LabkitError` as its message, then its rule, value and chapter
   in a quieter line: never a class name, never a traceback), :func:`show_html`;
+* :func:`row`: controls side by side, where a button never shrinks (its label is never cut) and a message beside it
+  wraps instead;
 * :func:`busy`: a long action disables its controls and says what it is doing at once, until it is done;
 * :func:`paste_or_upload`: the paste-or-upload control every page that takes a file uses (a text box, an upload
   button, the chosen file's name and a *Remove file* button; optionally the clock the file is checked at);
@@ -24,7 +26,7 @@ from labkit.errors import LabkitError
 from labkit.expressway.findings import COLOURS
 
 __all__ = ["COLOURS", "result_pane", "show_text", "result_html", "show_result", "show_html", "show_error", "error_html",
-           "busy", "clock_choice", "moment", "clock_words", "PasteOrUpload", "paste_or_upload", "pasted"]
+           "row", "busy", "clock_choice", "moment", "clock_words", "PasteOrUpload", "paste_or_upload", "pasted"]
 
 #: A result pane's text: wrapped between words only. JupyterLab's output area sets ``word-break: break-all`` on every
 #: ``<pre>``, which splits words anywhere; a long unbroken token (a fingerprint) scrolls instead.
@@ -33,6 +35,22 @@ _TEXT = ("white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x
 _PROSE = "white-space:normal;word-break:normal;overflow-wrap:break-word;margin:0;line-height:1.4;overflow-x:auto"
 _LINES = "white-space:pre-line;word-break:normal;overflow-wrap:break-word;margin:0;line-height:1.4"
 _MEANING = {True: COLOURS["ok"], False: COLOURS["error"], None: "inherit", "warning": COLOURS["warning"]}
+
+
+#: Controls whose label a narrow row would cut ("Gene..."): in a :func:`row` they keep their natural width.
+WHOLE = (w.Button, w.FileUpload, w.ToggleButtons)
+
+
+def row(*children: w.Widget, wrap: bool = False) -> w.HBox:
+    """``children`` side by side, centred on one line (``wrap``: onto more lines when the page is narrow). Buttons
+    (:data:`WHOLE`) keep their natural width whatever the others hold; text beside them (a message) takes the room
+    left and wraps between words, so a long refusal never cuts a label (issue 14, seen at 1366 px)."""
+    for child in children:
+        if isinstance(child, WHOLE):
+            child.layout.flex = "0 0 auto"
+        elif isinstance(child, w.HTML | w.Label):
+            child.layout.flex, child.layout.min_width = "1 1 auto", "0"
+    return w.HBox(list(children), layout=w.Layout(align_items="center", flex_flow="row wrap" if wrap else "row"))
 
 
 def result_pane() -> w.HTML:
@@ -163,9 +181,8 @@ class PasteOrUpload(w.VBox):
         self.text.observe(self._typed, names="value")
         self.upload.observe(self._chosen, names="value")
         self.remove.on_click(lambda _: self.clear_file())
-        row = w.HBox([self.upload, self.file_name, self.remove], layout=w.Layout(align_items="center",
-                                                                                  flex_flow="row wrap"))
-        super().__init__([self.text, row] + ([self.clock] if self.clock is not None else []))
+        files = row(self.upload, self.file_name, self.remove, wrap=True)
+        super().__init__([self.text, files] + ([self.clock] if self.clock is not None else []))
 
     # what it holds
 

@@ -13,7 +13,7 @@ import ipywidgets as w
 from labkit.acme.pebble import PEBBLE_MISSING, Pebble
 from labkit.errors import LabkitError
 from labkit.expressway.acme_page import AcmePage
-from labkit.widgets._common import busy, result_pane, show_error, show_result, show_text
+from labkit.widgets._common import busy, result_pane, row, show_error, show_result, show_text
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -50,7 +50,8 @@ def acme_page(page: AcmePage, provider: Pebble | None) -> w.VBox:
                    layout=w.Layout(width="32em"))
     terms = w.Checkbox(value=False, description="I accept the provider's terms of service", indent=False,
                        layout=_auto())
-    register = w.Button(description="Register account", button_style="primary", layout=_auto())
+    register = w.Button(description="Register account", button_style="primary",
+                         layout=w.Layout(width="auto", align_self="flex-start"))  # not a full-width bar
     sign = w.Button(description="Sign CSR with ACME provider", layout=_auto())
     deploy = w.Button(description="Deploy pending certificate", layout=_auto())
     days = w.SelectMultiple(options=_DAYS, value=("Mon",), description="Deploy on", rows=7, style=_LABEL)
@@ -70,7 +71,7 @@ def acme_page(page: AcmePage, provider: Pebble | None) -> w.VBox:
     deploy.on_click(lambda _: _run(pane, "Deploying the pending certificate", buttons, lambda: page.deploy()))
     automate.on_click(lambda _: _run(pane, "Turning on automated mode", buttons,
                                      lambda: page.automate(days.value, when.value)))
-    box = _AcmePage([choice, email, terms, register, w.HBox([sign, deploy]), pane,
+    box = _AcmePage([choice, email, terms, register, row(sign, deploy), pane,
                      w.HBox([days, w.VBox([when, automate])])])
     box.provider, box.email, box.terms, box.register = choice, email, terms, register
     box.sign, box.deploy = sign, deploy

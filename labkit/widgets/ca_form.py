@@ -10,7 +10,7 @@ import ipywidgets as w
 
 from labkit.ca import PROFILES
 from labkit.errors import LabkitError
-from labkit.widgets._common import paste_or_upload, result_pane, show_result
+from labkit.widgets._common import paste_or_upload, result_pane, row, show_result
 from labkit.x509 import decode
 
 
@@ -41,7 +41,7 @@ def sign_form(ca, initial: str = "") -> w.VBox:
                     details=decode.text(cert))
 
     button.on_click(on_click)
-    box = _SignForm([source, w.HBox([days, button]), profile, pane])
+    box = _SignForm([source, row(days, button), profile, pane])
     box.source, box.csr, box.upload, box.remove_file, box.clock = (source, source.text, source.upload, source.remove,
                                                                    source.clock)
     box.profile, box.days, box.button, box.pane = profile, days, button, pane

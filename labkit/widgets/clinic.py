@@ -22,7 +22,7 @@ import ipywidgets as w
 from labkit import lab
 from labkit.errors import LabkitError
 from labkit.instructor import clinic
-from labkit.widgets._common import busy, error_html, paste_or_upload, result_pane, show_html
+from labkit.widgets._common import busy, error_html, paste_or_upload, result_pane, row, show_html
 
 __all__ = ["certificate_clinic", "FONT_SIZE"]
 
@@ -84,7 +84,7 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     reset_confirm = w.Button(description="Yes: stop, delete and reset", button_style="danger",
                              layout=w.Layout(width="auto"))
     reset_cancel = w.Button(description="Cancel", layout=w.Layout(width="auto"))
-    confirm = w.VBox([question, w.HBox([reset_confirm, reset_cancel])],
+    confirm = w.VBox([question, row(reset_confirm, reset_cancel)],
                      layout=w.Layout(display="none", border=f"2px solid {clinic.COLOURS['warning']}",
                                      padding="6px"))
     done = w.HTML()
@@ -193,10 +193,10 @@ def certificate_clinic(example: str | None = "good", *, trust: str = clinic.DEFA
     box.children = [
         w.HTML(_CSS + "<h3 style='margin:0'>Certificate clinic: decode, doctor and chain check of one certificate"
                       "</h3>"),
-        w.HBox(list(quick.values()), layout=w.Layout(flex_flow="row wrap")), picker,
+        row(*quick.values(), wrap=True), picker,
         w.HBox([role_box]), trust_box, extra, context,
         source, examine, verdict, pane,
-        w.HBox([reset, done], layout=w.Layout(align_items="center")), confirm]
+        row(reset, done), confirm]
     box.picker, box.quick, box.source, box.role, box.names = picker, quick, source, role_box, names
     box.text, box.upload, box.remove_file, box.clock = source.text, source.upload, source.remove, source.clock
     box.trust, box.extra, box.extra_text, box.extra_upload, box.extra_remove = (

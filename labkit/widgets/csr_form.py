@@ -16,7 +16,7 @@ import html
 import ipywidgets as w
 
 import labkit.expressway as xw
-from labkit.widgets._common import COLOURS, busy, result_pane, show_result, show_text
+from labkit.widgets._common import COLOURS, busy, result_pane, row, show_result, show_text
 
 
 class _CsrForm(w.VBox):
@@ -167,7 +167,7 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
                 "xmpp_federation_domains", "chat_node_aliases", "phone_security_profiles"),
         section("Key and digest", "key_length", "digest"),
         section("Subject", "country", "state", "locality", "organization", "unit"),
-        w.HBox([generate, discard, action], layout=w.Layout(align_items="center")),
+        row(generate, discard, action),
         w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)")),
     ])
     for name, widget in inputs.items():

@@ -21,7 +21,7 @@ from labkit import frame_html
 from labkit.errors import LabkitError
 from labkit.expressway.store import CertificateStore
 from labkit.expressway.upload import Findings
-from labkit.widgets._common import paste_or_upload, result_pane, show_error, show_result, show_text
+from labkit.widgets._common import paste_or_upload, result_pane, row, show_error, show_result, show_text
 
 __all__ = ["trusted_ca_page", "server_certificate_page"]
 
@@ -107,7 +107,7 @@ def trusted_ca_page(store: CertificateStore) -> w.VBox:
     delete.on_click(on_delete)
     reset.on_click(on_reset)
     box = _TrustedCaPage([w.HTML("<b>Trusted CA certificate</b>"), source, append, pane, table,
-                          w.HBox([which, view, delete]), reset])
+                          row(which, view, delete), reset])
     box.store, box.source, box.append, box.table = store, source, append, table
     box.pem, box.upload, box.remove_file, box.clock = source.text, source.upload, source.remove, source.clock
     box.which, box.view, box.delete, box.reset, box.pane = which, view, delete, reset, pane
@@ -156,7 +156,7 @@ def server_certificate_page(store: CertificateStore) -> w.VBox:
     restart.on_click(on_restart)
     box = _ServerCertificatePage([
         w.HTML("<b>Server certificate</b>"), w.HTML("Server certificate file"), cert,
-        w.HTML("Server private key file"), key, w.HBox([upload, restart]), pane, status,
+        w.HTML("Server private key file"), key, row(upload, restart), pane, status,
         w.Accordion(children=[decoded, pem], titles=("Show (decoded)", "Show (PEM file)"))])
     box.store, box.cert, box.key = store, cert, key
     box.cert_text, box.cert_file, box.cert_remove, box.clock = cert.text, cert.upload, cert.remove, cert.clock
