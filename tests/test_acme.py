@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from asserts import assert_legend_off_the_data
+from asserts import assert_legend_off_the_data, assert_refused
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -194,8 +194,11 @@ def test_terms_must_be_accepted(pebble):
     with pytest.raises(PolicyError) as refused:
         AcmeAccount.register(pebble, "certadmin@lab.example", accept_terms=False)
     assert refused.value.rule == "acme-terms"
-    with pytest.raises(InputError, match="acme-email"):
-        AcmeAccount.register(pebble, "not an address", accept_terms=True)
+    empty = assert_refused("acme-email", AcmeAccount.register, pebble, "  ", accept_terms=True, error=InputError)
+    assert "is needed" in str(empty)
+    for wrong in ("not an address", "pki @lab.example", "pki@localhost"):  # said as what it is, not as missing
+        typed = assert_refused("acme-email", AcmeAccount.register, pebble, wrong, accept_terms=True, error=InputError)
+        assert "is not an email address" in str(typed) and "is needed" not in str(typed)
 
 
 @needs_pebble

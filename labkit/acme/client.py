@@ -76,9 +76,12 @@ class AcmeAccount:
                               "registered (chapter 5: have them reviewed by your legal team)", rule="acme-terms",
                               value=accept_terms, chapter=guide.CH5)
         email = (email or "").strip()
-        if not _EMAIL.fullmatch(email):
+        if not email:
             raise InputError("The admin email address is needed for the account (use a dedicated mailbox)",
                              rule="acme-email", value=email, chapter=guide.CH5)
+        if not _EMAIL.fullmatch(email):
+            raise InputError("The admin email is not an email address: it is written name@domain, with no space "
+                             "(a dedicated mailbox)", rule="acme-email", value=email, chapter=guide.CH5)
         pebble._require_running()
         client_mod, messages, errors, josepy = _acme()
         key = josepy.JWKEC(key=lab.new_key("ec", 256))

@@ -123,7 +123,13 @@ class AcmePage:
 
     def automate(self, days: Iterable[str], time_of_day: str) -> str:
         """Turn on automated mode: renewals at two-thirds of the lifetime, deployment on ``days`` at
-        ``time_of_day``."""
+        ``time_of_day``. The renewals go through the account, and the first certificate is fetched as soon as the
+        mode is on (chapter 5), so an account comes first: PolicyError ``acme-account`` without one."""
+        if self.account is None:
+            raise PolicyError("Register an ACME account first (provider, admin email, accept terms): automated mode "
+                              "signs and renews through it", rule="acme-account", value=self.node.name,
+                              chapter=guide.CH5)
+        self.account.require_current()
         days = tuple(days)
         renewal_schedule(lab.now(), days_of_week=days, time_of_day=time_of_day, horizon_days=1)  # validates
         self.schedule = (tuple(_weekday_name(d) for d in days), time_of_day)
