@@ -18,6 +18,8 @@ def test_valid_fqdns(name):
     ("", "empty"),
     ("   ", "empty"),
     ("expressway", "single label"),
+    ("not a domain!!", "contains ' !': a DNS name holds only letters"),  # the visible fault first (a trainee's try)
+    ("hello world", "single label"),  # ... and the other one too
     ("*.example.com", "wildcard"),
     ("exp_e.example.com", "'_'"),
     ("exp e.example.com", "' '"),

@@ -49,13 +49,17 @@ def fqdn_problem(value: str) -> str | None:
         return f"it is {len(name)} characters long; an FQDN has at most 253"
     labels = name.split(".")
     if len(labels) < 2:
+        bad = _bad_characters(name)
+        if bad:  # the fault a reader can see first: spaces or symbols
+            return (f"it contains {bad!r}: a DNS name holds only letters, digits, hyphens and dots, and it is a "
+                    "single label (a host name), not a fully qualified domain name")
         return "it is a single label (a host name), not a fully qualified domain name"
     for label in labels:
         if not label:
             return "it has an empty label (two dots in a row, or a leading dot)"
         if not _LABEL.fullmatch(label):
-            bad = sorted({ch for ch in label if not (ch.isascii() and (ch.isalnum() or ch == "-"))})
-            problem = f"the label '{label}' contains {''.join(bad)!r}: only letters, digits and hyphens are allowed"
+            problem = (f"the label '{label}' contains {_bad_characters(label)!r}: only letters, digits and hyphens "
+                       "are allowed")
             ascii_form = a_label(name) if not name.isascii() else None
             return problem + (f" (an internationalised name is written as its A-label: {ascii_form})"
                               if ascii_form else "")
@@ -66,6 +70,11 @@ def fqdn_problem(value: str) -> str | None:
     if not labels[-1][0].isalpha():
         return f"the final label '{labels[-1]}' must start with a letter"
     return None
+
+
+def _bad_characters(text: str) -> str:
+    """The characters of ``text`` a DNS label cannot hold (RFC 1123 2.1: letters, digits, hyphens), each once."""
+    return "".join(sorted({ch for ch in text if not (ch.isascii() and (ch.isalnum() or ch == "-"))}))
 
 
 def is_fqdn(value: str) -> bool:
