@@ -556,8 +556,11 @@ def test_csr_form_generate_and_discard_act_on_the_peer():
     box.generate.click()
     assert node.pending_csr is not None and "collab-edge.lab.example" in sans_of(node.pending_csr)
     assert "pending" in pane_text(box.pane)
+    box.generate.click()  # pressed again as it is: the pending CSR stays shown, the line beside the button says why
+    assert "pending" in pane_text(box.pane) and "Discard CSR first" in pane_text(box.action)
+    box.unit.value = "Video"  # a changed request: the refusal is the answer to it
     box.generate.click()
-    assert "Discard CSR first" in pane_text(box.pane)
+    assert "Discard CSR first" in pane_text(box.pane) and "one-pending-csr" in pane_text(box.action)
     box.discard.click()
     assert node.pending_csr is None and "discarded" in pane_text(box.pane)
 

@@ -682,6 +682,13 @@ def test_csr_form_generate_leaves_a_pending_csr_and_discard_removes_it():
     names = node.pending_csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["expe.lab.example", "mra.lab.example"]
     assert "CSR generated on expe.lab.example" in summary(box)
+    assert box.fqdn.disabled and "Greyed out: the role, release and FQDN are expe.lab.example's own settings" in \
+        seen(box.children[2].children[0])  # a greyed field says why (a trainee took it for a placeholder)
+    shown = box.pane.value
+    box.generate.click()  # a second press (a double click): the pending CSR stays shown, and why none was made
+    assert box.pane.value == shown and node.pending_csr == box.preview.csr
+    assert "The CSR shown above is pending on expe.lab.example" in seen(box.action)
+    assert "one-pending-csr" in seen(box.action)
     box.discard.click()
     assert node.pending_csr is None and "CSR discarded on expe.lab.example" in summary(box)
     box.discard.click()

@@ -124,8 +124,14 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
 
     def on_generate(_) -> None:
         doing = f"Generating the key and the CSR on {node.name}"
+        pending = node.pending_csr
         with busy(action, doing, generate, discard, *inputs.values()):
             preview = xw.generate_from_form(node, values(), key)
+        if not preview.ok and pending is not None and box.preview.csr is pending:
+            # A second press (a double click arrives after the first is done): the CSR above is the pending one,
+            # and stays shown; only the line beside the button says why no second one was made.
+            show_result(action, f"The CSR shown above is pending on {node.name}. {preview.error}", ok=False)
+            return
         render(preview)
         show_result(action, preview.note if preview.ok else preview.error, ok=preview.ok)
 
@@ -151,16 +157,21 @@ def csr_form(target: xw.ExpresswayNode | xw.Cluster | None = None, peer: str | N
         note.value = message
         box.note_field = field if message else None
 
-    def section(title: str, *names: str) -> w.VBox:
-        holder = w.VBox([w.HTML(f"<b>{title}</b>"), *(inputs[name] for name in names)])
+    def section(title: str, *names: str, note: str = "") -> w.VBox:
+        holder = w.VBox([w.HTML(f"<b>{title}</b>" + (f"<br><span style='color:{COLOURS['info']}'>{note}</span>"
+                                                      if note else "")), *(inputs[name] for name in names)])
         sections.update(dict.fromkeys(names, holder))
         return holder
 
+    fixed_note = "" if node is None else (
+        f"Greyed out: the role, release and FQDN{' and the cluster' if cluster else ''} are {node.name}'s own "
+        "settings (chapter 3: the CSR is generated on the Expressway it is for), not fields of the Generate CSR page; "
+        "to try others, make another node (ExpresswayNode) or call csr_form() without one.")
     box = _CsrForm([
         w.HTML("<b>The request as it stands</b> (every change of a field updates it; a refusal also shows under "
                "its field)"),
         pane,
-        section("This Expressway", "role", "version", "fqdn", "cluster_fqdn", "peers"),
+        section("This Expressway", "role", "version", "fqdn", "cluster_fqdn", "peers", note=fixed_note),
         section("Common name and alternative names", "common_name", "custom_common_name", "alternative_name",
                 "additional_names"),
         section("Unified Communications (chapter 4)", "ucm_registration_domains", "ucm_domain_format",
