@@ -141,6 +141,7 @@ VCS_GUIDE_CLUSTER = ("Cisco VCS Certificate Creation and Use Deployment Guide, X
 RFC5280_TIME = "RFC 5280 section 4.1.2.5 (UTCTime up to 2049, GeneralizedTime from 2050)"
 RFC5280_ANCHOR = "RFC 5280 section 6.1.1 (the trust anchor is an input to path validation, not a certificate on it)"
 RFC5280_REASONS = "RFC 5280 section 5.3.1 (CRL reason codes)"
+RFC5280_PATH_VALIDITY = "RFC 5280 section 6.1.3 (a)(2) (every certificate on the path is valid at the time checked)"
 RFC5280_SERIAL = "RFC 5280 section 4.1.2.2 (the serial number is a positive integer of at most 20 octets)"
 RFC5280_CRITICAL = "RFC 5280 section 4.2 (an unrecognised extension marked critical must make the certificate rejected)"
 RFC5280_NEXT_UPDATE = "RFC 5280 section 5.1.2.5 (nextUpdate: the date by which the next CRL is issued)"

@@ -430,13 +430,22 @@ def test_sign_form_days_set_the_validity(root_ca):
     box.button.click()
     assert root_ca.issued("1001").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=30)
     assert root_ca.issued("1002").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=731)
+    assert "Note:" not in seen(box.pane)
     box.days.value = 5000  # issue 14: not clamped to a maximum without a word
     box.button.click()
     assert root_ca.issued("1003").not_valid_after_utc == lab.DEFAULT_INSTANT + dt.timedelta(days=5000)
+    root_end = root_ca.certificate.not_valid_after_utc
+    assert root_end < lab.DEFAULT_INSTANT + dt.timedelta(days=5000)  # so the note below must show
+    assert f"Note: it outlives its issuer, which expires {root_end:%Y-%m-%d}" in seen(box.pane)
+    assert f"at most {(root_end - lab.DEFAULT_INSTANT).days} days" in seen(box.pane)
+    assert "Note: it ends in" not in seen(box.pane)  # before 2050
     for refused, rule in ((0, "validity-positive"), (-30, "validity-positive"), (3_000_000, "validity-end")):
         box.days.value = refused  # nor to 1: refused, in the pane, with the rule
         box.button.click()
         assert rule in seen(box.pane) and [e.serial_hex for e in root_ca.entries()][-1] == "1003"
+    box.days.value = 99999  # a trainee's try: issued (openssl ca would), with both notes
+    box.button.click()
+    assert "Note: it ends in 2299" in seen(box.pane) and "expires-after-2050" in seen(box.pane)
 
 
 @effect("sign_form", "button")

@@ -7,10 +7,10 @@
     crl = issuing.crl()                                 # openssl ca -gencrl -out crl/ca.crl.pem
 """
 
-from labkit.ca.authority import CertificateAuthority, init_ca, open_ca, self_signed
+from labkit.ca.authority import CertificateAuthority, init_ca, lifetime_notes, open_ca, self_signed
 from labkit.ca.database import IndexEntry
 from labkit.ca.policy import POLICIES, PROFILES, Profile
 from labkit.x509.reasons import REASONS
 
-__all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed", "IndexEntry", "REASONS", "POLICIES",
-           "PROFILES", "Profile"]
+__all__ = ["CertificateAuthority", "init_ca", "open_ca", "self_signed", "lifetime_notes", "IndexEntry", "REASONS",
+           "POLICIES", "PROFILES", "Profile"]

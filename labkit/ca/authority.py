@@ -704,3 +704,20 @@ def self_signed(key, common_name: str, *, sans: tuple[str, ...] = (), days: int 
     """A self-signed server certificate (guide appendix B): fine for a lab or a test box, but Unified
     Communications (MRA, Unified CM, IM and Presence) will not accept it; use a CA-signed certificate there."""
     return issue(CertSpec(common_name, sans=sans, days=days), key, at=at)
+
+
+def lifetime_notes(cert: x509.Certificate, issuer: x509.Certificate) -> list[str]:
+    """What ``openssl ca`` issues without a word, but the reader of a newly issued ``cert`` should know (one sentence
+    each, empty when there is nothing): it outlives ``issuer`` (from the issuer's notAfter on, no path to it
+    validates: :data:`guide.RFC5280_PATH_VALIDITY`), or it ends in 2050 or later (:data:`guide.RFC5280_TIME`; doctor's
+    ``expires-after-2050``, :data:`guide.CH2_AWARE`)."""
+    notes = []
+    end, issuer_end = cert.not_valid_after_utc, issuer.not_valid_after_utc
+    if end > issuer_end:
+        notes.append(f"Note: it outlives its issuer, which expires {issuer_end:%Y-%m-%d}: from then on no chain to it "
+                     f"validates ({guide.RFC5280_PATH_VALIDITY}); issue it for at most "
+                     f"{(issuer_end - cert.not_valid_before_utc).days} days")
+    if end.year >= 2050:
+        notes.append(f"Note: it ends in {end.year}; dates from 2050 on are encoded differently and can cause "
+                     f"operational issues ({guide.CH2_AWARE}; {guide.RFC5280_TIME}); doctor warns: expires-after-2050")
+    return notes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from labkit.ca import PROFILES
+from labkit.ca import PROFILES, lifetime_notes
 from labkit.errors import LabkitError
 from labkit.widgets._common import paste_or_upload, result_pane, row, show_result
 from labkit.x509 import decode
@@ -37,8 +37,9 @@ def sign_form(ca, initial: str = "") -> w.VBox:
         except LabkitError as exc:
             source.refused(pane, exc)
             return
-        show_result(pane, f"Issued serial {cert.serial_number:X} by {ca.name}", ok=True, lines=source.clock_words(at),
-                    details=decode.text(cert))
+        notes = lifetime_notes(cert, ca.certificate)
+        show_result(pane, f"Issued serial {cert.serial_number:X} by {ca.name}", ok="warning" if notes else True,
+                    lines="\n".join([source.clock_words(at), *notes]), details=decode.text(cert))
 
     button.on_click(on_click)
     box = _SignForm([source, row(days, button), profile, pane])
