@@ -553,6 +553,21 @@ def test_after_reset_all_the_revocation_lab_starts_its_servers_again_before_deci
         rlab.stop()
 
 
+def test_the_ocsp_unknown_state_is_the_responders_unknown_answer_and_the_fallback_decides(tmp_path):
+    """Issue 14, 07: the state a trainee picks as "ocsp-unknown" is what its name says: the certificate names the
+    lab's responder (as the CA's own do), which answers "unknown" (RFC 6960 2.2) for a serial it never issued."""
+    from labkit.chapters.ch07_crl_checks import OCSP_URL, RevocationLab, RevocationSettings
+    from labkit.revocation.ocsp import ocsp_url
+
+    with RevocationLab(tmp_path / "lab") as rlab:
+        stray = rlab.client_certificate("ocsp-unknown").certificate
+        assert ocsp_url(stray) == OCSP_URL and stray.serial_number not in {e.serial for e in rlab.issuing.entries()}
+        for fallback, accepted in (("revoked", False), ("not-revoked", True)):
+            result = rlab.run("ocsp-unknown", RevocationSettings(use_ocsp=True, use_crls=False, fallback=fallback))
+            assert result.decision.steps[0] == f"OCSP {OCSP_URL}: unknown", result.decision.steps
+            assert result.decision.source == "fallback" and result.accepted is accepted
+
+
 def test_a_revocation_lab_whose_folder_reset_all_deleted_says_so_in_one_rule():
     from labkit import guide
     from labkit.chapters.ch07_crl_checks import RevocationLab

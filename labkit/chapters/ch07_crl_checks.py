@@ -4,8 +4,9 @@ The revocation lab of notebook 07: a CA that publishes a CRL and answers OCSP on
 an Expressway-E on a mutual-TLS zone, and one call per (state, settings) that runs the real handshake.
 
 States: ``good``, ``revoked`` (revoked in the CA database: OCSP says so at once; the CRL once republished),
-``ocsp-unknown`` (a certificate the CA database never saw), ``responder-down`` (the OCSP responder stopped) and
-``crl-expired`` (the node holds only a CRL whose next update has passed). The node holds the root CA's CRL too,
+``ocsp-unknown`` (a certificate the CA database never saw: it names the responder, which answers "unknown"),
+``responder-down`` (the OCSP responder stopped) and ``crl-expired`` (the node holds only a CRL whose next update has
+passed). The node holds the root CA's CRL too,
 because CRL checking covers every CA in the chain (chapter 8); ``run(..., root_crl=False)`` leaves it out.
 
 The issuing CA's certificates name the responder and the distribution point by lab host names without a port
@@ -22,7 +23,9 @@ import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from labkit import guide, lab, revocation
 from labkit.ca import init_ca
@@ -40,7 +43,7 @@ from labkit.revocation import CrlServer, OcspServer
 from labkit.revocation.crl import bulk_crl, fetch_crl, is_revoked
 from labkit.tls.connection import Endpoint, Handshake
 from labkit.x509 import decode
-from labkit.x509.certs import CertSpec, Issued, issue, request
+from labkit.x509.certs import CertSpec, Issued, issue, request, sign_builder
 from labkit.x509.openssl import labkit_command, openssl
 
 __all__ = ["STATES", "OCSP_URL", "CRL_URL", "RevocationLab", "bulk_crl", "check", "CrlStore", "decode", "fetch_crl",
@@ -123,9 +126,16 @@ class RevocationLab:
             raise InputError(f"Unknown state; choose one of {', '.join(STATES)}", rule="revocation-state",
                              value=state, chapter=guide.CH8_SIP)
         key = lab.fixture_key("expc-1")
-        if state == "ocsp-unknown":  # signed with the CA's key but never recorded: OCSP cannot know it
+        if state == "ocsp-unknown":  # signed with the CA's key but never recorded: its responder answers "unknown"
             issuer = Issued(self.issuing.certificate, self.issuing.private_key())
-            return issue(CertSpec("expc.lab.example", days=LONG), key, issuer, serial=0xDEAD0000 + lab.next_serial())
+            stray = issue(CertSpec("expc.lab.example", days=LONG), key, issuer,
+                          serial=0xDEAD0000 + lab.next_serial()).certificate
+            responder = x509.AuthorityInformationAccess([x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.issuing.config.ocsp_url))])
+            builder = x509.CertificateBuilder(stray.issuer, stray.subject, stray.public_key(), stray.serial_number,
+                                              stray.not_valid_before_utc, stray.not_valid_after_utc,
+                                              [*stray.extensions, x509.Extension(responder.oid, False, responder)])
+            return Issued(sign_builder(builder, issuer.key), key)  # it names the responder, as the CA's own do
         cert = self.issuing.sign(request(CertSpec("expc.lab.example"), key), "client-server", days=LONG)
         if state == "revoked":
             self.issuing.revoke(cert, "keyCompromise")
