@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import shlex
 import subprocess
 
@@ -445,7 +446,10 @@ def test_clinic_says_openssl_disagrees_when_openssl_refuses_a_chain_labkit_accep
     assert not report.openssl_run.ok
     assert "error 32" in str(report.openssl_run)  # key usage does not include certificate signing
     assert report.openssl_agrees is False
-    assert report.verdict.endswith("; OpenSSL DISAGREES")
+    # the banner says what OpenSSL said, not only that it disagrees (a trainee saw TRUSTED beside DISAGREES)
+    first = re.search(r"error (\d+) at (\d+) depth lookup: (.*)", str(report.openssl_run))  # OpenSSL's first line
+    assert report.verdict.endswith(f"; OpenSSL DISAGREES (openssl verify: {first.group(3)}, error {first.group(1)} "
+                                   f"at depth {first.group(2)}; see 3.)"), report.verdict
     assert "OpenSSL DISAGREES: it refused the chain" in report.text()
     assert "#a4262c" in report._repr_html_().rsplit("<p", 1)[1]  # the agreement line is drawn in the error colour
 

@@ -299,8 +299,17 @@ class ClinicReport:
         errors = len(self.doctor.errors)
         health = "no doctor errors" if not errors else f"{errors} doctor error{'s' if errors != 1 else ''}"
         trust = "TRUSTED" if self.chain.ok else "NOT TRUSTED"
-        agree = {None: "", True: "; OpenSSL agrees", False: "; OpenSSL DISAGREES"}[self.openssl_agrees]
+        agree = ("" if self.openssl_agrees is None else "; OpenSSL agrees" if self.openssl_agrees
+                 else f"; OpenSSL DISAGREES ({self._openssl_said()}; see 3.)")
         return f"'{self.name}': {health}; {trust} by '{self.trust}'{agree}"
+
+    def _openssl_said(self) -> str:
+        """OpenSSL's own answer in a few words: "openssl verify: OK", or its first error line's reason and code."""
+        if self.openssl_run.ok:
+            return "openssl verify: OK"
+        found = re.search(r"error (\d+) at (\d+) depth lookup: ?(.*)", str(self.openssl_run))
+        return (f"openssl verify: {found.group(3).strip()}, error {found.group(1)} at depth {found.group(2)}"
+                if found else "openssl verify refused it")
 
     def _agreement(self) -> str:
         if self.openssl_run is None:
