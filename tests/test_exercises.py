@@ -195,6 +195,11 @@ def test_04_3_profile_name_must_be_the_fqdn_of_the_profile(answer, ok):
     assert bool(check("04.3", answer, profile="DX80SecureProfile", domain="lab.example")) is ok
 
 
+def test_04_3_an_answer_of_the_wrong_kind_is_told_what_kind_is_wanted():
+    result = check("04.3", 42, profile="DX80SecureProfile", domain="lab.example")
+    assert not result and "as text (a str), not int" in result.message and "FQDN" not in result.message
+
+
 @pytest.fixture
 def revocation_lab(tmp_path):
     """Notebook 07's lab, made a month before the machine's clock, at which OpenSSL judges its certificates and

@@ -52,7 +52,9 @@ def _owner(answer, *, cluster, certificate) -> tuple[bool, str]:
 def _profile_name(answer, *, profile: str, domain: str) -> tuple[bool, str]:
     from labkit.x509.names import fqdn_problem
 
-    given = str(answer).strip()
+    if not isinstance(answer, str):
+        return False, f"answer with the profile's new name as text (a str), not {type(answer).__name__}"
+    given = answer.strip()
     problem = fqdn_problem(given)
     if problem:
         return False, f"since X12.6 the name must be an FQDN: {problem}"
