@@ -335,6 +335,8 @@ CLI_CASES = {
         (("doctor", f"{F}/server.pem", "--csr", f"{F}/server.pem"), "compare-csr"),
         (("doctor", f"{F}/server.pem", "--at", "noon"), "iso8601-instant"),
         (("doctor", f"{F}/server.pem", "--role", "router"), "usage"),
+        (("doctor", f"{F}/server.pem", "--fqdn", "exp e.example"), "doctor-expected-name"),
+        (("doctor", f"{F}/server.pem", "--ucm-domain", "not a domain!!"), "doctor-expected-name"),
         (("doctor", f"{F}/big.pem"), "file-too-large"),
     ],
     # labkit.cli.ca: ca and req
@@ -557,6 +559,8 @@ def _api_cases(a, work) -> dict[str, list[tuple[str, object, str]]]:
             ("a CRL", lambda: doctor((f / "crl.pem").read_bytes()), "doctor-input"),
             ("a role", lambda: doctor(leaf, role="router"), "doctor-role"),
             ("a release", lambda: doctor(leaf, version="X99.9"), "expressway-version"),
+            ("an FQDN with a space", lambda: doctor(leaf, fqdn="exp e.example"), "doctor-expected-name"),
+            ("a chat alias of one label", lambda: doctor(leaf, chat_aliases=["chat"]), "doctor-expected-name"),
             ("an instant", lambda: doctor(leaf, at="teatime"), "iso8601-instant"),
             ("a CSR that is a certificate", lambda: doctor(leaf, csr=leaf), "compare-csr"),
             ("PKCS#12 without password", lambda: doctor(_pfx()), "pkcs12-password"),

@@ -454,3 +454,14 @@ def test_pem_extra_text_doctor_says_on_stderr_and_in_json_that_text_was_skipped(
 def test_doctor_reads_a_path_as_the_upload_does(workdir):
     path = make(workdir, "by-path")
     assert doctor(path, at=lab.now_real()).findings == doctor(path.read_bytes(), at=lab.now_real()).findings
+
+
+def test_one_expected_name_given_as_text_is_that_name_not_its_letters():
+    from labkit.expressway.doctor import doctor
+    from labkit.x509.pki import lab_chain
+
+    leaf = lab_chain().server.certificate
+    as_text = doctor(leaf, role="expressway-e", ucm_domains="lab.example")
+    as_list = doctor(leaf, role="expressway-e", ucm_domains=["lab.example"])
+    assert [f.rule for f in as_text.findings] == [f.rule for f in as_list.findings]
+    assert any("lab.example" in f.message for f in as_text.findings if f.rule.startswith("uc-"))

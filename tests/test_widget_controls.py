@@ -1207,6 +1207,10 @@ def test_clinic_names_are_what_doctor_expects(field):
     box.names[field].value = right
     box.examine.click()
     assert box.report.doctor.ok, box.report.doctor.rules()
+    if field != "phone_profiles":  # a name typed wrong is refused in the banner, not looked for (a bare profile is
+        box.names[field].value = "exp e.example"  # reported by doctor: uc-phone-profile-not-fqdn)
+        box.examine.click()
+        assert "doctor-expected-name" in seen(box.verdict) and "Not examined" in seen(box.verdict)
 
 
 @effect("certificate_clinic", "trust")

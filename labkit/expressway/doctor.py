@@ -136,8 +136,24 @@ class Expectations:
         check_version(self.version)
         for name in ("ucm_domains", "xmpp_domains", "chat_aliases", "phone_profiles"):
             value = getattr(self, name)
-            if isinstance(value, str):
-                object.__setattr__(self, name, (value,))
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
+        for name, label in _EXPECTED_NAMES.items():  # a name typed wrong is refused, not looked for in the certificate
+            value = getattr(self, name)
+            for item in (value,) if isinstance(value, str) or value is None else value:
+                problem = None if item is None else fqdn_problem(item)
+                if problem:
+                    raise InputError(f"{label} must be an FQDN: {problem}", rule="doctor-expected-name", value=item,
+                                     chapter=guide.CH4)
+
+
+#: The names doctor is told to look for that must be FQDNs, as the command line and Python name them (a phone
+#: security profile may be a bare name: that is what rule ``uc-phone-profile-not-fqdn`` reports).
+_EXPECTED_NAMES = {"fqdn": "This Expressway's FQDN (--fqdn, fqdn=)",
+                   "cluster_fqdn": "The cluster FQDN (--cluster-fqdn, cluster_fqdn=)",
+                   "peer_fqdn": "This peer's FQDN (--peer-fqdn, peer_fqdn=)",
+                   "ucm_domains": "A Unified CM registration domain (--ucm-domain, ucm_domains=)",
+                   "xmpp_domains": "An XMPP federation domain (--xmpp-domain, xmpp_domains=)",
+                   "chat_aliases": "An IM and Presence chat node alias (--chat-alias, chat_aliases=)"}
 
 
 _COLUMNS = ["rule", "severity", "message", "chapter", "source"]
@@ -249,7 +265,9 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
     string is reported (``unsupported-subject-oid``), not refused. Raises :class:`~labkit.errors.InputError` for
     unreadable input (the rules of :mod:`labkit.x509.loading`), a file without a certificate or CSR
     (``doctor-input``; :class:`~labkit.errors.WrongTypeError` for an object that is neither, such as None, 42 or a
-    list), an unknown role (``doctor-role``) or version (``expressway-version``).
+    list), an unknown role (``doctor-role``) or version (``expressway-version``), or a name to look for that is
+    not an FQDN (``doctor-expected-name``, chapter 4's rule: ``fqdn`` ... ``chat_aliases``; one name may be given as
+    text).
     """
     others: tuple[str, ...] = ()
     read = None
@@ -263,8 +281,8 @@ def doctor(obj, *, role: str = "expressway", fqdn: str | None = None, cluster_fq
         raise WrongTypeError(f"doctor checks a certificate or a CSR (an object, or PEM/DER text or bytes), not "
                              f"{type(obj).__name__}", rule="doctor-input", value=repr(obj)[:60],
                              chapter=guide.CH2_AWARE)
-    expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, tuple(ucm_domains), tuple(xmpp_domains),
-                          tuple(chat_aliases), tuple(phone_profiles), version)
+    expect = Expectations(role, fqdn, cluster_fqdn, peer_fqdn, ucm_domains, xmpp_domains, chat_aliases, phone_profiles,
+                          version)  # one name given as text is that name, not its letters
     subject = _Subject(obj, read)
     moment = lab.now(at)
     checks = [_key, _signature, _request_signature, _serial_number, _critical_extensions, _validity, _name_oids,
