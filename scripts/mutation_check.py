@@ -352,6 +352,20 @@ MUTATIONS: tuple[Mutation, ...] = (
        "            pass\n",
        "paste-or-upload: typing leaves the uploaded file in place, and the file still wins",
        _WIDGETS),
+    _m("ca-folder-gone-unchecked", "issue 14", "labkit/ca/database.py",
+       "        if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):",
+       "        if False:",
+       "CA: an object whose folder lab.reset_all() deleted (or another CA replaced) reads and writes there again",
+       "tests/test_ca_safety.py", "-k", "folder_was"),
+    _m("doctor-expected-names-unchecked", "issue 14", "labkit/expressway/doctor.py",
+       "                if problem:\n                    raise InputError(f\"{label} must be an FQDN",
+       "                if False:\n                    raise InputError(f\"{label} must be an FQDN",
+       "doctor: a name to look for typed wrong is searched for in the certificate instead of refused",
+       "tests/test_bad_input.py", "-k", "doctor"),
+    _m("button-row-squeezable", "issue 14", "labkit/widgets/_common.py",
+       '            child.layout.flex = "0 0 auto"', "            pass",
+       "widgets: a button beside a long message shrinks and its label is cut ('Gene...')",
+       _WIDGETS, "-k", "squeez"),
 )
 
 
