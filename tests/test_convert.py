@@ -105,3 +105,19 @@ def test_chain_out_server_certificate_a_ca_only_bundle_is_refused_and_the_hint_s
     run_cli("convert", "cachain.p7b", "--to", "pem", "-o", "chain.pem", cwd=tmp_path)
     assert (tmp_path / "chain.pem").read_bytes() == (tmp_path / "ca.pem").read_bytes() + (
         tmp_path / "root.pem").read_bytes()
+
+
+@pytest.mark.parametrize("order", [("root", "intermediate", "server"), ("server", "root", "intermediate")])
+def test_chain_out_splits_at_the_end_entity_certificate_whatever_the_pem_bundles_order(tmp_path, openssl_bin, order):
+    """A PEM bundle root first (as some CAs send it) or mixed: -o gets the server certificate and --chain-out its
+    chain in issuing order, as for PKCS#7; checked with openssl itself (the leaf's subject, then verify)."""
+    from labkit.x509.pki import lab_chain
+
+    chain = lab_chain()
+    (tmp_path / "bundle.pem").write_bytes(b"".join(getattr(chain, part).cert_pem() for part in order))
+    run_cli("convert", "bundle.pem", "--to", "pem", "-o", "cert.pem", "--chain-out", "chain.pem", cwd=tmp_path)
+    assert (tmp_path / "cert.pem").read_bytes() == chain.server.cert_pem()
+    assert (tmp_path / "chain.pem").read_bytes() == chain.intermediate.cert_pem() + chain.root.cert_pem()
+    subject = run_openssl("x509", "-in", tmp_path / "cert.pem", "-noout", "-subject").stdout
+    assert b"expe.lab.example" in subject
+    run_openssl("verify", "-CAfile", tmp_path / "chain.pem", tmp_path / "cert.pem")

@@ -95,6 +95,24 @@ class CertificateAuthority:
             self._cached_key = load_file(self.config.private_key, expect="private-key", password=self.passphrase).obj
         return self._cached_key
 
+    def check_not_own_file(self, path: str | Path | None, option: str = "-o") -> None:
+        """Refuse (InputError ``output-is-ca-file``) an output ``path`` that is one of this CA's own files: its
+        configuration, key, certificate, database (and its ``.attr``/``.old``), serial, CRL number, CRL, or anything
+        already in its folder (an issued certificate's copy in newcerts). ``openssl ca -out`` would overwrite them;
+        labkit never does. A new file in the folder (``certs/new.pem``) is allowed. None passes."""
+        if path is None or str(path) == "-":
+            return
+        target = Path(os.path.realpath(path))
+        c = self.config
+        named = [c.path, c.database, c.serial, c.crlnumber, c.certificate, c.private_key, c.crl, c.new_certs_dir]
+        own = {Path(os.path.realpath(p)) for p in named if p is not None}
+        own |= {Path(os.path.realpath(f"{p}{suffix}")) for p in (c.database, c.serial, c.crlnumber) if p is not None
+                for suffix in (".attr", ".old", ".attr.old")}
+        folder = Path(os.path.realpath(self.folder))
+        if target in own or (target.exists() and folder in target.parents):
+            raise InputError(f"{option} is one of the CA's own files, which the output would replace; write it "
+                             "somewhere else", rule="output-is-ca-file", value=str(path), chapter=guide.APPX_B)
+
     def _ca_certificate(self) -> x509.Certificate:
         if self._cached_cert is None:
             self._cached_cert = self.certificate

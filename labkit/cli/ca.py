@@ -21,7 +21,7 @@ from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 from labkit.cli import HELP, read_passphrase
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
-from labkit.x509.files import check_output, write_atomic, write_pair
+from labkit.x509.files import check_distinct, check_output, write_atomic, write_pair
 from labkit.x509.loading import load_file
 from labkit.x509.names import check_attribute, check_common_name, check_country, check_dns_name
 from labkit.x509.reasons import REASONS
@@ -155,7 +155,9 @@ def _init(args) -> None:
 def _sign(args) -> None:
     if args.out:
         check_output(args.out)  # before a serial is used up
+        check_distinct([args.out], [args.csr])
     ca = _open(args, args.passphrase_file)
+    ca.check_not_own_file(args.out)
     csr = load_file(args.csr, expect="csr").obj
     cert = ca.sign(csr, args.profile, days=args.days, at=_at(args))
     pem = cert.public_bytes(serialization.Encoding.PEM)
@@ -177,6 +179,7 @@ def _crl(args) -> None:
     if args.out:
         check_output(args.out)  # before a CRL number is used up
     ca = _open(args, args.passphrase_file)
+    ca.check_not_own_file(args.out)
     crl = ca.crl(at=_at(args), days=args.days)
     data = crl.public_bytes(serialization.Encoding.DER if args.der else serialization.Encoding.PEM)
     if args.out:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
-from labkit.x509.files import write_atomic, write_private
+from labkit.x509.files import check_distinct, write_atomic, write_private
 from labkit.x509.loading import Loaded, chain_order, describe, load_all, read_file
 
 __all__ = ["FORMATS", "convert", "convert_file", "ordered", "pem_command"]
@@ -101,6 +101,7 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
     mode 0600, and nowhere else. Nothing is written unless everything could be read and encoded.
     """
     target = _target(to)
+    check_distinct([out, chain_out, key_out], [src])  # before anything is read or written
     raw = read_file(src)
     if chain_out is None and key_out is None:
         result = convert(raw, target, password=password)
@@ -129,6 +130,10 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
                              f"certificates ({describe(certs)}): write them all as the chain with `-o "
                              "chain.pem` alone, for the trusted CA list", rule="chain-out-server-certificate",
                              value=str(src), chapter=guide.CH7_TRUSTED)
+        # split at the end-entity certificate, whatever the file's order (a PEM bundle root first, as some CAs
+        # send it, too): the server certificate first, then its chain in issuing order
+        by_cert = {id(item.obj): item for item in certs}
+        certs = [by_cert[id(cert)] for cert in chain_order([item.obj for item in certs])]
         main = [certs[0]]
         writes.append((Path(chain_out), _join(certs[1:], target, "chain"), False))
     result = _join(main, target, "output")

@@ -110,6 +110,27 @@ def write_new(path: str | Path, data: bytes | str, *, mode: int = 0o644) -> Path
     return path
 
 
+def check_distinct(outputs, inputs=()) -> None:
+    """Refuse before anything is written when two of ``outputs`` are one file (rule ``output-paths-differ``: one
+    would overwrite the other) or an output is one of ``inputs`` (``output-is-input``: the file read would be
+    replaced). Paths are compared as the files they lead to (symbolic links followed); None and ``-`` are skipped."""
+    seen: dict[str, str] = {}
+    for path in inputs:
+        if path is not None and str(path) != "-":
+            seen[os.path.realpath(path)] = "input"
+    for path in outputs:
+        if path is None or str(path) == "-":
+            continue
+        target = os.path.realpath(path)
+        if seen.get(target) == "output":
+            raise InputError("Two output files are the same file: one would overwrite the other",
+                             rule="output-paths-differ", value=str(path))
+        if seen.get(target) == "input":
+            raise InputError("The output file is the file being read: it would be replaced; write to another file",
+                             rule="output-is-input", value=str(path))
+        seen[target] = "output"
+
+
 def write_private(path: str | Path, data: bytes | str) -> Path:
     """:func:`write_atomic` with mode 0600, for private keys."""
     return write_atomic(path, data, mode=0o600)
