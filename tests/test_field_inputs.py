@@ -180,6 +180,20 @@ def test_pkcs12_is_read_with_a_password_and_taken_apart_with_the_key_at_0600(pki
     assert convert_file(pki / "expe.pfx", "pem", password=b"example").count(b"PRIVATE KEY") == 0  # only on request
 
 
+def test_a_password_file_with_a_windows_line_end_means_what_it_means_to_openssl(tmp_path, openssl_bin):
+    """OpenSSL's -passin/-passout file: drops only the line feed, so a CRLF file's secret ends with a carriage return.
+    labkit reads the same secret (a key OpenSSL encrypted with it opens; the secret without the CR does not), and
+    says so on stderr."""
+    (tmp_path / "crlf.txt").write_bytes(b"secret\r\n")
+    (tmp_path / "plain.txt").write_bytes(b"secret\n")
+    run_openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass",
+                "file:crlf.txt", "-out", "enc.key", cwd=tmp_path)
+    opened = run_cli("decode", "enc.key", "--password-file", "crlf.txt", cwd=tmp_path)
+    assert b"carriage return" in opened.stderr and len(opened.stderr.splitlines()) == 1
+    run_cli("decode", "enc.key", "--password-file", "plain.txt", cwd=tmp_path, expect=2)  # not the same secret
+    run_openssl("pkey", "-in", "enc.key", "-passin", "file:crlf.txt", "-noout", cwd=tmp_path)  # OpenSSL agrees
+
+
 def test_pkcs12_password_prompt_on_a_terminal(pki):
     """On a terminal labkit asks for the password (getpass, nothing echoed), as openssl pkcs12 does."""
     import pty

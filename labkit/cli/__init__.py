@@ -80,10 +80,21 @@ def read_passphrase(path: str | None) -> bytes | None:
     if path is None:
         return None
     from labkit.ca.authority import check_passphrase
+
+    return check_passphrase(first_line(path))
+
+
+def first_line(path: str) -> bytes:
+    """The first line of the file at ``path`` as ``openssl -passin file:`` reads it: up to the first line feed, which
+    is dropped. A carriage return before it (a Windows line end) stays part of the secret, as in OpenSSL, so a
+    passphrase file means the same to both; labkit says so on standard error when it happens."""
     from labkit.x509.loading import read_file
 
-    lines = read_file(path).splitlines()
-    return check_passphrase(lines[0] if lines else b"")
+    line = read_file(path).split(b"\n", 1)[0]
+    if line.endswith(b"\r"):
+        print(f"labkit: note: the first line of {path} ends with a carriage return (a Windows line end); like "
+              "OpenSSL's -passin file:, labkit keeps it as part of the passphrase", file=sys.stderr)
+    return line
 
 
 def read_input(path: str, password_file: str | None = None, *, check_names: bool = True):
@@ -101,7 +112,7 @@ def read_input(path: str, password_file: str | None = None, *, check_names: bool
     from labkit.x509.loading import load_all, read_file
 
     raw = read_file(path)
-    password = (read_file(password_file).splitlines() or [b""])[0] if password_file else None
+    password = first_line(password_file) if password_file else None
     try:
         return raw, load_all(raw, password=password, check_names=check_names), password
     except PasswordError as exc:
