@@ -161,6 +161,24 @@ def test_a_damaged_index_is_refused_with_its_line_and_repaired_only_where_safe(a
     assert "not automatic" in result.errors[0].repair and result.backup is None
 
 
+def test_an_index_with_windows_line_ends_is_named_and_repaired(appendix_b):
+    """An index.txt saved with CRLF: OpenSSL keeps the CR in each subject, so unique_subject never matches and
+    `openssl ca` issues a second certificate for the same subject. labkit names it (index-crlf), refuses to add to
+    it, and `ca check --repair` removes the CRs after a backup; openssl reads the same entries afterwards."""
+    folder = appendix_b / "demoCA"
+    index = folder / "index.txt"
+    good = index.read_bytes()
+    index.write_bytes(good.replace(b"\n", b"\r\n"))
+    refused = run_cli("ca", "sign", "demoCA", "--config", "openssl.cnf", "--csr", "expe.csr", "--profile", "server",
+                      "--passphrase-file", "pass.txt", cwd=appendix_b, expect=2).stderr.decode()
+    assert "rule: index-crlf" in refused and "carriage return" in refused
+    check = run_cli("ca", "check", "demoCA", "--config", "openssl.cnf", cwd=appendix_b, expect=1).stdout.decode()
+    assert "index.txt line 1: the line ends with a carriage return" in check and "missing from" not in check
+    repaired = run_cli("ca", "check", "demoCA", "--config", "openssl.cnf", "--repair", cwd=appendix_b).stdout.decode()
+    assert "deleted the carriage return" in repaired and index.read_bytes() == good
+    assert "10=Valid (V)" in _openssl_ca(appendix_b, "-status", "10").stderr
+
+
 def test_a_serial_openssl_ca_issued_meanwhile_is_never_issued_twice(appendix_b):
     """OpenSSL takes no lock. labkit reads index.txt again when it changed, so it continues after what openssl ca
     issued; a certificate openssl ca has written but not yet recorded makes labkit refuse rather than overwrite it,

@@ -227,7 +227,7 @@ class CertificateAuthority:
             return
         self._seen = None
         counts: dict[int, int] = {}
-        text = self.config.database.read_text(errors="surrogateescape")
+        text = self.config.database.read_bytes().decode("utf-8", "surrogateescape")
         for line in text.splitlines():
             fields = line.split("\t")
             if len(fields) == 6:

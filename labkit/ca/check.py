@@ -185,24 +185,28 @@ def _database(path: Path, unique: bool, settings, items: list[CheckItem], fixes:
         items.append(CheckItem("error", "database", f"{path} does not exist: openssl ca cannot open it",
                                f"create it empty (touch {path.name}) only if nothing was issued yet"))
         return None
-    text = path.read_text(errors="surrogateescape")
+    text = path.read_bytes().decode("utf-8", "surrogateescape")
     entries, problems = parse_index(text, unique_subject=unique)
     for problem in problems:
         items.append(_problem_item(path, problem))
     safe = [p for p in problems if p.safe]
     if safe:
         def rewrite(text=text):  # every non-empty line, each ended by a newline
-            kept = [line for line in text.split("\n") if line.strip()]
+            kept = [line.removesuffix("\r") for line in text.split("\n") if line.strip()]
             write_atomic(path, "".join(line + "\n" for line in kept).encode("utf-8", "surrogateescape"),
                          fsync=False)
         fixes.append(_Fix("database", f"{path.name}: " + ", ".join(
-            f"line {p.line}: {'deleted the empty line' if p.rule == 'index-empty-line' else 'added the newline'}"
+            f"line {p.line}: {_REPAIRED[p.rule]}"
             for p in safe), path, rewrite))
     if not problems:
         counts = {status: sum(e.status == status for e in entries) for status in "VRE"}
         items.append(CheckItem("ok", "database", f"{path.name}: {len(entries)} entries ({counts['V']} valid, "
                                f"{counts['R']} revoked, {counts['E']} expired)"))
     return entries
+
+
+_REPAIRED = {"index-empty-line": "deleted the empty line", "index-newline": "added the newline",
+             "index-crlf": "deleted the carriage return"}
 
 
 def _problem_item(path: Path, problem: IndexProblem) -> CheckItem:

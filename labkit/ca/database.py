@@ -171,6 +171,12 @@ def parse_index(text: str, *, unique_subject: bool = False) -> tuple[list[IndexE
                                      "openssl ca ignores that certificate", "add the newline (safe)", True,
                                      lines[-1]))
     for number, line in enumerate(lines, 1):
+        if line.endswith("\r"):  # a Windows line end: OpenSSL keeps the CR in the subject, so unique_subject misses
+            problems.append(IndexProblem(number, "index-crlf", "the line ends with a carriage return (a Windows line "
+                                         "end, from an editor or a copy): OpenSSL keeps it as part of the subject, "
+                                         "so a same-subject check never matches", "delete the carriage return "
+                                         "(safe)", True, repr(line[-20:])))
+            line = line[:-1]
         if line.startswith("#"):
             continue
         if not line.strip():
@@ -250,7 +256,7 @@ def read_index(path: Path, *, unique_subject: bool = False) -> list[IndexEntry]:
     refused with the first problem's line number and repair (:class:`IndexProblem`)."""
     if not path.exists():
         return []
-    entries, problems = parse_index(path.read_text(errors="surrogateescape"), unique_subject=unique_subject)
+    entries, problems = parse_index(path.read_bytes().decode("utf-8", "surrogateescape"), unique_subject=unique_subject)
     if problems:
         raise problems[0].error(path)
     return entries
