@@ -317,6 +317,8 @@ CLI_CASES = {
         (("convert", f"{F}/server.pem", "--to", "der", "-o", f"{F}/folder"), "output-is-regular-file"),
         (("convert", f"{F}/server.pem", "--to", "der", "-o", f"{F}/fifo"), "output-is-regular-file"),
         (("convert", f"{F}/server.pem", "--to", "der", "-o", f"{F}/server.pem"), "output-is-input"),
+        (("convert", f"{F}/server.pem", "--to", "pem", "-o", "{w}/a.pem", "--key-out", f"{F}/k.pem"),
+         "key-out-exists"),
         (("convert", f"{F}/server.pem", "--to", "pem", "-o", "{w}/a.pem", "--chain-out", "{w}/a.pem"),
          "output-paths-differ"),
         (("convert", f"{F}/server.pem", "--to", "pem", "-o", "{w}/a.pem", "--key-out", "{w}/a.pem"),
@@ -396,6 +398,8 @@ CLI_CASES = {
         (("ca", "list", f"{F}/index-binary"), "index-line"),
         (("ca", "sign", f"{F}/index-bad-serial", "--csr", f"{F}/r.csr", "--profile", "server"), "index-serial"),
         (("req", "new", "--cn", "bücher.lab.example", "--key-out", "{w}/k", "-o", "{w}/c"), "name-a-label"),
+        # an existing private key is never replaced (openssl req -keyout would): the site's k.pem stays as it was
+        (("req", "new", "--cn", "x.lab.example", "--key-out", f"{F}/k.pem", "-o", "{w}/c"), "key-out-exists"),
         (("req", "new", "--cn", "x.lab.example", "--san", "xn--zz.lab.example", "--key-out", "{w}/k", "-o", "{w}/c"),
          "punycode-label"),
         (("req", "new", "--cn", "x.lab.example", "--san", "a b.example", "--key-out", "{w}/k", "-o", "{w}/c"),

@@ -21,7 +21,7 @@ from labkit.ca.policy import FIELDS, POLICIES, PROFILES
 from labkit.cli import HELP, read_passphrase
 from labkit.errors import InputError
 from labkit.x509.certs import general_name
-from labkit.x509.files import check_distinct, check_output, write_atomic, write_pair
+from labkit.x509.files import check_distinct, check_key_out, check_output, write_atomic, write_pair
 from labkit.x509.loading import load_file
 from labkit.x509.names import check_attribute, check_common_name, check_country, check_dns_name
 from labkit.x509.reasons import REASONS
@@ -244,6 +244,7 @@ def _req_new(args) -> None:
         if not isinstance(general_name(name), x509.IPAddress):
             check_dns_name(name, "--san")
     check_output(args.key_out)
+    check_key_out(args.key_out)
     check_output(args.out)
     key = lab.fixture_key(args.lab_key) if args.lab_key else lab.new_key("rsa", args.key_size)
     names = list(dict.fromkeys([args.cn, *args.san]))

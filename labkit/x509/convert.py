@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit import guide
 from labkit.errors import InputError
-from labkit.x509.files import check_distinct, write_atomic, write_private
+from labkit.x509.files import check_distinct, check_key_out, write_atomic, write_private
 from labkit.x509.loading import Loaded, chain_order, describe, load_all, read_file
 
 __all__ = ["FORMATS", "convert", "convert_file", "ordered", "pem_command"]
@@ -102,6 +102,7 @@ def convert_file(src: str | Path, to: str, out: str | Path | None = None, *, cha
     """
     target = _target(to)
     check_distinct([out, chain_out, key_out], [src])  # before anything is read or written
+    check_key_out(key_out)
     raw = read_file(src)
     if chain_out is None and key_out is None:
         result = convert(raw, target, password=password)

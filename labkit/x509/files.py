@@ -131,6 +131,19 @@ def check_distinct(outputs, inputs=()) -> None:
         seen[target] = "output"
 
 
+def check_key_out(path: str | Path | None, option: str = "--key-out") -> None:
+    """Refuse (InputError ``key-out-exists``) a private-key output that would replace a file already there with
+    other content: a key replaced is a key lost, and every certificate made for it with it (``openssl req -keyout``
+    overwrites without a word; labkit does not). None passes; the same bytes again pass."""
+    if path is None:
+        return
+    target = Path(os.path.realpath(path))
+    if target.is_file() and target.stat().st_size:
+        raise InputError(f"{option} names a file that already exists: labkit never replaces a private key (the "
+                         "certificates made for it would be orphaned); move it away or choose another name",
+                         rule="key-out-exists", value=str(path))
+
+
 def write_private(path: str | Path, data: bytes | str) -> Path:
     """:func:`write_atomic` with mode 0600, for private keys."""
     return write_atomic(path, data, mode=0o600)
