@@ -237,8 +237,9 @@ def outside_text(data: bytes | str) -> str | None:
 
 
 def _check_names(item: Loaded) -> None:
-    """Refuse a certificate or CSR whose subject or issuer holds a value that is not a string: cryptography and
-    OpenSSL 3 cannot read it, and an Expressway shows it undecoded (appendix A's SSH failures)."""
+    """Refuse a certificate or CSR whose subject or issuer cryptography cannot parse: a value that is not a string
+    (OpenSSL 3 cannot read it either, and an Expressway shows it undecoded: appendix A's SSH failures), or a
+    T61String with bytes outside ASCII (which OpenSSL prints). Rule ``name-value-not-string``."""
     if item.kind not in ("certificate", "csr"):
         return
     try:
@@ -249,8 +250,10 @@ def _check_names(item: Loaded) -> None:
         from labkit.x509.text import name_line
 
         raise InputError(
-            "A name attribute holds a value that is not a string, which OpenSSL 3 refuses and an Expressway shows "
-            "undecoded; request the certificate again without that attribute",
+            "A name attribute holds a value labkit's X.509 library (cryptography) cannot read: either a value that "
+            "is not a string, which OpenSSL 3 refuses too and an Expressway shows undecoded, or a T61String with "
+            "bytes outside ASCII (OpenSSL prints that one); request the certificate again without the attribute, "
+            "or with UTF8String values (openssl.cnf: string_mask = utf8only)",
             rule="name-value-not-string",
             value=name_line(item.obj),
             chapter=guide.APPX_A,
