@@ -445,3 +445,14 @@ def test_an_ocsp_request_for_two_certificates_is_answered_for_each_in_order(tmp_
             lines = [line for line in done.stdout.decode().splitlines() if line.endswith((": good", ": revoked"))]
             assert lines == ["old.pem: revoked", "expc.pem: good"], done.stdout + done.stderr
             assert b"Response verify OK" in done.stderr
+
+
+def test_a_key_file_from_openssl_ecparam_genkey_is_read_past_its_parameters_block(tmp_path, openssl_bin):
+    """`openssl ecparam -genkey` writes an EC PARAMETERS block before the key; OpenSSL reads the key past it, and so
+    does labkit (decode, and convert --key-out, whose key openssl reads back as the same key)."""
+    run_openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", "ec.key", cwd=tmp_path)
+    assert (tmp_path / "ec.key").read_bytes().startswith(b"-----BEGIN EC PARAMETERS-----")
+    assert b"EC private key" in run_cli("decode", "ec.key", cwd=tmp_path).stdout
+    run_cli("convert", "ec.key", "--to", "pem", "--key-out", "k8.pem", cwd=tmp_path)
+    ours = run_openssl("pkey", "-in", "k8.pem", "-pubout", cwd=tmp_path).stdout
+    assert ours == run_openssl("pkey", "-in", "ec.key", "-pubout", cwd=tmp_path).stdout

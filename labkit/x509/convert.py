@@ -172,7 +172,8 @@ def _encode(item: Loaded, target: str, *, pkcs8: bool = False) -> bytes:
         traditional = item.label in ("RSA PRIVATE KEY", "EC PRIVATE KEY") and not pkcs8
         if item.label == "ENCRYPTED PRIVATE KEY" and not pkcs8:
             raise InputError(
-                "Refusing to write an encrypted private key out unencrypted; decrypt it deliberately first",
+                "Refusing to write an encrypted private key out unencrypted by accident; to write it decrypted, ask "
+                "for it with --key-out FILE (PKCS#8, mode 0600) and the password (--password-file)",
                 rule="key-stays-encrypted",
                 value=item.label,
                 chapter=guide.APPX_C,

@@ -295,9 +295,15 @@ def _load_pem(raw: bytes, password: bytes | None) -> list[Loaded]:
                 rule="pem-complete",
                 value=label,
             )
-        items.extend(_decode_block(label, block.group(0), block.group(2), password))
+        if label not in _PARAMETER_LABELS:
+            items.extend(_decode_block(label, block.group(0), block.group(2), password))
         pos = block.end()
     return items
+
+
+#: Blocks of key parameters that ``openssl ecparam -genkey`` (and ``dhparam``) write beside a key: OpenSSL skips them
+#: when it reads the key, certificate or CSR of the file, and so does labkit.
+_PARAMETER_LABELS = ("EC PARAMETERS", "DH PARAMETERS")
 
 
 def _decode_block(label: str, block: bytes, body: bytes, password: bytes | None) -> list[Loaded]:
