@@ -456,3 +456,15 @@ def test_a_key_file_from_openssl_ecparam_genkey_is_read_past_its_parameters_bloc
     run_cli("convert", "ec.key", "--to", "pem", "--key-out", "k8.pem", cwd=tmp_path)
     ours = run_openssl("pkey", "-in", "k8.pem", "-pubout", cwd=tmp_path).stdout
     assert ours == run_openssl("pkey", "-in", "ec.key", "-pubout", cwd=tmp_path).stdout
+
+
+def test_a_byte_order_mark_is_read_past_without_a_note_about_skipped_text(pki, tmp_path):
+    """A PEM file saved by a Windows editor starts with a UTF-8 byte-order mark: OpenSSL reads past it; labkit too,
+    and does not report it as skipped text (it showed as '' with a hint about openssl ca's dumps)."""
+    from labkit.x509.loading import outside_text
+
+    pem = (pki / "expe.pem").read_bytes()
+    (tmp_path / "bom.pem").write_bytes(b"\xef\xbb\xbf" + pem)
+    done = run_cli("decode", "bom.pem", cwd=tmp_path)
+    assert b"skipped" not in done.stderr and b"expe.example.com" in done.stdout
+    assert outside_text(b"\xef\xbb\xbf" + pem) is None and outside_text(b"note\n" + pem) == "note"

@@ -222,8 +222,9 @@ def load_all(data: bytes | str, *, password: bytes | str | None = None, check_na
 
 
 def outside_text(data: bytes | str) -> str | None:
-    """The first line of text outside the PEM blocks of ``data`` (which :func:`load_all` skips), or None."""
-    raw = _as_bytes(data)
+    """The first line of text outside the PEM blocks of ``data`` (which :func:`load_all` skips), or None. A UTF-8
+    byte-order mark at the start (a Windows editor's) is not text anyone wrote: it is skipped without a word."""
+    raw = _as_bytes(data).removeprefix(b"\xef\xbb\xbf")
     if b"-----BEGIN " not in raw:
         return None
     pos = 0
