@@ -366,6 +366,15 @@ MUTATIONS: tuple[Mutation, ...] = (
        '            child.layout.flex = "0 0 auto"', "            pass",
        "widgets: a button beside a long message shrinks and its label is cut ('Gene...')",
        _WIDGETS, "-k", "squeez"),
+    # -- the administrator's break-it trial ----------------------------------------------------------------------
+    _m("ca-output-may-be-ca-file", "issue 16", "labkit/cli/ca.py",
+       "    ca.check_not_own_file(args.out)\n    csr = load_file", "    csr = load_file",
+       "ca sign: -o private/ca.key.pem replaces the CA's key with the new certificate, as openssl ca -out would",
+       "tests/test_bad_input.py", "-k", "ca-"),
+    _m("index-crlf-accepted", "issue 15", "labkit/ca/database.py",
+       '        if line.endswith("\\r"):', '        if False:',
+       "CA database: an index.txt with Windows line ends passes (OpenSSL then issues duplicate subjects)",
+       "tests/test_openssl_ca_folders.py", "-k", "windows"),
 )
 
 
