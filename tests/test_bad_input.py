@@ -125,6 +125,31 @@ def test_wrong_key_password_is_refused_without_showing_it(material):
     assert load(material["enc"], password="correct horse").kind == "private-key"
 
 
+def test_a_wrong_passphrase_whose_noise_passes_the_padding_check_is_still_a_wrong_passphrase():
+    """AES-CBC decryption with a wrong passphrase passes its padding check about once in 125 tries; the noise then
+    fails to parse. That is still the passphrase (key-passphrase), never "not a valid private key" (this made the
+    test above fail once in a full run). The case is searched for with cryptography itself, in PEM and in DER."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    for encoding in (serialization.Encoding.PEM, serialization.Encoding.DER):
+        loader = (serialization.load_pem_private_key if encoding == serialization.Encoding.PEM
+                  else serialization.load_der_private_key)
+        for _ in range(5000):
+            enc = key.private_bytes(encoding, serialization.PrivateFormat.PKCS8,
+                                    serialization.BestAvailableEncryption(b"correct horse"))
+            try:
+                loader(enc, password=b"Tr0ub4dor&3")
+            except ValueError as exc:
+                if "decrypt" not in str(exc).lower():
+                    break  # the noise passed the padding check
+        else:
+            pytest.fail("no wrong passphrase passed the padding check in 5000 tries")
+        with pytest.raises(PasswordError) as info:
+            load(enc, password="Tr0ub4dor&3")
+        assert info.value.rule == "key-passphrase" and "Tr0ub4dor" not in str(info.value)
+
+
 def test_two_objects_where_one_is_expected(material):
     with pytest.raises(InputError, match="single-object"):
         load(material["cert"] + material["cert"])

@@ -374,14 +374,29 @@ def _private_key(data: bytes, password: bytes | None, *, pem: bool):
             "The private key is encrypted: give its passphrase", rule="key-passphrase", value="no passphrase"
         ) from None
     except ValueError as exc:
-        if password is not None and ("decrypt" in str(exc).lower() or "password" in str(exc).lower()):
+        if password is not None and ("decrypt" in str(exc).lower() or "password" in str(exc).lower()
+                                     or _encrypted(loader, data)):
+            # A wrong passphrase decrypts to noise; its padding passes by chance about once in 125 tries, and then
+            # the noise fails to parse: still the passphrase, not a damaged key (a damaged one is said too)
             raise PasswordError(
-                "Wrong passphrase for the encrypted private key", rule="key-passphrase", value="(hidden)"
+                "Wrong passphrase for the encrypted private key (or the encrypted key is damaged)",
+                rule="key-passphrase", value="(hidden)"
             ) from None
         raise InputError(
             f"Not a valid private key: {plain_problem(exc)}", rule="key-content", value="private key",
             chapter=guide.APPX_D
         ) from None
+
+
+def _encrypted(loader, data: bytes) -> bool:
+    """Whether ``data`` is an encrypted private key (loading it without a password asks for one)."""
+    try:
+        loader(data, password=None)
+    except TypeError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 # -- DER, PKCS#7 and PKCS#12 -------------------------------------------------------------------------------------------
@@ -498,9 +513,11 @@ def _load_der(raw: bytes, password: bytes | None) -> list[Loaded]:
                 "The private key is encrypted: give its passphrase", rule="key-passphrase", value="no passphrase"
             ) from None
     except ValueError as exc:
-        if password is not None and "decrypt" in str(exc).lower():
+        if password is not None and ("decrypt" in str(exc).lower()
+                                     or _encrypted(serialization.load_der_private_key, raw)):
             raise PasswordError(
-                "Wrong passphrase for the encrypted private key", rule="key-passphrase", value="(hidden)"
+                "Wrong passphrase for the encrypted private key (or the encrypted key is damaged)",
+                rule="key-passphrase", value="(hidden)"
             ) from None
     raise InputError(
         "DER data that is not a certificate, CSR, CRL, key, PKCS#7 or PKCS#12 file (truncated or corrupted?)",
