@@ -16,34 +16,6 @@ Append and Upload return their findings (:class:`Findings`, a list of
 :class:`~labkit.expressway.doctor.Finding`); a file
 the page would not take at all is refused with a :class:`~labkit.errors.LabkitError` naming the rule. The rule ids:
 
-rule                        severity  fires when
-==========================  ========  ==========================================================================
-pem-only                    refused   the file is not PEM certificates (DER, PKCS#7, PKCS#12, anything without
-                                      ``-----BEGIN``); the message says what it holds and how to convert it
-pem-extra-text              info      text outside the PEM blocks (``openssl ca -out``'s dump): skipped, as
-                                      OpenSSL skips it (labkit's assumption; see :mod:`labkit.expressway.upload`)
-trusted-ca-content          refused   the trusted CA file holds a block that is neither a certificate nor a CRL
-ca-no-basic-constraints     error     a CA certificate without basicConstraints, or with CA:FALSE (a
-                                      self-signed CA:FALSE certificate: warning, it can still vouch for itself)
-expired / not-yet-valid     error     a CA certificate outside its validity period at "now" (the lab clock)
-trusted-duplicate-cn        warning   the list holds several CA certificates with this CN
-self-signed-same-cn         warning   two self-signed certificates share a CN: only the newer one is used
-trusted-already-present     info      this exact certificate is in the list already (kept once)
-trusted-embedded-crl        info      a CRL in the trusted CA file, kept with the list (chapter 8)
-server-certificate-single   refused   the certificate file holds more than one certificate
-key-no-passphrase           refused   the private key is passphrase-protected
-key-while-csr-pending       refused   a key was given while the peer has a CSR in progress
-key-mismatch                refused   the certificate does not carry the public key of the key in use or given
-key-required                refused   no key was given and the peer has none for this certificate
-security-level              warning   RSA under 2048 bits, or signed with SHA-1 or MD5
-cn-missing                  warning   the subject has no CN (an alarm is raised as well)
-ca-not-recognised           warning   the trusted CA list does not vouch for the certificate
-key-trailing-newline        warning   the key file does not end with a newline (MRA can fail: appendix A)
-csr-san-dropped, ...        (varies)  with a CSR pending: what the CA changed
-                                      (:mod:`labkit.expressway.csr_compare`: ``csr-san-dropped``,
-                                      ``csr-san-added``, ``csr-eku-dropped``, ``csr-subject-rewritten``)
-==========================  ========  ==========================================================================
-=======
 ================================  ========  ====================================================================
 rule                              severity  fires when
 ================================  ========  ====================================================================
