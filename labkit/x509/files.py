@@ -61,18 +61,8 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsyn
     """
     path = Path(path)
     target = check_output(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    tmp = _temporary(target.parent, target.name, data, mode, fsync, path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            if fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -83,23 +73,39 @@ def write_atomic(path: str | Path, data: bytes | str, *, mode: int = 0o644, fsyn
     return path
 
 
+def _temporary(folder: Path, name: str, data: bytes | str, mode: int, fsync: bool, shown: Path) -> str:
+    """A hidden temporary file ``.NAME.*.tmp`` in ``folder`` holding ``data`` with ``mode`` (flushed to disk when
+    ``fsync``), for :func:`write_atomic` and :func:`write_new` to move into place: its path. A failure leaves no
+    temporary file and names ``shown`` (rule ``output-writable``)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(shown)) from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(shown)) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def write_new(path: str | Path, data: bytes | str, *, mode: int = 0o644) -> Path:
     """Write a file that must not exist yet (a CA's ``newcerts/SERIAL.pem``), whole or not at all: through a temporary
     file in the same folder, then a hard link to ``path`` (which fails if ``path`` exists: ``FileExistsError``, never
     an overwrite) and the temporary name removed. A process killed midway leaves no file at ``path`` (at worst a
     hidden ``.NAME.*.tmp``), never a short or empty one. ``mode`` is set whatever the umask."""
     path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    tmp = _temporary(path.parent, path.name, data, mode, True, path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"Cannot write the file: {exc.strerror}", rule="output-writable", value=str(path)) from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.link(tmp, path)
     except FileExistsError:
         raise
