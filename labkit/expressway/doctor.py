@@ -102,7 +102,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit import guide, lab
 from labkit.errors import InputError, WrongTypeError
-from labkit.expressway.findings import Finding, html_table, severity_html
+from labkit.expressway.findings import Finding, Verdict, html_table, severity_html
 from labkit.expressway.roles import ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, check_version, separate_client_store, server_eku_switch
 from labkit.x509.names import fqdn_problem, is_fqdn, punycode_problem
@@ -160,27 +160,13 @@ _COLUMNS = ["rule", "severity", "message", "chapter", "source"]
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Verdict):
     """Every finding of one check, in rule order; true when there is no error. ``others`` names what else the file
     held (the chain of a bundle, a key) when doctor was given a file with more than the one object it examined."""
 
     subject: str
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     others: tuple[str, ...] = ()
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def rules(self) -> list[str]:
-        return [f.rule for f in self.findings]
 
     def as_json(self) -> dict:
         data = {"findings": [f.as_dict() for f in self.findings]}

@@ -13,7 +13,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Finding", "COLOURS", "BACKGROUND", "CELL_STYLE", "html_table", "severity_html"]
+__all__ = ["Finding", "Verdict", "COLOURS", "BACKGROUND", "CELL_STYLE", "html_table", "severity_html"]
 
 #: The colours labkit's HTML uses for what a result means, on a white :data:`BACKGROUND`: each has a contrast ratio of
 #: at least 4.5:1 against it (WCAG 2.1 AA for normal text; ``tests/test_widget_controls.py`` computes them), so they
@@ -64,3 +64,23 @@ class Finding:
         if self.chapter in self.source:
             return f"source: {self.source}"
         return f"source: {self.source}; see {self.chapter}"
+
+
+class Verdict:
+    """What a result with ``findings`` (a tuple of :class:`Finding`) concludes: its ``errors``, ``ok`` (no error;
+    also its truth value) and its ``rules`` in order. Shared by doctor's :class:`~labkit.expressway.doctor.Report`
+    and :class:`~labkit.expressway.probe.ProbeResult`."""
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def rules(self) -> list[str]:
+        return [f.rule for f in self.findings]

@@ -72,7 +72,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit import guide, lab
 from labkit.errors import InputError
 from labkit.expressway.doctor import Expectations, doctor
-from labkit.expressway.findings import Finding, html_table, severity_html
+from labkit.expressway.findings import Finding, Verdict, html_table, severity_html
 from labkit.expressway.roles import PROBE_ROLES
 from labkit.tls.s_client import (
     SERVICES,
@@ -140,7 +140,7 @@ class ServedCertificate:
 
 
 @dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(Verdict):
     """What one probe saw and concluded. ``ok``: no finding of severity error; :meth:`exit_code` is the command
     line's (0 clean, 1 problems)."""
 
@@ -164,22 +164,8 @@ class ProbeResult:
     command: str
     expressway_version: str | None = None
 
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def __bool__(self) -> bool:
-        return self.ok
-
     def exit_code(self) -> int:
         return 0 if self.ok else 1
-
-    def rules(self) -> list[str]:
-        return [f.rule for f in self.findings]
 
     @property
     def verify_explanation(self) -> str:
