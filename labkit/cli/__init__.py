@@ -73,6 +73,26 @@ def add_password_file(cmd) -> None:
                           "terminal labkit asks for it instead. Never give a password on the command line")
 
 
+def add_name_options(cmd) -> None:
+    """The names doctor is told to look for (``--fqdn`` ... ``--phone-profile``), for ``doctor`` and ``probe``;
+    :func:`name_options` gives them back as doctor's keyword arguments."""
+    cmd.add_argument("--fqdn", help="this Expressway's FQDN (standalone: the CN must be it)")
+    cmd.add_argument("--cluster-fqdn", help="the cluster FQDN (the CN, and a SAN)")
+    cmd.add_argument("--peer-fqdn", help="this peer's FQDN in the cluster (a SAN)")
+    cmd.add_argument("--ucm-domain", action="append", default=[], metavar="D", help="Unified CM registration domain")
+    cmd.add_argument("--xmpp-domain", action="append", default=[], metavar="D", help="XMPP federation domain")
+    cmd.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
+    cmd.add_argument("--phone-profile", action="append", default=[], metavar="P",
+                     help="Unified CM phone security profile name")
+
+
+def name_options(args) -> dict:
+    """The options of :func:`add_name_options` as doctor's keyword arguments (``fqdn`` ... ``phone_profiles``)."""
+    return dict(fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn, peer_fqdn=args.peer_fqdn,
+                ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain, chat_aliases=args.chat_alias,
+                phone_profiles=args.phone_profile)
+
+
 def read_passphrase(path: str | None) -> bytes | None:
     """The CA key's passphrase from the first line of ``path`` (as ``openssl -passin file:`` reads it), or None
     without a file. An empty one is refused (:class:`~labkit.errors.PolicyError` ``passphrase-empty``): the CA key

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from labkit import lab
-from labkit.cli import HELP, add_password_file, read_input
+from labkit.cli import HELP, add_name_options, add_password_file, name_options, read_input
 from labkit.expressway.doctor import doctor
 from labkit.expressway.roles import ROLES
 from labkit.expressway.versions import DEFAULT_VERSION, VERSIONS
@@ -25,14 +25,7 @@ def add_doctor(sub) -> None:
                                      "least one error; 2: the file cannot be read.")
     doc.add_argument("file")
     doc.add_argument("--role", default="expressway", choices=ROLES)
-    doc.add_argument("--fqdn", help="this Expressway's FQDN (standalone: the CN must be it)")
-    doc.add_argument("--cluster-fqdn", help="the cluster FQDN (the CN, and a SAN)")
-    doc.add_argument("--peer-fqdn", help="this peer's FQDN in the cluster (a SAN)")
-    doc.add_argument("--ucm-domain", action="append", default=[], metavar="D", help="Unified CM registration domain")
-    doc.add_argument("--xmpp-domain", action="append", default=[], metavar="D", help="XMPP federation domain")
-    doc.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
-    doc.add_argument("--phone-profile", action="append", default=[], metavar="P",
-                     help="Unified CM phone security profile name")
+    add_name_options(doc)
     doc.add_argument("--expressway-version", default=DEFAULT_VERSION, choices=VERSIONS,
                      help="the Expressway software release; it decides the clientAuth rule (default: "
                           f"{DEFAULT_VERSION}, the guide's)")
@@ -48,9 +41,7 @@ def _doctor(args) -> int:
     import json
 
     raw, _, password = read_input(args.file, args.password_file, check_names=False)
-    report = doctor(raw, password=password, role=args.role, fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn,
-                    peer_fqdn=args.peer_fqdn, ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain,
-                    chat_aliases=args.chat_alias, phone_profiles=args.phone_profile,
+    report = doctor(raw, password=password, role=args.role, **name_options(args),
                     at=lab.parse_instant(args.at) if args.at else lab.now_real(), version=args.expressway_version,
                     csr=read_file(args.csr) if args.csr else None)
     if not args.json and outside_text(raw) is not None:

@@ -11,7 +11,7 @@ import json
 import re
 
 from labkit import guide, lab
-from labkit.cli import HELP
+from labkit.cli import HELP, add_name_options, name_options
 from labkit.errors import InputError
 from labkit.expressway.probe import ROLES, SERVICES, probe
 
@@ -34,14 +34,7 @@ def add_probe(sub) -> None:
                                                           "(default: HOST)")
     cmd.add_argument("--role", default="expressway", choices=ROLES,
                      help="what the server is, for doctor's checks (peer: not an Expressway, doctor is skipped)")
-    cmd.add_argument("--fqdn", help="the Expressway's FQDN (standalone: the CN must be it)")
-    cmd.add_argument("--cluster-fqdn", help="the cluster FQDN (the CN, and a SAN)")
-    cmd.add_argument("--peer-fqdn", help="this peer's FQDN in the cluster (a SAN)")
-    cmd.add_argument("--ucm-domain", action="append", default=[], metavar="D", help="Unified CM registration domain")
-    cmd.add_argument("--xmpp-domain", action="append", default=[], metavar="D", help="XMPP federation domain")
-    cmd.add_argument("--chat-alias", action="append", default=[], metavar="A", help="IM and Presence chat node alias")
-    cmd.add_argument("--phone-profile", action="append", default=[], metavar="P",
-                     help="Unified CM phone security profile name")
+    add_name_options(cmd)
     cmd.add_argument("--cert", metavar="FILE", help="client certificate (PEM, then its chain), for mutual TLS")
     cmd.add_argument("--key", metavar="FILE", help="the client certificate's private key (PEM)")
     cmd.add_argument("--expressway-version", metavar="X", help="the Expressway release (passed to doctor when it "
@@ -69,9 +62,7 @@ def address(text: str) -> tuple[str, int | None]:
 def run(args) -> int:
     host, port = address(args.address)
     result = probe(host, port, service=args.service, ca=args.ca, servername=args.servername, role=args.role,
-                   fqdn=args.fqdn, cluster_fqdn=args.cluster_fqdn, peer_fqdn=args.peer_fqdn,
-                   ucm_domains=args.ucm_domain, xmpp_domains=args.xmpp_domain, chat_aliases=args.chat_alias,
-                   phone_profiles=args.phone_profile, cert=args.cert, key=args.key, timeout=args.timeout,
+                   **name_options(args), cert=args.cert, key=args.key, timeout=args.timeout,
                    at=lab.parse_instant(args.at) if args.at else lab.now_real(),
                    expressway_version=args.expressway_version)
     print(json.dumps(result.as_json(), indent=2) if args.json else result.text())
