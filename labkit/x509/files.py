@@ -162,10 +162,9 @@ def write_pair(first: tuple[str | Path, bytes | str, int], second: tuple[str | P
     before anything is written; if the second write fails, the first file is put back as it was (or removed).
     """
     (path_a, data_a, mode_a), (path_b, data_b, mode_b) = first, second
-    target_a, target_b = check_output(path_a), check_output(path_b)
-    if target_a == target_b:
-        raise InputError("The two output files are the same file: one would overwrite the other",
-                         rule="output-paths-differ", value=str(path_a))
+    target_a = check_output(path_a)
+    check_output(path_b)
+    check_distinct([path_a, path_b])
     before = target_a.read_bytes() if target_a.is_file() else None
     before_mode = stat.S_IMODE(target_a.stat().st_mode) if before is not None else None
     write_atomic(path_a, data_a, mode=mode_a)
